@@ -39,3 +39,19 @@ def test_label_spaces(loader, absent) -> None:
 def test_isear_drops_shame_and_guilt() -> None:
     c = corpora.load_isear()
     assert c.dropped > 2000 and len(c) > 5000
+
+
+def test_training_corpora_are_the_eval_adapters_rows() -> None:
+    """One reader per corpus: the training lists are the eval adapter's rows."""
+    from emochat.eval import datasets as D
+
+    meld = D.meld("dev")
+    c = corpora.load_meld("dev")
+    assert c.texts == list(meld["text"]) and c.labels == list(meld["basic"])
+    assert c.contexts(1) == [ctx[-1:] for ctx in meld["context"]]
+    emory = D.emorynlp("dev")
+    e = corpora.load_emorynlp("dev")
+    kept = emory[emory["basic"].notna()]
+    assert e.texts == list(kept["text"]) and e.dropped == len(emory) - len(kept) == 152
+    smp = corpora.load_smp2020("dev")
+    assert smp.texts == list(D.smp2020("dev")["text"])

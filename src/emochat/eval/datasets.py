@@ -3,7 +3,10 @@
 Each loader returns one row per sample with at least ``id``, ``split``, ``label``
 (the corpus's own label, lower-cased) and ``basic`` (that label in
 :data:`~emochat.eval.labels.BASIC_LABELS`, or None when it has no counterpart), plus
-the model input: ``text``, ``path`` (audio/video file) or ``image``. Splits are the
+the model input: ``text``, ``path`` (audio/video file) or ``image``. Dialogue corpora
+also carry ``context``: the earlier utterances of the same dialogue, oldest first, which
+a text model may condition on. Texts are cleaned once here (:func:`clean_text`), so
+training (:mod:`emochat.text.corpora`) and evaluation read the same strings. Splits are the
 fixed ones of DESIGN.md; the held-out one of each corpus is :data:`HELD_OUT`, never to
 be trained on nor used for model selection. Corpora are read from
 :func:`emochat.config.data_root` unless ``root`` is given; a missing or malformed
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +32,7 @@ from emochat.eval.registry import DATASETS, HELD_OUT
 
 __all__ = [
     "HELD_OUT",
+    "clean_text",
     "emorynlp",
     "fer2013",
     "goemotions",
@@ -36,6 +41,7 @@ __all__ = [
     "meld",
     "ovmer_labels",
     "parse_ravdess_name",
+    "previous_turns",
     "ravdess_speech",
     "smp2020",
 ]
@@ -62,6 +68,39 @@ def _native(path: Path, line: int, corpus: str, value: str) -> tuple[str, str | 
     if label not in table:
         raise DataError(path, f"line {line}: unknown {corpus} label {value!r}")
     return label, table[label]
+
+
+def clean_text(text: str) -> str:
+    """One line of text: cp1252 apostrophes (0x92) read as ``'``, runs of blanks as one space.
+
+    The shipped text model was trained on text cleaned exactly so; evaluating on the
+    raw strings would score it on inputs it never saw in this form.
+    """
+    return " ".join(str(text).replace("\x92", "'").split())
+
+
+def previous_turns(
+    texts: Sequence[str], dialogues: Sequence[Hashable | None], turns: Sequence[int]
+) -> list[list[str]]:
+    """For each row, the earlier utterances of its dialogue, oldest first.
+
+    Rows of one dialogue are ordered by turn number, then by position in the file;
+    a row whose dialogue is None has no context. A model keeps as many of the last
+    turns as it was trained with.
+    """
+    texts = list(texts)
+    by_dialogue: dict[Hashable, list[tuple[int, int]]] = {}
+    for i, (dialogue, turn) in enumerate(zip(dialogues, turns, strict=True)):
+        if dialogue is not None:
+            by_dialogue.setdefault(dialogue, []).append((int(turn), i))
+    context: list[list[str]] = [[] for _ in texts]
+    for rows in by_dialogue.values():
+        rows.sort()
+        earlier: list[str] = []
+        for _, i in rows:
+            context[i] = list(earlier)
+            earlier.append(texts[i])
+    return context
 
 
 # --- RAVDESS ----------------------------------------------------------------------------
@@ -200,9 +239,10 @@ def meld(
 ) -> pd.DataFrame:
     """MELD utterances (text; audio-visual when ``media_root`` holds MELD.Raw's clips).
 
-    Columns: id (``dia{D}_utt{U}``), dialogue_id, utterance_id, speaker, text, label
-    (joy, anger, sadness, ...), basic (happy, angry, sad, ...), sentiment, start, end,
-    split; with ``media_root``: path (the clip, in MELD.Raw's layout) and has_media.
+    Columns: id (``dia{D}_utt{U}``), dialogue_id, utterance_id, speaker, text, context
+    (the dialogue's earlier utterances), label (joy, anger, sadness, ...), basic (happy,
+    angry, sad, ...), sentiment, start, end, split; with ``media_root``: path (the clip,
+    in MELD.Raw's layout) and has_media.
     """
     _check_split("meld", split)
     path = _root(root, "meld") / f"{split}_sent_emo.csv"
@@ -220,7 +260,7 @@ def meld(
                 "dialogue_id": dia,
                 "utterance_id": utt,
                 "speaker": row["Speaker"],
-                "text": row["Utterance"],
+                "text": clean_text(row["Utterance"]),
                 "label": label,
                 "basic": basic,
                 "sentiment": row["Sentiment"].strip().lower(),
@@ -230,6 +270,7 @@ def meld(
             }
         )
     df = pd.DataFrame.from_records(records)
+    df.insert(5, "context", previous_turns(df["text"], df["dialogue_id"], df["utterance_id"]))
     if media_root is not None:
         folder = Path(media_root) / MELD_MEDIA_DIRS[split]
         df["path"] = [str(folder / f"{i}.mp4") for i in df["id"]]
@@ -243,8 +284,9 @@ def meld(
 def emorynlp(split: str = "test", root: str | Path | None = None) -> pd.DataFrame:
     """EmoryNLP (Friends) utterances, 7 feeling-wheel labels.
 
-    Columns: id (``s{season}_e{episode}_c{scene}_u{utterance}``), text, speaker,
-    label, basic (None for peaceful and powerful), split.
+    Columns: id (``s{season}_e{episode}_c{scene}_u{utterance}``), dialogue_id (the
+    scene, ``s{season}_e{episode}_c{scene}``), utterance_id, text, context (the scene's
+    earlier utterances), speaker, label, basic (None for peaceful and powerful), split.
     """
     _check_split("emorynlp", split)
     path = _root(root, "emorynlp") / f"emorynlp_{split}_final.csv"
@@ -253,17 +295,26 @@ def emorynlp(split: str = "test", root: str | Path | None = None) -> pd.DataFram
     for line, row in read_rows(path, need):
         label, basic = _native(path, line, "emorynlp", row["Emotion"])
         speaker = row["Speaker"].strip().strip("[]").replace("'", "")
+        scene = f"s{row['Season']}_e{row['Episode']}_c{row['Scene_ID']}"
+        try:
+            utt = int(row["Utterance_ID"])
+        except ValueError:
+            raise DataError(path, f"line {line}: Utterance_ID not an integer") from None
         records.append(
             {
-                "id": f"s{row['Season']}_e{row['Episode']}_c{row['Scene_ID']}_u{row['Utterance_ID']}",
-                "text": row["Utterance"],
+                "id": f"{scene}_u{utt}",
+                "dialogue_id": scene,
+                "utterance_id": utt,
+                "text": clean_text(row["Utterance"]),
                 "speaker": speaker,
                 "label": label,
                 "basic": basic,
                 "split": split,
             }
         )
-    return pd.DataFrame.from_records(records)
+    df = pd.DataFrame.from_records(records)
+    df.insert(4, "context", previous_turns(df["text"], df["dialogue_id"], df["utterance_id"]))
+    return df
 
 
 # --- GoEmotions -------------------------------------------------------------------------
@@ -312,7 +363,7 @@ def goemotions(
         records.append(
             {
                 "id": row["id"],
-                "text": row["text"],
+                "text": clean_text(row["text"]),
                 "labels": labs,
                 "label": single,
                 "basic": basic,
@@ -339,7 +390,7 @@ def smp2020(split: str = "dev", root: str | Path | None = None) -> pd.DataFrame:
         records.append(
             {
                 "id": f"{split}-{n}",
-                "text": row["content"],
+                "text": clean_text(row["content"]),
                 "label": label,
                 "basic": basic,
                 "type": row["type"].strip(),
@@ -353,11 +404,11 @@ def smp2020(split: str = "dev", root: str | Path | None = None) -> pd.DataFrame:
 
 
 def _clean_isear(text: str) -> str:
-    text = text.replace('\\"', '"').replace("á", " ")
-    text = re.sub(r"\s+", " ", text).strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1].strip()
-    return text
+    """A situation as one line: the file's line-wrap marks (``á``), backslashes, quotes
+    and stray field separators become blanks (the text model was trained on this form)."""
+    for mark in ("á", '"', "|"):
+        text = text.replace(mark, " ")
+    return clean_text(text.replace("\\", ""))
 
 
 def isear(split: str = "all", root: str | Path | None = None) -> pd.DataFrame:

@@ -1,44 +1,33 @@
-"""Small loaders for the text-emotion corpora, mapped to the basic label space.
+"""The text-emotion training corpora as basic-label lists, read through the eval adapters.
 
-Self-contained on purpose (the shared adapters in ``emochat.eval`` may replace these
-later). Every loader returns a :class:`TextCorpus`: parallel lists of texts, basic
-labels, and, for dialogue corpora, the dialogue id and turn index so that the previous
-utterances can be used as context.
+There is one reader per corpus (:mod:`emochat.eval.datasets`); this module only keeps
+the rows a text model can learn from and lays them out as a :class:`TextCorpus`:
+parallel lists of texts, basic labels, and, for dialogue corpora, the dialogue id and
+turn index so that the previous utterances can be used as context.
 
-Label mapping to ``BASIC_LABELS``:
+What is kept (label maps in :mod:`emochat.eval.labels`):
 
-- MELD: joy->happy, anger->angry, sadness->sad, others as is.
-- EmoryNLP: Joyful->happy, Mad->angry, Scared->fear, Sad->sad, Neutral->neutral;
-  Powerful and Peaceful have no basic label and are dropped.
+- MELD: every utterance (joy->happy, anger->angry, sadness->sad, others as is).
+- EmoryNLP: Peaceful and Powerful have no basic label and are dropped; the context of
+  an utterance is the previous *kept* utterance of its scene.
 - GoEmotions: the Ekman files (``goemotions/ekman``); only single-label comments are
   kept (multi-label ones have no single basic label).
-- ISEAR: joy, fear, anger, sadness, disgust; shame and guilt are dropped.
+- ISEAR: joy, fear, anger, sadness, disgust; shame and guilt are dropped, and so are
+  non-answers ("none", "no response").
 - SMP2020-EWECT: ``neural`` is neutral (sic in the source); no disgust class.
 """
 
 from __future__ import annotations
 
-import csv
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emochat.config import data_root
-from emochat.eval.labels import GOEMOTIONS_EKMAN_TO_BASIC, MELD_TO_BASIC
+import pandas as pd
 
-# one definition of each label space, shared with the evaluation kit
-_MELD = MELD_TO_BASIC
-_EMORY = {"Neutral": "neutral", "Joyful": "happy", "Sad": "sad", "Mad": "angry", "Scared": "fear"}
-_EKMAN = GOEMOTIONS_EKMAN_TO_BASIC
-_ISEAR = {"joy": "happy", "fear": "fear", "anger": "angry", "sadness": "sad", "disgust": "disgust"}
-_SMP = {
-    "happy": "happy",
-    "neural": "neutral",
-    "neutral": "neutral",
-    "surprise": "surprise",
-    "angry": "angry",
-    "sad": "sad",
-    "fear": "fear",
-}
+from emochat.eval import datasets as D
+
+_NON_ANSWERS = frozenset({"none", "no response", "[ no response.]"})
 
 
 @dataclass
@@ -47,11 +36,11 @@ class TextCorpus:
     split: str
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
-    dialogue: list[str | None] = field(default_factory=list)
+    dialogue: list[Hashable | None] = field(default_factory=list)
     turn: list[int] = field(default_factory=list)
     dropped: int = 0
 
-    def add(self, text: str, label: str, dialogue: str | None = None, turn: int = 0) -> None:
+    def add(self, text: str, label: str, dialogue: Hashable | None = None, turn: int = 0) -> None:
         self.texts.append(text)
         self.labels.append(label)
         self.dialogue.append(dialogue)
@@ -62,106 +51,46 @@ class TextCorpus:
 
     def contexts(self, k: int = 1) -> list[list[str]]:
         """Up to ``k`` previous utterances of the same dialogue (oldest first)."""
-        out: list[list[str]] = []
-        by_dialogue: dict[str, list[tuple[int, int]]] = {}
-        for i, (d, t) in enumerate(zip(self.dialogue, self.turn, strict=True)):
-            if d is not None:
-                by_dialogue.setdefault(d, []).append((t, i))
-        prev: dict[int, list[str]] = {}
-        for rows in by_dialogue.values():
-            rows.sort()
-            for j, (_, i) in enumerate(rows):
-                prev[i] = [self.texts[r] for _, r in rows[max(0, j - k) : j]]
-        for i in range(len(self)):
-            out.append(prev.get(i, []))
-        return out
+        if k <= 0:
+            return [[] for _ in self.texts]
+        return [c[-k:] for c in D.previous_turns(self.texts, self.dialogue, self.turn)]
 
 
-def _root(root: Path | None) -> Path:
-    return Path(root) if root is not None else data_root()
-
-
-def _clean(text: str) -> str:
-    return " ".join(str(text).replace("\x92", "'").split())
+def _corpus(name: str, split: str, df: pd.DataFrame, dialogue: bool = False) -> TextCorpus:
+    """The rows of an adapter's frame that have a basic label (the rest are counted)."""
+    keep = df["basic"].notna()
+    c = TextCorpus(name, split, dropped=int((~keep).sum()))
+    for row in df[keep].itertuples(index=False):
+        if dialogue:
+            c.add(row.text, row.basic, row.dialogue_id, int(row.utterance_id))
+        else:
+            c.add(row.text, row.basic)
+    return c
 
 
 def load_meld(split: str, root: Path | None = None) -> TextCorpus:
     """MELD ``train`` / ``dev`` / ``test`` utterances."""
-    c = TextCorpus("meld", split)
-    path = _root(root) / "meld" / f"{split}_sent_emo.csv"
-    with path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            c.add(
-                _clean(row["Utterance"]),
-                _MELD[row["Emotion"].strip().lower()],
-                f"{split}-{row['Dialogue_ID']}",
-                int(row["Utterance_ID"]),
-            )
-    return c
+    return _corpus("meld", split, D.meld(split, root=root), dialogue=True)
 
 
 def load_emorynlp(split: str, root: Path | None = None) -> TextCorpus:
     """EmoryNLP ``train`` / ``dev`` / ``test``; Powerful and Peaceful dropped."""
-    c = TextCorpus("emorynlp", split)
-    path = _root(root) / "emorynlp" / f"emorynlp_{split}_final.csv"
-    with path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            lab = _EMORY.get(row["Emotion"].strip())
-            if lab is None:
-                c.dropped += 1
-                continue
-            dlg = f"{split}-{row['Season']}-{row['Episode']}-{row['Scene_ID']}"
-            c.add(_clean(row["Utterance"]), lab, dlg, int(row["Utterance_ID"]))
-    return c
+    return _corpus("emorynlp", split, D.emorynlp(split, root=root), dialogue=True)
 
 
 def load_goemotions(split: str, root: Path | None = None) -> TextCorpus:
     """GoEmotions (Ekman mapping) ``train`` / ``dev`` / ``test``, single-label comments."""
-    c = TextCorpus("goemotions", split)
-    base = _root(root) / "goemotions" / "ekman"
-    names = [ln.strip() for ln in (base / "labels.txt").read_text().splitlines() if ln.strip()]
-    with (base / f"{split}.tsv").open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) < 2:
-                continue
-            ids = [int(x) for x in parts[1].split(",") if x.strip()]
-            if len(ids) != 1:
-                c.dropped += 1
-                continue
-            c.add(_clean(parts[0]), _EKMAN[names[ids[0]]])
-    return c
+    return _corpus("goemotions", split, D.goemotions(split, root=root))
 
 
 def load_isear(root: Path | None = None) -> TextCorpus:
-    """ISEAR situations; shame and guilt (no basic label) are dropped."""
-    c = TextCorpus("isear", "all")
-    path = _root(root) / "isear" / "isear.csv"
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    header = lines[0].split("|")
-    i_lab, i_sit = header.index("Field1"), header.index("SIT")
-    for line in lines[1:]:
-        parts = line.split("|")
-        if len(parts) < len(header):
-            continue
-        lab = _ISEAR.get(parts[i_lab].strip())
-        if lab is None:
-            c.dropped += 1
-            continue
-        n_tail = len(header) - i_sit - 1  # fields after SIT (STATE and the trailing empty)
-        sit = "|".join(parts[i_sit : len(parts) - n_tail])
-        sit = sit.replace("á", " ").replace("\\", "").replace('"', " ").replace("|", " ")
-        sit = _clean(sit)
-        if sit and sit.lower() not in {"none", "no response", "[ no response.]"}:
-            c.add(sit, lab)
-    return c
+    """ISEAR situations; shame and guilt (no basic label) and non-answers are dropped."""
+    df = D.isear("all", root=root)
+    non_answer = df["text"].map(lambda t: not t or t.lower() in _NON_ANSWERS)
+    # shame and guilt rows are counted as dropped whatever their text, as before
+    return _corpus("isear", "all", df[~non_answer | df["basic"].isna()])
 
 
 def load_smp2020(split: str, root: Path | None = None) -> TextCorpus:
     """SMP2020-EWECT ``train`` / ``dev`` (Chinese Weibo posts)."""
-    c = TextCorpus("smp2020", split)
-    path = _root(root) / "smp2020-ewect" / f"{split}.csv"
-    with path.open(encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            c.add(_clean(row["content"]), _SMP[row["labels"].strip()])
-    return c
+    return _corpus("smp2020", split, D.smp2020(split, root=root))
