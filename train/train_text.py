@@ -39,25 +39,17 @@ sys.path.insert(0, str(REPO / "src"))
 
 from emochat.config import data_root  # noqa: E402
 from emochat.emotions import BASIC_LABELS  # noqa: E402
+from emochat.eval.registry import DATASETS  # noqa: E402
 from emochat.text import corpora as C  # noqa: E402
 from emochat.text.corpora import TextCorpus  # noqa: E402
 
 LABELS = list(BASIC_LABELS)
 DOMAINS = ["dialogue", "emorynlp", "social", "self_report", "weibo", "none"]
-DOMAIN_OF = {
-    "meld": "dialogue",
-    "emorynlp": "emorynlp",
-    "goemotions": "social",
-    "isear": "self_report",
-    "smp2020": "weibo",
-    "seed": "none",
-}
-LABEL_SPACE = {
-    "meld": LABELS,
-    "emorynlp": ["neutral", "happy", "sad", "angry", "fear"],
-    "goemotions": LABELS,
-    "isear": ["happy", "sad", "angry", "fear", "disgust"],
-    "smp2020": ["neutral", "happy", "sad", "angry", "fear", "surprise"],
+CORPORA = ["meld", "emorynlp", "goemotions", "isear", "smp2020"]
+# The calibration domain and the annotated labels of each corpus are its evaluation
+# protocol too (emochat eval applies the same), so both come from the one registry.
+DOMAIN_OF = {name: DATASETS[name].calibration for name in CORPORA} | {"seed": "none"}
+LABEL_SPACE = {name: list(DATASETS[name].labels or LABELS) for name in CORPORA} | {
     "seed": ["happy", "sad", "angry", "fear", "disgust", "surprise"],
 }
 # Circumplex anchors (valence -1..1, arousal 0..1) per basic label, after Russell (1980)

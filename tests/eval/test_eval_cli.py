@@ -170,14 +170,15 @@ def test_dataset_evaluation_with_a_model(corpus, monkeypatch, tmp_path, capsys):
     corpus("meld")
     calls = []
 
-    def majority(texts):
-        calls.append(len(texts))
+    def majority(texts, **hints):
+        calls.append((len(texts), len(hints["context"]), hints["domain"]))
         return [{"label": "neutral", "probs": {"neutral": 1.0}} for _ in texts]
 
     monkeypatch.setitem(registry.PREDICTORS, "text", lambda: majority)
     assert run(["meld", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert calls == [2610]
+    assert calls == [(2610, 2610, "dialogue")]
+    assert "protocol: context=earlier turns of the dialogue calibration=dialogue" in out
     assert "accuracy    0.4812" in out and "weighted F1 0.3127" in out
     doc = json.loads((tmp_path / "meld-test-text.json").read_text())
     assert doc["accuracy"] == pytest.approx(1256 / 2610)
@@ -190,15 +191,15 @@ def test_dataset_evaluation_with_a_model(corpus, monkeypatch, tmp_path, capsys):
 
 def test_dataset_native_labels_and_exclusions(corpus, monkeypatch, capsys):
     corpus("emorynlp")
-    monkeypatch.setitem(registry.PREDICTORS, "text", lambda: lambda xs: ["neutral"] * len(xs))
+    monkeypatch.setitem(registry.PREDICTORS, "text", lambda: lambda xs, **_: ["neutral"] * len(xs))
     assert run(["emorynlp", "--labels", "native", "--no-write"]) == 0
     assert "accuracy    0.2927" in capsys.readouterr().out  # 288 / 984
-    result = runner.evaluate_dataset("emorynlp", predictor=lambda xs: ["joy"] * len(xs))
+    result = runner.evaluate_dataset("emorynlp", predictor=lambda xs, **_: ["joy"] * len(xs))
     assert result.report.n == 777 and result.n_excluded == 207
     assert result.report.accuracy == pytest.approx(217 / 777)  # joy folds to happy
     # native space: a basic spelling is read as the corpus's own label when unique
     native = runner.evaluate_dataset(
-        "emorynlp", label_space="native", predictor=lambda xs: ["happy"] * len(xs)
+        "emorynlp", label_space="native", predictor=lambda xs, **_: ["happy"] * len(xs)
     )
     assert native.report.accuracy == pytest.approx(217 / 984)  # joyful
     assert "joyful" in native.report.labels and "happy" not in native.report.labels

@@ -70,6 +70,30 @@ def _add_wheel_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_pred_gold(p: argparse.ArgumentParser, pred_help: str, gold_help: str) -> None:
+    """``--pred FILE --gold FILE`` and the wheel options (ov-mer, hit-rate)."""
+    p.add_argument("--pred", type=Path, required=True, metavar="FILE", help=pred_help)
+    p.add_argument("--gold", type=Path, required=True, metavar="FILE", help=gold_help)
+    _add_wheel_options(p)
+
+
+def _add_run_options(p: argparse.ArgumentParser, what: str) -> None:
+    """``--limit``, ``-o/--out`` and ``--no-write`` (corpora and manifests)."""
+    p.add_argument(
+        "--limit", type=int, default=None, metavar="N", help=f"score only the first N {what}"
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"where to write NAME-SPLIT-MODALITY.json/.md/-confusion.png "
+        f"(default: ./{DEFAULT_OUT})",
+    )
+    p.add_argument("--no-write", action="store_true", help="print only, write no files")
+
+
 def _warn_missing(missing: list[str], total: int) -> None:
     if missing:
         print(
@@ -83,21 +107,11 @@ def _warn_missing(missing: list[str], total: int) -> None:
 
 
 def _ovmer_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--pred",
-        type=Path,
-        required=True,
-        metavar="FILE",
-        help="predicted labels, CSV name,openset (a Python-list string of words)",
+    _add_pred_gold(
+        p,
+        "predicted labels, CSV name,openset (a Python-list string of words)",
+        "ground-truth labels, same format (e.g. ov-mer/check-openset.csv)",
     )
-    p.add_argument(
-        "--gold",
-        type=Path,
-        required=True,
-        metavar="FILE",
-        help="ground-truth labels, same format (e.g. ov-mer/check-openset.csv)",
-    )
-    _add_wheel_options(p)
 
 
 def _ovmer_run(args: argparse.Namespace) -> int:
@@ -119,21 +133,11 @@ def _ovmer_run(args: argparse.Namespace) -> int:
 
 
 def _hitrate_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--pred",
-        type=Path,
-        required=True,
-        metavar="FILE",
-        help="predicted open-vocabulary labels, CSV name,openset",
+    _add_pred_gold(
+        p,
+        "predicted open-vocabulary labels, CSV name,openset",
+        "gold basic labels, CSV name,label (or name,openset)",
     )
-    p.add_argument(
-        "--gold",
-        type=Path,
-        required=True,
-        metavar="FILE",
-        help="gold basic labels, CSV name,label (or name,openset)",
-    )
-    _add_wheel_options(p)
 
 
 def _read_gold_labels(path: Path) -> dict[str, str]:
@@ -194,13 +198,6 @@ def _dataset_args(name: str):
             help="compare in the 7 basic labels or the corpus's own (default: basic)",
         )
         p.add_argument(
-            "--limit",
-            type=int,
-            default=None,
-            metavar="N",
-            help="score only the first N samples (smoke tests)",
-        )
-        p.add_argument(
             "--data-root",
             type=Path,
             default=None,
@@ -216,16 +213,15 @@ def _dataset_args(name: str):
                 help="MELD.Raw folder with train_splits/, dev_splits_complete/, "
                 "output_repeated_splits_test/ (for --modality video)",
             )
-        p.add_argument(
-            "-o",
-            "--out",
-            type=Path,
-            default=DEFAULT_OUT,
-            metavar="DIR",
-            help=f"where to write NAME-SPLIT-MODALITY.json/.md/-confusion.png "
-            f"(default: ./{DEFAULT_OUT})",
-        )
-        p.add_argument("--no-write", action="store_true", help="print only, write no files")
+        if "text" in spec.modalities:
+            p.add_argument(
+                "--calibration",
+                default=None,
+                metavar="DOMAIN",
+                help="the text model's calibration (domain) to apply "
+                f"(default: {spec.calibration or 'the model default'}, this corpus's)",
+            )
+        _add_run_options(p, "samples (smoke tests)")
 
     return add
 
@@ -243,6 +239,7 @@ def _dataset_run(name: str):
                 limit=args.limit,
                 root=args.data_root,
                 media_root=getattr(args, "media_root", None),
+                calibration=getattr(args, "calibration", None),
             )
         except NoModelError as exc:
             raise NoModelError(
@@ -273,18 +270,7 @@ def _manifest_args(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="spoken/transcript language passed to the pipeline (default: auto)",
     )
-    p.add_argument(
-        "--limit", type=int, default=None, metavar="N", help="analyse only the first N clips"
-    )
-    p.add_argument(
-        "-o",
-        "--out",
-        type=Path,
-        default=DEFAULT_OUT,
-        metavar="DIR",
-        help=f"where to write the JSON/markdown/PNG (default: ./{DEFAULT_OUT})",
-    )
-    p.add_argument("--no-write", action="store_true", help="print only, write no files")
+    _add_run_options(p, "clips")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-clip progress on stderr")
 
 

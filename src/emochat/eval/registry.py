@@ -22,8 +22,9 @@ from typing import Any
 
 from emochat.errors import EmochatError
 
-Predict = Callable[[Sequence[Any]], Sequence[Any]]
-"""A batch predictor: inputs -> one label (str, or a dict/object with ``label``) each."""
+Predict = Callable[..., Sequence[Any]]
+"""A batch predictor: ``predict(inputs, **hints)`` -> one result per input (see
+:data:`PREDICTORS`)."""
 
 
 class NoModelError(EmochatError):
@@ -43,6 +44,14 @@ class DatasetSpec:
     modalities: tuple[str, ...]
     """Input kinds a model can be scored on; the first is the default."""
     description: str
+    labels: tuple[str, ...] | None = None
+    """The basic labels the corpus annotates, when not all of them. A prediction that
+    comes with probabilities is read as the most probable of these (a model is not
+    marked wrong for a class the corpus cannot contain); None: all basic labels."""
+    calibration: str | None = None
+    """Per-corpus calibration a text model should apply (the text model's ``domain``,
+    its class prior for this kind of text: dialogue, social, weibo, ...); None: the
+    model's default."""
 
     def load(self, split: str | None = None, **kwargs: Any):
         from emochat.eval import datasets
@@ -76,6 +85,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "test",
             ("text", "video"),
             "MELD utterances (Friends), 7 emotions; video needs MELD.Raw clips",
+            calibration="dialogue",
         ),
         DatasetSpec(
             "emorynlp",
@@ -84,6 +94,8 @@ DATASETS: dict[str, DatasetSpec] = {
             "test",
             ("text",),
             "EmoryNLP utterances (Friends), 7 feeling-wheel emotions",
+            labels=("neutral", "happy", "sad", "angry", "fear"),
+            calibration="emorynlp",
         ),
         DatasetSpec(
             "goemotions",
@@ -92,6 +104,7 @@ DATASETS: dict[str, DatasetSpec] = {
             "test",
             ("text",),
             "GoEmotions Reddit comments, Ekman grouping, single-label rows",
+            calibration="social",
         ),
         DatasetSpec(
             "smp2020",
@@ -100,6 +113,8 @@ DATASETS: dict[str, DatasetSpec] = {
             "dev",
             ("text",),
             "SMP2020-EWECT Chinese Weibo posts, 6 emotions; dev held out",
+            labels=("neutral", "happy", "sad", "angry", "fear", "surprise"),
+            calibration="weibo",
         ),
         DatasetSpec(
             "isear",
@@ -108,6 +123,8 @@ DATASETS: dict[str, DatasetSpec] = {
             "all",
             ("text",),
             "ISEAR self-reported situations, 7 emotions (no official split)",
+            labels=("happy", "sad", "angry", "fear", "disgust"),
+            calibration="self_report",
         ),
     )
 }
@@ -124,7 +141,12 @@ def _text_factory() -> Predict:
     except ImportError as exc:
         raise NoModelError(None, f"no text emotion model in this version yet ({exc})") from None
     model = TextEmotionModel.load()
-    return lambda texts: [p.label for p in model.predict(list(texts))]
+
+    def predict(texts, context=None, domain=None):
+        # results keep their probabilities, so a corpus's label subset can be applied
+        return model.predict(list(texts), context=context, domain=domain, top_k=0, lexicon=False)
+
+    return predict
 
 
 def _face_factory() -> Predict:
@@ -168,8 +190,11 @@ PREDICTORS: dict[str, Callable[[], Predict]] = {
 }
 """Modality -> factory. Contract of the predictor a factory returns: given a list of
 inputs (text: strings; speech/video: file paths; face: HxW uint8 arrays) return one
-result per input: a label string, a dict or object with ``label`` (a Report's
-``overall`` is used), or an EmochatError for an input that failed."""
+result per input: a label string, a dict or object with ``label`` and optionally
+``probs`` (label -> probability; a Report's ``overall`` is used), or an EmochatError
+for an input that failed. Text predictors also receive the hints of the corpus as
+keyword arguments: ``context`` (one list of earlier dialogue utterances per input, when
+the corpus has dialogues) and ``domain`` (:attr:`DatasetSpec.calibration`, when set)."""
 
 
 def register_predictor(modality: str, factory: Callable[[], Predict]) -> None:

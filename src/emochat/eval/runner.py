@@ -5,13 +5,20 @@ tests and scripts score any callable). Predictions are read into the label space
 the evaluation: in the ``basic`` space both gold and predicted labels are folded
 with :func:`~emochat.eval.labels.to_basic` (gold rows with no basic counterpart are
 left out and counted); in the ``native`` space labels are compared as spelled.
+
+The corpus's protocol comes from its :class:`~emochat.eval.registry.DatasetSpec` and
+adapter, never from special cases here: a ``context`` column and the spec's
+``calibration`` are passed to a text predictor as hints (:func:`predictor_hints`), and
+the spec's ``labels`` restrict a prediction that has probabilities to the classes the
+corpus annotates (:func:`prediction_label`). What was applied is recorded in
+:attr:`EvalResult.protocol`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +31,7 @@ from emochat.eval.metrics import (
     classification_report,
     write_confusion_png,
 )
-from emochat.eval.registry import DATASETS, Predict, load_analyze, load_predictor
+from emochat.eval.registry import DATASETS, DatasetSpec, Predict, load_analyze, load_predictor
 
 FAILED = "<failed>"
 """Predicted label recorded for an input the model could not process (always wrong)."""
@@ -32,11 +39,34 @@ FAILED = "<failed>"
 _INPUT_COLUMN = {"text": "text", "speech": "path", "face": "image", "video": "path"}
 
 
-def prediction_label(result: Any) -> str:
+def _probabilities(result: Any) -> Mapping[str, float] | None:
+    """The label -> probability map of a result (``probs``, or its ``overall``'s)."""
+    if isinstance(result, dict):
+        probs = result.get("probs")
+        if probs is None and "label" not in result and result.get("overall") is not None:
+            return _probabilities(result["overall"])
+    else:
+        probs = getattr(result, "probs", None)
+        if probs is None and getattr(result, "overall", None) is not None:
+            return _probabilities(result.overall)
+    return probs if isinstance(probs, Mapping) and probs else None
+
+
+def prediction_label(result: Any, allowed: Collection[str] | None = None) -> str:
     """The label in one predictor result: a string, a dict or object with ``label``,
-    a Report (its ``overall`` emotion), or an error (:data:`FAILED`)."""
+    a Report (its ``overall`` emotion), or an error (:data:`FAILED`).
+
+    With ``allowed`` (basic labels) a result with probabilities is read as its most
+    probable allowed label, as a model restricted to the corpus's classes would say;
+    a bare label is taken as given (outside ``allowed`` it simply counts as wrong).
+    """
     if result is None or isinstance(result, BaseException):
         return FAILED
+    if allowed is not None:
+        probs = _probabilities(result)
+        inside = {k: float(v) for k, v in (probs or {}).items() if to_basic(k) in allowed}
+        if inside:
+            return max(inside, key=inside.__getitem__).strip().lower()
     if isinstance(result, str):
         return result.strip().lower()
     if isinstance(result, dict):
@@ -97,6 +127,8 @@ class EvalResult:
     excluded_reason: str = ""
     failures: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    protocol: dict[str, Any] = field(default_factory=dict)
+    """What the corpus's protocol applied: ``context``, ``calibration``, ``label_subset``."""
 
     @property
     def stem(self) -> str:
@@ -111,6 +143,7 @@ class EvalResult:
             "n_excluded": self.n_excluded,
             "excluded_reason": self.excluded_reason,
             "failures": list(self.failures),
+            "protocol": dict(self.protocol),
             **self.extra,
             **self.report.as_dict(),
         }
@@ -122,6 +155,7 @@ class EvalResult:
             f"{self.name} split={self.split} modality={self.modality} "
             f"labels={self.label_space} n={r.n}"
             + (f" (excluded: {self.excluded_reason})" if self.n_excluded else ""),
+            *([f"protocol: {self.protocol_text()}"] if self.protocol else []),
             f"{'accuracy':<12}{r.accuracy:.4f}",
             f"{'weighted F1':<12}{r.weighted_f1:.4f}",
             f"{'macro F1':<12}{r.macro_f1:.4f}",
@@ -144,6 +178,13 @@ class EvalResult:
             )
         return "\n".join(lines)
 
+    def protocol_text(self) -> str:
+        parts = []
+        for key, value in self.protocol.items():
+            shown = ",".join(value) if isinstance(value, (list, tuple)) else value
+            parts.append(f"{key}={shown}")
+        return " ".join(parts)
+
     def markdown(self) -> str:
         r = self.report
         out = [
@@ -151,7 +192,8 @@ class EvalResult:
             "",
             f"{r.n} samples, {self.label_space} labels"
             + (f"; excluded: {self.excluded_reason}" if self.n_excluded else "")
-            + ".",
+            + "."
+            + (f" Protocol: {self.protocol_text()}." if self.protocol else ""),
             "",
             "| accuracy | weighted F1 | macro F1 | UAR | WAR |",
             "|---:|---:|---:|---:|---:|",
@@ -196,18 +238,52 @@ def score(
     results: Sequence[Any],
     label_space: str = "basic",
     corpus: str | None = None,
+    allowed: Collection[str] | None = None,
 ) -> tuple[ClassificationReport, list[int]]:
-    """Classification report of predictor results against gold labels; failed indices."""
+    """Classification report of predictor results against gold labels; failed indices.
+
+    ``allowed``: the basic labels the corpus annotates (see :func:`prediction_label`).
+    """
     if len(results) != len(gold):
         raise EmochatError(
             None, f"the model returned {len(results)} results for {len(gold)} inputs"
         )
-    preds = [_fold(prediction_label(r), label_space, corpus) for r in results]
+    preds = [_fold(prediction_label(r, allowed), label_space, corpus) for r in results]
     gold = [_fold(str(g).strip().lower(), label_space, corpus) for g in gold]
     preferred = BASIC_LABELS if label_space == "basic" else ()
     labels = label_order([*gold, *(p for p in preds if p != FAILED)], preferred)
     failed = [i for i, p in enumerate(preds) if p == FAILED]
     return classification_report(gold, preds, labels), failed
+
+
+def predictor_hints(
+    spec: DatasetSpec, df: Any, modality: str, calibration: str | None = None
+) -> dict[str, Any]:
+    """Keyword arguments a predictor gets beside its inputs (the registry's contract).
+
+    Only text predictors take hints: ``context`` when the adapter gives each sample its
+    dialogue's earlier utterances, ``domain`` = ``calibration`` or the spec's.
+    """
+    if modality != "text":
+        return {}
+    hints: dict[str, Any] = {}
+    if "context" in df.columns:
+        hints["context"] = [list(c) for c in df["context"]]
+    domain = calibration or spec.calibration
+    if domain:
+        hints["domain"] = domain
+    return hints
+
+
+def _protocol(hints: dict[str, Any], allowed: Sequence[str] | None) -> dict[str, Any]:
+    protocol: dict[str, Any] = {}
+    if "context" in hints:
+        protocol["context"] = "earlier turns of the dialogue"
+    if "domain" in hints:
+        protocol["calibration"] = hints["domain"]
+    if allowed is not None:
+        protocol["label_subset"] = list(allowed)
+    return protocol
 
 
 def evaluate_dataset(
@@ -220,11 +296,13 @@ def evaluate_dataset(
     limit: int | None = None,
     root: str | Path | None = None,
     media_root: str | Path | None = None,
+    calibration: str | None = None,
 ) -> EvalResult:
     """Score a model on one corpus split (default: its held-out split).
 
     The model is resolved first, so a modality without a model fails at once with
     :class:`~emochat.eval.registry.NoModelError`, before any data is read.
+    ``calibration`` overrides the spec's for a text model (e.g. its default, "dialogue").
     """
     if name not in DATASETS:
         raise DataError(None, f"unknown dataset {name!r}; known: {', '.join(DATASETS)}")
@@ -270,8 +348,11 @@ def evaluate_dataset(
     if df.empty:
         raise DataError(None, f"{name} {split}: no samples to evaluate")
     inputs = list(df[_INPUT_COLUMN[modality]])
-    results = list(predict(inputs))
-    report, failed = score(list(df[gold_col]), results, label_space, corpus=name)
+    hints = predictor_hints(spec, df, modality, calibration)
+    results = list(predict(inputs, **hints))
+    report, failed = score(
+        list(df[gold_col]), results, label_space, corpus=name, allowed=spec.labels
+    )
     return EvalResult(
         name=name,
         split=split,
@@ -281,6 +362,7 @@ def evaluate_dataset(
         n_excluded=n_excluded,
         excluded_reason="; ".join(reasons),
         failures=[str(df["id"].iloc[i]) for i in failed],
+        protocol=_protocol(hints, spec.labels),
     )
 
 
