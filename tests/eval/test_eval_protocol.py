@@ -145,3 +145,15 @@ def test_shipped_text_model_gets_the_meld_context(corpus):
     assert same.confusion.tolist() == result.report.confusion.tolist()
     no_context = model.predict_proba(list(rows["text"]), domain="dialogue")
     assert not np.allclose(no_context, by_hand)  # the context really is used
+
+
+def test_unknown_calibration_is_a_one_line_error(corpus, capsys):
+    corpus("smp2020-ewect")
+    from emochat.cli import main
+
+    assert main(["eval", "smp2020", "--limit", "2", "--calibration", "nope", "--no-write"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "emochat: error: unknown calibration 'nope'; the text model has "
+        "dialogue, emorynlp, social, self_report, weibo, none"
+    )

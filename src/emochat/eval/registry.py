@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from emochat.errors import EmochatError
+from emochat.errors import DataError, EmochatError
 
 Predict = Callable[..., Sequence[Any]]
 """A batch predictor: ``predict(inputs, **hints)`` -> one result per input (see
@@ -143,6 +143,11 @@ def _text_factory() -> Predict:
     model = TextEmotionModel.load()
 
     def predict(texts, context=None, domain=None):
+        if domain is not None and domain not in model.domains:
+            raise DataError(
+                None,
+                f"unknown calibration {domain!r}; the text model has {', '.join(model.domains)}",
+            )
         # results keep their probabilities, so a corpus's label subset can be applied
         return model.predict(list(texts), context=context, domain=domain, top_k=0, lexicon=False)
 
