@@ -1,0 +1,127 @@
+"""bench/regenerate_accuracy.py: it finds every recorded figure and reports mismatches."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from emochat.config import data_root
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location(
+        "regenerate_accuracy", REPO / "bench" / "regenerate_accuracy.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+R = _load()
+
+SAMPLE = """# Benchmarks
+
+## Speech emotion (RAVDESS, held-out actors 21-24)
+
+| date | machine | command | figures |
+|---|---|---|---|
+| 2026-11-23 | m | `emochat eval ravdess --split test --labels native` | n=240: accuracy **0.7708**, UAR **0.7773**, weighted F1 0.7628, macro F1 0.7612 (x) |
+| 2026-11-23 | m | `python train/train_speech.py heldout` | accuracy 0.546, UAR 0.527 |
+
+## Open-vocabulary emotion-wheel metric (OV-MER)
+
+| level | wheel1 F | mean F |
+|---|---|---|
+| level1 | 0.5640 | 0.5546 |
+
+Mean F of the two levels: 0.4896.
+"""
+
+RAVDESS = [f for f in R.FIGURES if f.run == "ravdess"]
+
+
+def test_every_figure_is_found_in_benchmarks_md():
+    markdown = (REPO / "BENCHMARKS.md").read_text(encoding="utf-8")
+    missing = [f.name for f in R.FIGURES if R.recorded_value(markdown, f) is None]
+    assert missing == []
+    assert {f.run for f in R.FIGURES} == set(R.RUNS)  # every run regenerates something
+
+
+def test_rows_are_picked_by_their_command_and_column():
+    values = {f.name: R.recorded_value(SAMPLE, f) for f in RAVDESS}
+    assert values == {
+        "RAVDESS accuracy": "0.7708",  # the eval row, not the baseline's 0.546
+        "RAVDESS UAR": "0.7773",
+        "RAVDESS weighted F1": "0.7628",
+        "RAVDESS macro F1": "0.7612",
+    }
+    by_name = {f.name: f for f in R.FIGURES}
+    assert R.recorded_value(SAMPLE, by_name["OV-MER level1 wheel1 F"]) == "0.5640"
+    assert R.recorded_value(SAMPLE, by_name["OV-MER level1 mean F"]) == "0.5546"
+    assert R.recorded_value(SAMPLE, by_name["OV-MER mean F of the levels"]) == "0.4896"
+    assert R.recorded_value(SAMPLE, by_name["OV-MER level2 mean F"]) is None
+
+
+def test_match_is_to_the_recorded_precision():
+    assert R.matches("0.575", 0.57475) and R.matches("0.575", 0.5754)
+    assert not R.matches("0.575", 0.5744) and not R.matches("0.575", 0.5756)
+    assert R.matches("0.7708", 0.77083) and not R.matches("0.7708", 0.7710)
+
+
+def _fake(values: dict[str, float]):
+    def evaluate(run, out, data_root):
+        return dict(values)
+
+    return evaluate
+
+
+@pytest.mark.parametrize(
+    ("values", "rc", "status"),
+    [
+        ({"accuracy": 0.77083, "uar": 0.7773, "weighted_f1": 0.7628, "macro_f1": 0.7612}, 0, None),
+        (
+            {"accuracy": 0.7500, "uar": 0.7773, "weighted_f1": 0.7628, "macro_f1": 0.7612},
+            1,
+            "MISMATCH",
+        ),
+        ({"uar": 0.7773, "weighted_f1": 0.7628, "macro_f1": 0.7612}, 1, "NOT REGENERATED"),
+    ],
+)
+def test_main_exits_non_zero_on_a_mismatch(tmp_path, capsys, values, rc, status):
+    bench = tmp_path / "BENCHMARKS.md"
+    bench.write_text(SAMPLE, encoding="utf-8")
+    argv = ["--only", "ravdess", "--benchmarks", str(bench), "--data-root", str(tmp_path)]
+    assert R.main(argv, evaluate=_fake(values)) == rc
+    out = capsys.readouterr().out
+    assert (
+        "| RAVDESS UAR | `emochat eval ravdess --split test --labels native` | 0.7773 | 0.7773 | match |"
+        in out
+    )
+    if status:
+        assert f"| {status} |" in out and "3 of 4 figures match" in out
+    else:
+        assert "4 of 4 figures match" in out
+
+
+def test_a_figure_missing_from_benchmarks_md_fails(tmp_path, capsys):
+    bench = tmp_path / "BENCHMARKS.md"
+    bench.write_text(SAMPLE.replace("UAR **0.7773**, ", ""), encoding="utf-8")
+    values = {"accuracy": 0.7708, "uar": 0.7773, "weighted_f1": 0.7628, "macro_f1": 0.7612}
+    argv = ["--only", "ravdess", "--benchmarks", str(bench), "--data-root", str(tmp_path)]
+    assert R.main(argv, evaluate=_fake(values)) == 1
+    assert "| RAVDESS UAR |" in (out := capsys.readouterr().out) and "NOT IN BENCHMARKS.md" in out
+
+
+def test_ov_mer_rows_regenerate_through_the_cli(capsys):
+    """The real thing for the fastest run: emochat eval ov-mer in a subprocess."""
+    if not (data_root() / "ov-mer").is_dir():
+        pytest.skip(f"corpus not available: {data_root() / 'ov-mer'}")
+    assert R.main(["--only", "ov-mer"]) == 0
+    out = capsys.readouterr().out
+    assert "| OV-MER mean F of the levels |" in out and "17 of 17 figures match" in out
