@@ -1,8 +1,8 @@
 """The shipped Correlation Aggregator on a real clip: espeak-ng speech muxed with a face video.
 
-The sentence is one of RAVDESS' two, the vocabulary the aggregator was trained on, so
-its agreement score has a meaning here: the words at their ASR times must score
-higher than the same words moved half a second off the speech.
+The sentence is one of RAVDESS' two, the vocabulary the aggregator was trained on. The
+agreement score is checked on real held-out RAVDESS speech: words at their ASR times
+must score higher than the same words moved half a second off the speech.
 """
 
 from __future__ import annotations
@@ -56,15 +56,21 @@ def test_words_are_aligned_and_the_token_is_in_the_report(report):
     assert "voice" in seg["emotion"]["weights"]
 
 
-def test_agreement_drops_when_the_words_are_moved_off_their_audio(clip):
+def test_agreement_drops_when_the_words_are_moved_off_their_audio():
+    """On real speech (RAVDESS held-out actors, ASR words), not synthetic: on espeak-ng
+    voices the agreement is near 0 whatever the times (out of domain, see the card)."""
     from emochat.audio import analyze_voice
+    from emochat.eval.datasets import ravdess_speech
+    from emochat.ingest import load_audio
 
     model = shipped_model()
-    voice = analyze_voice(clip[1], keep_frames=model.reduce_frames)
-    (item,) = [it for it in segment_inputs(voice, model) if it is not None]
-    true = model.predict([item])[0].agreement
-    moved = []
-    for shift in (-0.6, 0.6):
-        item_moved = type(item)(item.words, item.spans + shift, item.frame_t, item.frames, item.lld)
-        moved.append(model.predict([item_moved])[0].agreement)
-    assert true > 0.5 and max(moved) < true, (true, moved)
+    true, moved = [], []
+    for path in ravdess_speech("test")["path"].iloc[::48][:5]:
+        voice = analyze_voice(load_audio(path), keep_frames=model.reduce_frames)
+        (item,) = [it for it in segment_inputs(voice, model) if it is not None]
+        true.append(model.predict([item])[0].agreement)
+        for shift in (-0.6, 0.6):
+            off = type(item)(item.words, item.spans + shift, item.frame_t, item.frames, item.lld)
+            moved.append(model.predict([off])[0].agreement)
+    assert np.mean(true) > np.mean(moved) + 0.3, (true, moved)
+    assert max(moved) < 0.05, moved

@@ -30,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     agg.add_argument("--batch-size", type=int, default=32)
     agg.add_argument("--lr", type=float, default=2e-3)
     agg.add_argument("--seed", type=int, default=0)
+    agg.add_argument(
+        "--fusion-policy",
+        choices=["evidence_only", "ensemble", "replace"],
+        default="evidence_only",
+        help="how fusion uses the model's emotion with the speech model's (default: not at all)",
+    )
     agg.add_argument("--language", default="auto", help="ASR language (auto: detect)")
     agg.add_argument(
         "--cache", type=Path, help="feature cache folder (default: beside the manifest)"
@@ -45,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             lr=args.lr,
             seed=args.seed,
+            fusion_policy=args.fusion_policy,
             language=None if args.language == "auto" else args.language,
             cache=args.cache,
         )
@@ -60,6 +67,7 @@ def train_aggregator_from_manifest(
     batch_size: int = 32,
     lr: float = 2e-3,
     seed: int = 0,
+    fusion_policy: str = "evidence_only",
     language: str | None = None,
     cache: Path | None = None,
 ) -> dict:
@@ -93,7 +101,7 @@ def train_aggregator_from_manifest(
             "train": f"{manifest_path.name} ({len(df)} clips)",
             "epochs": epochs,
             "seed": seed,
-            "fusion_policy": "ensemble",
+            "fusion_policy": fusion_policy,
             "script": "emochat train aggregator",
         },
     )
