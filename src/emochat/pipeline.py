@@ -120,6 +120,7 @@ def default_pipeline() -> Pipeline:
     """The stages shipped today, in order."""
     from emochat.audio.pipeline_stage import VoiceStage
     from emochat.face.pipeline_stage import FaceStage
+    from emochat.fusion.aggregator_stage import AggregatorStage
     from emochat.fusion.stages import (
         FaceCueStage,
         FusionStage,
@@ -135,6 +136,7 @@ def default_pipeline() -> Pipeline:
             VoiceStage(),
             SegmentStage(),
             TextStage(),
+            AggregatorStage(),
             FaceCueStage(),
             FusionStage(),
             OverallStage(),

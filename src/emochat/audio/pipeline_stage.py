@@ -28,11 +28,15 @@ class VoiceStage:
         audio = load_audio(ctx.path)
         if audio.size == 0:
             raise StageSkipped("no_audio", "the audio track holds no samples: no voice evidence")
+        from emochat.fusion.aggregator_stage import shipped_model
+
+        aggregator = shipped_model()
         voice = analyze_voice(
             audio,
             language=ctx.options.language,
             transcript=transcript,
             asr_model=self.asr_model,
+            keep_frames=aggregator.reduce_frames if aggregator is not None else None,
         )
         ctx.voice = voice
         for code, message in voice.warnings:

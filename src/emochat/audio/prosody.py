@@ -92,25 +92,44 @@ def _r(x: float | None, nd: int = 3) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), nd)
 
 
-def summarize(frames: Frames, start_s: float, end_s: float) -> Prosody:
-    """Frame-level figures of the span [start_s, end_s)."""
+def summarize(frames: Frames, start_s: float, end_s: float, tolerance_s: float = 0.0) -> Prosody:
+    """Frame-level figures of the span [start_s, end_s).
+
+    With ``tolerance_s`` > 0 the span is soft: frames up to ``tolerance_s`` outside it
+    count with a weight falling linearly from 1 at its edge to 0, so a word whose ASR
+    times are off by tens of milliseconds still gets the voice under it (the rule part
+    of the Correlation Aggregator). Means are weighted; the pitch range uses frames of
+    weight >= 0.5.
+    """
     p = Prosody(round(start_s, 3), round(end_s, 3))
     if frames.t_s.size == 0:
         return p
-    m = (frames.t_s >= start_s) & (frames.t_s < end_s)
+    t = frames.t_s
+    if tolerance_s > 0:
+        dist = np.maximum(np.maximum(start_s - t, t - end_s), 0.0)
+        weight = np.clip(1.0 - dist / tolerance_s, 0.0, 1.0)
+        weight[(t >= start_s) & (t < end_s)] = 1.0
+    else:
+        weight = ((t >= start_s) & (t < end_s)).astype(float)
+    m = weight > 0
     if not m.any():
         return p
     voiced = m & frames.voiced
     v = frames.values
-    p.loudness = _r(float(np.mean(v["loudness"][m])))
-    p.voiced_fraction = round(float(voiced.sum() / m.sum()), 3)
+
+    def wmean(x: np.ndarray, mask: np.ndarray) -> float:
+        return float(np.average(x[mask], weights=weight[mask]))
+
+    p.loudness = _r(wmean(v["loudness"], m))
+    p.voiced_fraction = round(float(weight[voiced].sum() / weight[m].sum()), 3)
     if voiced.sum() >= 3:
-        f0 = v["pitch"][voiced]
-        p.pitch_mean_st = _r(float(np.mean(f0)), 2)
+        core = voiced & (weight >= 0.5)
+        f0 = v["pitch"][core if core.sum() >= 3 else voiced]
+        p.pitch_mean_st = _r(wmean(v["pitch"], voiced), 2)
         p.pitch_range_st = _r(float(np.percentile(f0, 90) - np.percentile(f0, 10)), 2)
-        p.jitter = _r(float(np.mean(v["jitter"][voiced])), 4)
-        p.shimmer_db = _r(float(np.mean(v["shimmer"][voiced])), 3)
-        p.hnr_db = _r(float(np.mean(v["hnr"][voiced])), 2)
+        p.jitter = _r(wmean(v["jitter"], voiced), 4)
+        p.shimmer_db = _r(wmean(v["shimmer"], voiced), 3)
+        p.hnr_db = _r(wmean(v["hnr"], voiced), 2)
     return p
 
 

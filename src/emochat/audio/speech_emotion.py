@@ -36,24 +36,68 @@ SAMPLE_RATE = 16_000
 MIN_SECONDS = 0.25
 
 
-def trim_silence(audio: np.ndarray, top_db: float = 35.0, margin_s: float = 0.1) -> np.ndarray:
-    """Drop leading/trailing frames quieter than ``top_db`` below the loudest 25 ms frame."""
+def speech_bounds(
+    audio: np.ndarray, top_db: float = 35.0, margin_s: float = 0.1
+) -> tuple[int, int]:
+    """Sample range left after dropping leading/trailing frames ``top_db`` below the loudest."""
     audio = np.asarray(audio, dtype=np.float32)
     hop = 160
     n = audio.size // hop
     if n < 4:
-        return audio
+        return 0, audio.size
     frames = audio[: n * hop].reshape(n, hop)
     rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
     rms = np.convolve(rms, np.ones(3) / 3, mode="same")
     db = 20 * np.log10(rms / rms.max())
     loud = np.flatnonzero(db > -top_db)
     if loud.size == 0:
-        return audio
+        return 0, audio.size
     margin = int(margin_s * SAMPLE_RATE)
-    start = max(0, loud[0] * hop - margin)
-    end = min(audio.size, (loud[-1] + 1) * hop + margin)
-    return audio[start:end]
+    return max(0, loud[0] * hop - margin), min(audio.size, (loud[-1] + 1) * hop + margin)
+
+
+def trim_silence(audio: np.ndarray, top_db: float = 35.0, margin_s: float = 0.1) -> np.ndarray:
+    """Drop leading/trailing frames quieter than ``top_db`` below the loudest 25 ms frame."""
+    start, end = speech_bounds(audio, top_db, margin_s)
+    return np.asarray(audio, dtype=np.float32)[start:end]
+
+
+@dataclass
+class EncoderFrames:
+    """whisper-base encoder states of one utterance with their media times.
+
+    ``states`` is (layers, frames, 512) for the layers in ``layers``; ``t_s`` holds the
+    frame centres (50 frames/s, after the silence trim the speech model applies). The
+    Correlation Aggregator reads these, so the encoder runs once per utterance.
+    """
+
+    t_s: np.ndarray
+    states: np.ndarray
+    layers: tuple[int, ...]
+
+    def select(self, layers: tuple[int, ...]) -> EncoderFrames:
+        idx = [self.layers.index(i) for i in layers]
+        return EncoderFrames(self.t_s, self.states[idx].astype(np.float16), tuple(layers))
+
+
+def whisper_frames(
+    audio: np.ndarray, offset_s: float = 0.0, max_layer: int | None = None
+) -> EncoderFrames:
+    """Encoder states of the silence-trimmed utterance, timed from ``offset_s`` (its start)."""
+    from emochat.audio.whisper_encoder import hidden_states
+
+    start, end = speech_bounds(audio)
+    audio = np.asarray(audio, dtype=np.float32)[start:end]
+    if audio.size < int(MIN_SECONDS * SAMPLE_RATE):
+        audio = np.pad(audio, (0, int(MIN_SECONDS * SAMPLE_RATE) - audio.size))
+    states = np.stack(hidden_states(audio, max_layer=max_layer))
+    t = offset_s + start / SAMPLE_RATE + 0.02 * np.arange(states.shape[1]) + 0.01
+    return EncoderFrames(t, states, tuple(range(states.shape[0])))
+
+
+def pool_states(states: np.ndarray) -> np.ndarray:
+    """(layers, frames, 512) -> (layers, 1024): mean and std over frames of each layer."""
+    return np.concatenate([states.mean(1), states.std(1)], axis=1).astype(np.float32)
 
 
 def pooled_whisper_states(
@@ -62,11 +106,12 @@ def pooled_whisper_states(
     """(layers, 2*512): mean and std over frames of each whisper-base encoder state."""
     from emochat.audio.whisper_encoder import hidden_states
 
-    audio = trim_silence(audio) if trim else np.asarray(audio, dtype=np.float32)
+    if trim:
+        return pool_states(whisper_frames(audio, max_layer=max_layer).states)
+    audio = np.asarray(audio, dtype=np.float32)
     if audio.size < int(MIN_SECONDS * SAMPLE_RATE):
         audio = np.pad(audio, (0, int(MIN_SECONDS * SAMPLE_RATE) - audio.size))
-    states = hidden_states(audio, max_layer=max_layer)
-    return np.stack([np.concatenate([s.mean(0), s.std(0)]) for s in states]).astype(np.float32)
+    return pool_states(np.stack(hidden_states(audio, max_layer=max_layer)))
 
 
 @dataclass
@@ -159,10 +204,21 @@ class SpeechEmotionModel:
 
     def predict(self, audios: list[np.ndarray]) -> list[SpeechEmotion]:
         """One :class:`SpeechEmotion` per 16 kHz mono array."""
+        return self.predict_with_frames(audios)[0]
+
+    def predict_with_frames(
+        self, audios: list[np.ndarray], offsets_s: list[float] | None = None
+    ) -> tuple[list[SpeechEmotion], list[EncoderFrames]]:
+        """Predictions plus each utterance's timed encoder frames (for the aggregator)."""
         if not audios:
-            return []
-        probs = self.predict_features(np.stack([self.features(a) for a in audios]))
-        return [self._result(row) for row in probs]
+            return [], []
+        offsets_s = offsets_s or [0.0] * len(audios)
+        frames = [
+            whisper_frames(a, o, max_layer=int(self.layers.max()))
+            for a, o in zip(audios, offsets_s, strict=True)
+        ]
+        feats = np.stack([pool_states(f.states)[self.layers].reshape(-1) for f in frames])
+        return [self._result(row) for row in self.predict_features(feats)], frames
 
     def _result(self, row: np.ndarray) -> SpeechEmotion:
         probs = {lab: round(float(p), 4) for lab, p in zip(self.labels, row, strict=True)}

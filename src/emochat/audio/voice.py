@@ -8,6 +8,7 @@ recognised in them; they are the pipeline's segments. Times are seconds from med
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,12 +16,15 @@ import numpy as np
 
 from emochat.audio import prosody as pros
 from emochat.audio.asr import Word, transcribe
-from emochat.audio.speech_emotion import SpeechEmotion, SpeechEmotionModel
+from emochat.audio.speech_emotion import EncoderFrames, SpeechEmotion, SpeechEmotionModel
 from emochat.audio.transcript import Transcript
 from emochat.audio.vad import speech_segments, utterance_windows
 
 SAMPLE_RATE = 16_000
 SILENCE_RMS = 1e-4  # about -80 dBFS: digital silence / no energy at all
+WORD_TOLERANCE_S = 0.08
+"""Word prosody also reads frames up to this far outside the word's ASR span, with a
+weight tapering to 0: whisper's word boundaries are off by tens of milliseconds."""
 
 
 @dataclass
@@ -52,6 +56,9 @@ class VoiceAnalysis:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
+    lld: pros.Frames | None = None  # the clip's eGeMAPS LLD frames (prosody's one pass)
+    encoder_frames: list[EncoderFrames] = field(default_factory=list)
+    """Per utterance, the speech model's encoder states as ``keep_frames`` left them."""
 
     @property
     def has_speech(self) -> bool:
@@ -71,6 +78,10 @@ class VoiceAnalysis:
                     "start_s": w.start_s,
                     "end_s": w.end_s,
                     "probability": w.probability,
+                    "window_s": [
+                        round(max(0.0, w.start_s - WORD_TOLERANCE_S), 3),
+                        round(w.end_s + WORD_TOLERANCE_S, 3),
+                    ],
                     "prosody": {
                         k: v
                         for k, v in wp.to_dict().items()
@@ -160,8 +171,14 @@ def analyze_voice(
     transcript: str | Path | Transcript | None = None,
     asr_model: str = "base",
     emotion: bool = True,
+    keep_frames: Callable[[EncoderFrames], EncoderFrames] | None = None,
 ) -> VoiceAnalysis:
-    """Run the voice stages on a clip's audio (mono float32; resampled if not 16 kHz)."""
+    """Run the voice stages on a clip's audio (mono float32; resampled if not 16 kHz).
+
+    ``keep_frames``: when given, each utterance's encoder frame states (which the speech
+    model computes anyway) pass through it and are kept in ``encoder_frames``: the
+    Correlation Aggregator's input, reduced to what it reads so long media stay small.
+    """
     timings: dict[str, float] = {}
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     if sample_rate != SAMPLE_RATE and audio.size:
@@ -211,7 +228,7 @@ def analyze_voice(
         wps = []
         prev_end = None
         for w in u.words:
-            wp = pros.summarize(frames, w.start_s, max(w.end_s, w.start_s + 0.03))
+            wp = pros.summarize(frames, w.start_s, max(w.end_s, w.start_s + 0.03), WORD_TOLERANCE_S)
             if prev_end is not None:
                 wp.pause_before_s = round(max(0.0, w.start_s - prev_end), 3)
             prev_end = w.end_s
@@ -222,15 +239,32 @@ def analyze_voice(
     timings["prosody"] = round(time.perf_counter() - t0, 3)
 
     emotions: list[SpeechEmotion] = []
+    kept: list[EncoderFrames] = []
     if emotion and utterances:
         t0 = time.perf_counter()
         model = SpeechEmotionModel.load()
+        starts = [max(0, int((u.start_s - 0.1) * SAMPLE_RATE)) for u in utterances]
         clips = [
-            audio[max(0, int((u.start_s - 0.1) * SAMPLE_RATE)) : int((u.end_s + 0.1) * SAMPLE_RATE)]
-            for u in utterances
+            audio[a : int((u.end_s + 0.1) * SAMPLE_RATE)]
+            for a, u in zip(starts, utterances, strict=True)
         ]
-        emotions = model.predict(clips)
+        emotions, frames_per_utt = model.predict_with_frames(
+            clips, [a / SAMPLE_RATE for a in starts]
+        )
+        if keep_frames is not None:
+            kept = [keep_frames(f) for f in frames_per_utt]
         timings["speech_emotion"] = round(time.perf_counter() - t0, 3)
     return VoiceAnalysis(
-        spans, utterances, lang, lang_prob, utt_p, word_p, emotions, warnings, timings, duration
+        spans,
+        utterances,
+        lang,
+        lang_prob,
+        utt_p,
+        word_p,
+        emotions,
+        warnings,
+        timings,
+        duration,
+        frames,
+        kept,
     )

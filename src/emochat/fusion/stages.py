@@ -15,7 +15,7 @@ import numpy as np
 
 from emochat.emotions import BASIC_LABELS
 from emochat.fusion.face_emotion import emotion_from_aus
-from emochat.fusion.fuse import ModalityCue, fuse
+from emochat.fusion.fuse import ModalityCue, fuse, to_basic
 from emochat.pipeline import AnalysisContext, StageSkipped
 from emochat.report.model import Emotion, Segment
 
@@ -187,6 +187,27 @@ def _reliability(modality: str, evidence: dict) -> float:
     return 1.0
 
 
+def voice_emotion(evidence: dict) -> dict | None:
+    """The voice cue fusion uses: the speech model's emotion, or with it the aggregator's.
+
+    Both read the same encoder states of the same audio, so they are one cue, never two
+    (that would count the voice twice). The aggregator model's ``fusion_policy``, chosen
+    on validation actors (AGGREGATOR_MODEL_CARD.md), says how: ``replace`` takes the
+    aggregator's distribution, ``ensemble`` the mean of both, ``evidence_only`` keeps the
+    speech model's and leaves the aggregator as evidence.
+    """
+    linear = evidence.get("emotion")
+    agg = evidence.get("aggregator") or {}
+    policy, token = agg.get("fusion_policy"), agg.get("emotion")
+    if not token or policy not in ("replace", "ensemble") or not linear:
+        return linear
+    if policy == "replace":
+        return token
+    a, b = to_basic(linear["probs"]), to_basic(token["probs"])
+    probs = {k: round((a[k] + b[k]) / 2, 4) for k in BASIC_LABELS}
+    return asdict(Emotion.from_probs(probs, source="speech+aggregator"))
+
+
 class FusionStage:
     """One emotion per segment from every modality that has evidence there."""
 
@@ -199,7 +220,7 @@ class FusionStage:
                 evidence = seg.evidence.get(modality)
                 if not evidence or not evidence.get("emotion"):
                     continue
-                emo = evidence["emotion"]
+                emo = voice_emotion(evidence) if modality == "voice" else evidence["emotion"]
                 emotion = Emotion(
                     label=emo["label"],
                     probs=emo["probs"],

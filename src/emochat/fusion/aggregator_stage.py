@@ -1,0 +1,103 @@
+"""The Correlation Aggregator as a pipeline stage: per-utterance voice-text tokens.
+
+It reads what the voice stage kept (words with times, the speech model's encoder frames
+premixed by :meth:`Aggregator.reduce_frames`, the eGeMAPS LLD frames) and writes, into
+each speech segment's voice evidence, an ``aggregator`` block: the aligned emotion, the
+audio-text agreement, the pooled segment vector, and per word where its attention
+looked. The encoder frames are released afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from emochat.pipeline import AnalysisContext, StageSkipped
+
+TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVDESS 8 classes"
+
+
+def shipped_model():
+    """The shipped aggregator, or the file ``EMOCHAT_AGGREGATOR_MODEL`` names (a model
+    trained by ``emochat train aggregator``); None when no file exists."""
+    from emochat.fusion.aggregator import MODEL_FILE, Aggregator
+
+    path = Path(os.environ.get("EMOCHAT_AGGREGATOR_MODEL") or MODEL_FILE)
+    return Aggregator.load(path) if path.is_file() else None
+
+
+def segment_inputs(voice, model) -> list:
+    """One aggregator input per utterance that has words and kept encoder frames."""
+    from emochat.fusion.aggregator import SegmentInput, lld_at
+    from emochat.train.aggregator_features import LLD_KEYS
+
+    lld = voice.lld
+    if lld is not None and lld.t_s.size:
+        lld_t, lld_x = lld.t_s, np.stack([lld.values[k] for k in LLD_KEYS], axis=1)
+    else:
+        lld_t, lld_x = np.zeros(0), np.zeros((0, len(LLD_KEYS)))
+    out = []
+    for u, frames in zip(voice.utterances, voice.encoder_frames, strict=False):
+        if not u.words or frames.t_s.size == 0:
+            out.append(None)
+            continue
+        spans = np.array([[w.start_s, w.end_s] for w in u.words], np.float32)
+        x = frames.states[0].astype(np.float32)
+        t = frames.t_s.astype(np.float32)
+        out.append(SegmentInput([w.text for w in u.words], spans, t, x, lld_at(t, lld_t, lld_x)))
+    return out
+
+
+class AggregatorStage:
+    """Aligned voice-text token per utterance (see :mod:`emochat.fusion.aggregator`)."""
+
+    name = "aggregator"
+
+    def run(self, ctx: AnalysisContext) -> None:
+        voice = ctx.voice
+        if voice is None or not voice.utterances:
+            return  # no speech: the voice stage has said so
+        model = shipped_model()
+        if model is None:
+            raise StageSkipped("no_aggregator", "aggregator model file missing: no aligned tokens")
+        inputs = segment_inputs(voice, model)
+        todo = [i for i, it in enumerate(inputs) if it is not None]
+        if not todo:
+            return  # no words under the speech (the voice stage warned no_words)
+        results = dict(zip(todo, model.predict([inputs[i] for i in todo]), strict=True))
+        by_span = {(u.start_s, u.end_s): i for i, u in enumerate(voice.utterances)}
+        for seg in ctx.segments:
+            ev = seg.evidence.get("voice")
+            if not ev:
+                continue
+            i = by_span.get((ev["start_s"], ev["end_s"]))
+            if i not in results:
+                continue
+            ev["aggregator"] = aggregator_evidence(results[i], model)
+            for word, (centre, spread) in zip(
+                ev["words"], results[i].word_attention_s, strict=True
+            ):
+                word["attention_s"] = centre
+                word["attention_spread_s"] = spread
+        voice.encoder_frames = []  # the frames are held only until the tokens exist
+
+
+def aggregator_evidence(r, model) -> dict:
+    from emochat.emotions import valence_arousal
+
+    v, a = valence_arousal(r.probs)
+    return {
+        "emotion": {
+            "label": r.label,
+            "probs": r.probs,
+            "valence": v,
+            "arousal": a,
+            "source": "aggregator",
+        },
+        "agreement": r.agreement,
+        "vector": r.pooled,
+        "model": TOKEN_SOURCE,
+        "fusion_policy": model.cfg.meta.get("fusion_policy", "evidence_only"),
+    }
