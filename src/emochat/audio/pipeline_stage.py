@@ -33,6 +33,7 @@ class VoiceStage:
             language=ctx.options.language,
             transcript=transcript,
             asr_model=self.asr_model,
+            check=ctx.check_deadline,
         )
         ctx.voice = voice
         for code, message in voice.warnings:
