@@ -35,7 +35,7 @@ def main() -> int:
                 result = "**FAIL**: " + "; ".join(out.problems) + f" ({result})"
             result = result.replace(tmp, "…").replace("|", "\\|")
             print(
-                f"| {case.name} | {case.expect} | {out.exit_code} | {result} | "
+                f"| {case.name} | {case.expect.replace('|', ' or ')} | {out.exit_code} | {result} | "
                 f"{', '.join(out.warnings) or '-'} | {out.seconds} |",
                 flush=True,
             )

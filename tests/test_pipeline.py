@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from emochat.errors import MediaError
-from emochat.pipeline import AnalyzeOptions, Pipeline, StageSkipped
+from emochat.pipeline import AnalyzeOptions, Pipeline, StageSkipped, stage_time_limit
 from emochat.report.model import validate_report
 from emochat.testing.synth import tone, write_media
 
@@ -41,6 +43,22 @@ class _Bug:
         raise ZeroDivisionError
 
 
+class _Slow:
+    """Sleeps 0.4 s; ``cooperative`` checks the deadline as a long loop should."""
+
+    def __init__(self, cooperative: bool):
+        self.name = "loops" if cooperative else "sleeps"
+        self.cooperative = cooperative
+        self.finished = False
+
+    def run(self, ctx):
+        for _ in range(40):
+            time.sleep(0.01)
+            if self.cooperative:
+                ctx.check_deadline()
+        self.finished = True
+
+
 @pytest.fixture
 def clip(tmp_path):
     return write_media(tmp_path / "c.mp4", 1.0, audio=tone(1.0))
@@ -63,3 +81,31 @@ def test_skip_is_a_warning_and_later_stages_run(clip):
 def test_bugs_are_not_swallowed(clip):
     with pytest.raises(ZeroDivisionError):
         Pipeline([_Bug()]).run(clip)
+
+
+def test_stage_past_its_time_limit_is_a_warning_and_later_stages_run(clip):
+    loops, sleeps, recorder = _Slow(cooperative=True), _Slow(cooperative=False), _Records()
+    t0 = time.perf_counter()
+    ctx = Pipeline([loops, sleeps, recorder]).run(clip, AnalyzeOptions(stage_time_limit_s=0.1))
+    report = ctx.report
+    assert [(w.stage, w.code) for w in report.warnings] == [
+        ("loops", "timeout"),
+        ("sleeps", "timeout"),
+    ]
+    # the checking stage stopped near its limit, its results left out; the other ran out
+    assert not loops.finished and report.timings_s["loops"] < 0.3
+    assert sleeps.finished and report.timings_s["sleeps"] >= 0.4
+    assert "stopped at its time limit of 0.1 s" in report.warnings[0].message
+    assert (
+        "took 0." in report.warnings[1].message and "limit of 0.1 s" in report.warnings[1].message
+    )
+    assert report.stages == ["sleeps", "recorder"] and recorder.saw is not None
+    assert time.perf_counter() - t0 < 2.0
+    validate_report(report.to_dict())
+
+
+def test_default_stage_limit_is_generous_and_scales_with_duration():
+    options = AnalyzeOptions()
+    assert stage_time_limit(options, 0.0) >= 300
+    assert stage_time_limit(options, 3600.0) >= 6 * 3600  # slowest stage runs < 2x real time
+    assert stage_time_limit(AnalyzeOptions(stage_time_limit_s=5.0), 3600.0) == 5.0

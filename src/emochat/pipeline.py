@@ -4,6 +4,14 @@ Each stage reads what earlier stages left in the :class:`AnalysisContext` and ad
 its own typed result. A stage that cannot run on this input raises
 :class:`StageSkipped`; the pipeline records a warning and the others go on. A
 media file that stops decoding part-way keeps what was decoded, with a warning.
+
+Time limits: each stage runs against a deadline (:func:`stage_time_limit`, generous
+and scaled by the media's duration). Python threads cannot be killed, so long
+loops call :meth:`AnalysisContext.check_deadline`, which raises
+:class:`StageTimeout` once the stage is over its limit; the pipeline turns that into
+a ``timeout`` warning, drops the stage's results and goes on. A stage that overran
+without checking keeps its results, with the same warning. The CLI adds a watchdog
+for the whole run (:mod:`emochat.cli.watchdog`).
 """
 
 from __future__ import annotations
@@ -37,6 +45,22 @@ class AnalyzeOptions:
     """Window length used for segments when no utterance segmentation exists."""
     language: str | None = None
     transcript: Path | None = None
+    stage_time_limit_s: float | None = None
+    """Seconds any one stage may take (None: :func:`stage_time_limit`'s default)."""
+
+
+STAGE_LIMIT_BASE_S = 300.0
+STAGE_LIMIT_PER_MEDIA_S = 6.0
+"""Default stage limit: 5 min plus 6 s per second of media. The slowest stage (voice)
+runs at 0.2-1.6x real time on 2 busy cores (BENCHMARKS.md), so real runs stay far
+below it; the limit only catches a stage that is stuck."""
+
+
+def stage_time_limit(options: AnalyzeOptions, duration_s: float | None) -> float:
+    """The time limit of each stage for media lasting ``duration_s`` seconds."""
+    if options.stage_time_limit_s is not None:
+        return options.stage_time_limit_s
+    return STAGE_LIMIT_BASE_S + STAGE_LIMIT_PER_MEDIA_S * max(duration_s or 0.0, 0.0)
 
 
 class StageSkipped(Exception):
@@ -46,6 +70,16 @@ class StageSkipped(Exception):
         self.code = code
         self.message = message
         super().__init__(message)
+
+
+class StageTimeout(StageSkipped):
+    """The running stage is past its time limit (raised by ``check_deadline``)."""
+
+    def __init__(self, stage: str, limit_s: float):
+        super().__init__(
+            "timeout",
+            f"{stage} stage stopped at its time limit of {limit_s:g} s; its results are left out",
+        )
 
 
 @dataclass
@@ -61,6 +95,16 @@ class AnalysisContext:
     """``emochat.au.FaceAnalysis`` once the face stage ran."""
     voice: Any = None
     """``emochat.audio.VoiceAnalysis`` once the voice stage ran."""
+    stage: str = ""
+    """The stage running now."""
+    deadline: float | None = None
+    """``time.monotonic()`` by which the running stage must finish (None: no limit)."""
+    stage_limit_s: float | None = None
+
+    def check_deadline(self) -> None:
+        """Raise :class:`StageTimeout` if the running stage is past its limit (cheap: call often)."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise StageTimeout(self.stage, self.stage_limit_s or 0.0)
 
     @property
     def segments(self) -> list[Segment]:
@@ -102,16 +146,31 @@ class Pipeline:
         report = Report(media=media.to_dict(), emochat_version=__version__)
         report.timings_s["ingest"] = round(time.perf_counter() - started, 4)
         ctx = AnalysisContext(path, options, media, report, progress)
+        limit = stage_time_limit(options, media.duration_s)
         for stage in self.stages:
             t0 = time.perf_counter()
+            ctx.stage, ctx.stage_limit_s = stage.name, limit
+            ctx.deadline = time.monotonic() + limit
+            stopped = False
             try:
                 stage.run(ctx)
                 report.stages.append(stage.name)
+            except StageTimeout as timeout:
+                report.warn(stage.name, timeout.code, timeout.message)
+                stopped = True
             except StageSkipped as skip:
                 report.warn(stage.name, skip.code, skip.message)
             except MediaError as exc:
                 report.warn(stage.name, "decode_error", f"stopped early: {exc.problem}")
-            report.timings_s[stage.name] = round(time.perf_counter() - t0, 4)
+            took = time.perf_counter() - t0
+            if took > limit and not stopped:  # overran without a deadline check: say so
+                report.warn(
+                    stage.name,
+                    "timeout",
+                    f"{stage.name} stage took {took:.1f} s, over its time limit of {limit:g} s",
+                )
+            report.timings_s[stage.name] = round(took, 4)
+        ctx.stage, ctx.deadline = "", None
         report.timings_s["total"] = round(time.perf_counter() - started, 4)
         return ctx
 

@@ -131,3 +131,62 @@ def test_audio_chinese_transcript_words_and_language(tmp_path):
     assert [c.text for c in tr.cues] == ["我今天很开心。", "你呢？"]
     assert guess_language(tr.text) == "zh" and guess_language("hello there") is None
     assert split_words("我今天很开心。") == ["我", "今", "天", "很", "开", "心。"]
+
+
+# Fuzzing findings (bench/bench_fuzz.py, tests/testing/test_testing_fuzz.py): each input
+# below raised another exception, hung or was accepted with unusable values.
+@pytest.mark.parametrize(
+    "name,data,problem",
+    [
+        # int() of a 4301-digit hour: ValueError
+        ("h.srt", b"1\n" + b"9" * 4301 + b":00:00,000 --> 00:00:01,000\nx\n", "line 2: bad timing"),
+        # non-finite times and probabilities were accepted
+        ("nan.json", b'[{"word":"a","start":NaN,"end":1}]', "finite numeric 'start'"),
+        ("inf.json", b'[{"word":"a","start":0,"end":Infinity}]', "finite numeric 'end'"),
+        ("p.json", b'[{"word":"a","start":0,"end":1,"probability":1e999}]', "outside 0..1"),
+        # float() of a huge integer: OverflowError
+        (
+            "big.json",
+            b'[{"word":"a","start":0,"end":1,"probability":1' + b"0" * 400 + b"}]",
+            "0..1",
+        ),
+        # json.loads: ValueError (4301 digits), RecursionError (deep nesting)
+        ("digits.json", b"[" + b"1" * 4301 + b"]", "invalid JSON (Exceeds the limit"),
+        ("deep.json", b"[" * 5000, "nested too deeply"),
+        # 'words' not a list: TypeError
+        ("seg.json", b'{"segments":[{"words":5}]}', "segment 0: 'words' is not a list"),
+        # only empty tokens: a cue without text
+        ("empty.json", b'[{"word":"","start":0,"end":1}]', "all empty"),
+    ],
+)
+def test_audio_fuzz_findings_are_user_errors(tmp_path, name, data, problem):
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(TranscriptError) as err:
+        read_transcript(p)
+    assert problem in str(err.value) and str(err.value).startswith(str(p))
+    assert "\n" not in str(err.value)
+
+
+def test_audio_fuzz_words_out_of_order_give_an_ordered_cue(tmp_path):
+    p = write(tmp_path, "w.json", '[{"word":"a","start":2,"end":3},{"word":"b","start":0,"end":1}]')
+    (cue,) = read_transcript(p).cues
+    assert (cue.start_s, cue.end_s) == (0.0, 3.0)  # was (2.0, 1.0): ends before it starts
+
+
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        # an unclosed '<' per character: the tag regex was quadratic (hours on 1 MB)
+        ("tags.srt", "1\n00:00:00,000 --> 00:00:01,000\n" + "<" * 400_000 + "x\n"),
+        # counting lines from the start for every word was quadratic
+        ("many.json", json.dumps([{"word": "w", "start": 0, "end": 1}] * 60_000, indent=1)),
+    ],
+)
+def test_audio_fuzz_big_files_parse_in_linear_time(tmp_path, name, text):
+    import time
+
+    p = write(tmp_path, name, text)
+    t0 = time.perf_counter()
+    read_transcript(p)
+    assert time.perf_counter() - t0 < 5.0  # before the fix: minutes

@@ -152,3 +152,20 @@ def test_audio_words_recognised_and_timed(speech_clip, asr_model):
     ev = va.to_evidence(0)
     assert ev["words"][0]["text"].lower().startswith("my")
     assert ev["emotion"]["label"] in va.emotion[0].probs
+
+
+def test_audio_asr_in_windows_keeps_media_time(speech_clip):
+    """Long media is transcribed window by window (bounded memory); times stay media times."""
+    from emochat.audio.asr import _windows, transcribe
+    from emochat.audio.vad import speech_segments
+
+    clip, truth = speech_clip
+    audio = load_audio(clip)
+    spans = speech_segments(audio)
+    window_s = (spans[-1][1] - spans[0][0]) / 2
+    assert len(_windows(spans, window_s)) >= 2
+    words = transcribe(audio, spans, window_s=window_s).words
+    assert [_norm(w.text) for w in words] == [w for w, _, _ in truth]
+    for w, (word, start, end) in zip(words, truth, strict=True):
+        assert abs(w.start_s - start) <= TOLERANCE_S, (word, w.start_s, start)
+        assert abs(w.end_s - end) <= TOLERANCE_S, (word, w.end_s, end)

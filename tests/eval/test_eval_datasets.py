@@ -258,3 +258,27 @@ def test_non_utf8_file_is_reported(corpus, tmp_path):
         fh.write("文本,happy,usual\n".encode("gbk"))
     with pytest.raises(DataError, match="not UTF-8"):
         D.smp2020("dev", root=tmp_path)
+
+
+# Fuzzing findings (bench/bench_fuzz.py): each input raised another exception, gave a
+# message of two lines, or was accepted with wrong values.
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("path,label\n" + "x" * 300 + ",happy\n", "line 2: no such file xxx"),  # OSError
+        ("path,label,valence\nclip.mp4,happy,inf\n", "line 2: valence 'inf' is not finite"),
+        ("path,label,id\nclip.mp4,happy,7\n", "column 'id' is filled by emochat"),  # ids lost
+        ("path,label,label\nclip.mp4,happy,sad\n", "column label appears twice"),  # one lost
+        ('path,label\n"clip\n.mp4",happy\n', "no such file 'clip\\n.mp4'"),  # two-line message
+    ],
+)
+def test_manifest_fuzz_findings_are_one_line_data_errors(tmp_path, text, problem):
+    from emochat.eval.datasets import manifest
+
+    (tmp_path / "clip.mp4").write_bytes(b"x")
+    p = tmp_path / "clips.csv"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        manifest(p)
+    assert problem in str(err.value) and str(err.value).startswith(str(p))
+    assert "\n" not in str(err.value)

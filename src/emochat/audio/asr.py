@@ -9,6 +9,7 @@ speech are dropped.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
 
@@ -90,6 +91,23 @@ def _inside(t: float, spans: list[tuple[float, float]], margin_s: float) -> bool
     return any(s - margin_s <= t <= e + margin_s for s, e in spans)
 
 
+WINDOW_S = 300.0
+"""Longest stretch of media decoded in one whisper call: its features (and the STFT
+behind them) are held whole, ~1 GB transient per hour of audio, so long media is
+transcribed in windows cut in the pauses between speech spans."""
+
+
+def _windows(spans: list[tuple[float, float]], window_s: float) -> list[list[tuple[float, float]]]:
+    """Consecutive groups of spans, each lasting at most ``window_s`` (a longer span alone)."""
+    groups: list[list[tuple[float, float]]] = []
+    for span in spans:
+        if groups and span[1] - groups[-1][0][0] <= window_s:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    return groups
+
+
 def transcribe(
     audio: np.ndarray,
     spans: list[tuple[float, float]],
@@ -97,8 +115,14 @@ def transcribe(
     model: str = "base",
     beam_size: int = 5,
     initial_prompt: str | None = None,
+    window_s: float = WINDOW_S,
+    check: Callable[[], None] | None = None,
 ) -> AsrResult:
-    """Words with times (media seconds) and the detected or given language."""
+    """Words with times (media seconds) and the detected or given language.
+
+    The language detected in the first window is kept for the rest. ``check`` is
+    called between whisper segments (the pipeline's deadline check).
+    """
     if not spans:
         return AsrResult([], language, 0.0, [])
     if language in ("auto", ""):
@@ -106,39 +130,56 @@ def transcribe(
     wm = whisper_model(model)
     if not wm.model.is_multilingual:
         language = "en"
-    masked = speech_mask(np.asarray(audio, dtype=np.float32), spans)
-    end = min(audio.size / SAMPLE_RATE, spans[-1][1] + MARGIN_S)
-    start = max(0.0, spans[0][0] - MARGIN_S)
-    segments, info = wm.transcribe(
-        masked,
-        language=language,
-        beam_size=beam_size,
-        temperature=list(TEMPERATURES),
-        word_timestamps=True,
-        condition_on_previous_text=False,
-        vad_filter=False,
-        clip_timestamps=[round(start, 3), round(end, 3)],
-        initial_prompt=initial_prompt,
-    )
+    audio = np.asarray(audio, dtype=np.float32)
     words: list[Word] = []
     seg_out: list[dict] = []
-    for seg in segments:
-        seg_out.append(
-            {
-                "start_s": round(seg.start, 3),
-                "end_s": round(seg.end, 3),
-                "text": seg.text.strip(),
-                "avg_logprob": round(seg.avg_logprob, 4),
-                "no_speech_prob": round(seg.no_speech_prob, 4),
-            }
+    language_probability = None
+    for group in _windows(spans, window_s):
+        start = max(0.0, group[0][0] - MARGIN_S)
+        end = min(audio.size / SAMPLE_RATE, group[-1][1] + MARGIN_S)
+        a, b = int(start * SAMPLE_RATE), int(np.ceil(end * SAMPLE_RATE))
+        local = [(s - a / SAMPLE_RATE, e - a / SAMPLE_RATE) for s, e in group]
+        clip = audio[a:b]
+        segments, info = wm.transcribe(
+            speech_mask(clip, local),
+            language=language,
+            beam_size=beam_size,
+            temperature=list(TEMPERATURES),
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=False,
+            initial_prompt=initial_prompt,
         )
-        for w in seg.words or []:
-            text = w.word.strip()
-            if not text or not _inside((w.start + w.end) / 2, spans, 0.1):
-                continue
-            words.append(Word(round(w.start, 3), round(w.end, 3), text, round(w.probability, 4)))
-    refine_word_times(words, np.asarray(audio, dtype=np.float32))
-    return AsrResult(words, info.language, round(float(info.language_probability), 4), seg_out)
+        if language_probability is None:
+            language, language_probability = info.language, float(info.language_probability)
+        window_words = []
+        for seg in segments:
+            if check is not None:
+                check()
+            offset = a / SAMPLE_RATE
+            seg_out.append(
+                {
+                    "start_s": round(seg.start + offset, 3),
+                    "end_s": round(seg.end + offset, 3),
+                    "text": seg.text.strip(),
+                    "avg_logprob": round(seg.avg_logprob, 4),
+                    "no_speech_prob": round(seg.no_speech_prob, 4),
+                }
+            )
+            for w in seg.words or []:
+                text = w.word.strip()
+                if not text or not _inside((w.start + w.end) / 2, local, 0.1):
+                    continue
+                window_words.append(
+                    Word(round(w.start, 3), round(w.end, 3), text, round(w.probability, 4))
+                )
+        refine_word_times(window_words, clip)
+        offset = a / SAMPLE_RATE
+        words += [
+            Word(round(w.start_s + offset, 3), round(w.end_s + offset, 3), w.text, w.probability)
+            for w in window_words
+        ]
+    return AsrResult(words, language, round(float(language_probability or 0.0), 4), seg_out)
 
 
 def _quiet_runs(db: np.ndarray, floor: float, min_frames: int) -> list[tuple[int, int]]:

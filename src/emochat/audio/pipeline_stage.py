@@ -37,6 +37,7 @@ class VoiceStage:
             transcript=transcript,
             asr_model=self.asr_model,
             keep_frames=aggregator.reduce_frames if aggregator is not None else None,
+            check=ctx.check_deadline,
         )
         ctx.voice = voice
         for code, message in voice.warnings:

@@ -15,6 +15,7 @@ JSON accepted: a list of words, ``{"words": [...]}``, or whisper-style
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +23,12 @@ from pathlib import Path
 from emochat.errors import TranscriptError
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
+# hours are bounded: int() of a 5000-digit run raises ValueError (and no clip lasts that long)
+_TIME = r"(?:(\d{1,6}):)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
 _ARROW = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
-_TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+# bounded tag length: an unclosed '<' then scans at most 200 characters, so a line of
+# many '<' is linear, not quadratic (a 1 MB line took hours)
+_TAG = re.compile(r"<[^<>]{0,200}>|\{\\[^{}]{0,200}\}")
 _SENTENCE = re.compile(r"(?<=[.!?。！？…])\s+|(?<=[。！？])")
 
 
@@ -205,8 +209,28 @@ def _parse_text(path: Path, text: str) -> list[Cue]:
 
 
 def _key_lines(text: str) -> list[int]:
-    """Line number of each word object, found by the order of its text key."""
-    return [text.count("\n", 0, m.start()) + 1 for m in re.finditer(r'"(?:word|text)"\s*:', text)]
+    """Line number of each word object, found by the order of its text key.
+
+    Newlines are counted from one key to the next (counting from the start each time
+    made a 1 MB file quadratic).
+    """
+    lines, line, pos = [], 1, 0
+    for m in re.finditer(r'"(?:word|text)"\s*:', text):
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        lines.append(line)
+    return lines
+
+
+def _number(value) -> float | None:
+    """A JSON number as a finite float; None for anything else (NaN, 1e999, huge ints, text)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _parse_json(path: Path, text: str) -> list[Cue]:
@@ -214,6 +238,10 @@ def _parse_json(path: Path, text: str) -> list[Cue]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise TranscriptError(path, f"line {exc.lineno}: invalid JSON ({exc.msg})") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise TranscriptError(path, f"invalid JSON ({str(exc).split(';')[0]})") from None
+    except RecursionError:
+        raise TranscriptError(path, "invalid JSON (nested too deeply)") from None
     lines = _key_lines(text)
     counter = {"n": 0}
 
@@ -228,40 +256,49 @@ def _parse_json(path: Path, text: str) -> list[Cue]:
             raise TranscriptError(path, f"{line}: {where} has no 'word' text")
         times = []
         for names in (("start", "start_s"), ("end", "end_s")):
-            value = next((obj[n] for n in names if n in obj), None)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise TranscriptError(path, f"{line}: {where} needs a numeric '{names[0]}' >= 0")
-            times.append(float(value))
+            value = _number(next((obj[n] for n in names if n in obj), None))
+            if value is None or value < 0:
+                raise TranscriptError(
+                    path, f"{line}: {where} needs a finite numeric '{names[0]}' >= 0"
+                )
+            times.append(value)
         if times[1] < times[0]:
             raise TranscriptError(path, f"{line}: {where} ends before it starts")
         prob = obj.get("probability")
-        return TranscriptWord(
-            token.strip(),
-            times[0],
-            times[1],
-            float(prob) if isinstance(prob, int | float) else None,
-        )
+        if prob is not None:
+            prob = _number(prob)
+            if prob is None or not 0.0 <= prob <= 1.0:
+                raise TranscriptError(path, f"{line}: {where} has a probability outside 0..1")
+        return TranscriptWord(token.strip(), times[0], times[1], prob)
+
+    def cue(words: list[TranscriptWord]) -> Cue | None:
+        words = [w for w in words if w.text]  # whisper writes empty tokens now and then
+        if not words:
+            return None
+        start, end = min(w.start_s for w in words), max(w.end_s for w in words)
+        return Cue(" ".join(w.text for w in words), start, end, words)
 
     if isinstance(data, dict) and isinstance(data.get("segments"), list):
         cues = []
         for si, seg in enumerate(data["segments"]):
             if not isinstance(seg, dict):
                 raise TranscriptError(path, f"segment {si} is not an object")
-            words = [
-                word(w, f"segment {si} word {wi}") for wi, w in enumerate(seg.get("words") or [])
-            ]
-            if words:
-                cues.append(
-                    Cue(" ".join(w.text for w in words), words[0].start_s, words[-1].end_s, words)
-                )
+            items = seg.get("words") or []
+            if not isinstance(items, list):
+                raise TranscriptError(path, f"segment {si}: 'words' is not a list")
+            c = cue([word(w, f"segment {si} word {wi}") for wi, w in enumerate(items)])
+            if c is not None:
+                cues.append(c)
         if not cues:
             raise TranscriptError(path, "JSON segments hold no words with times")
         return cues
     items = data.get("words") if isinstance(data, dict) else data
     if not isinstance(items, list) or not items:
         raise TranscriptError(path, "line 1: expected a JSON list of words (or {'words': [...]})")
-    words = [word(w, f"word {i}") for i, w in enumerate(items)]
-    return [Cue(" ".join(w.text for w in words), words[0].start_s, words[-1].end_s, words)]
+    c = cue([word(w, f"word {i}") for i, w in enumerate(items)])
+    if c is None:
+        raise TranscriptError(path, "the JSON words are all empty")
+    return [c]
 
 
 def read_transcript(path: str | Path) -> Transcript:

@@ -30,8 +30,14 @@ def speech_probabilities(audio: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.float32)
     det = _detector()
     det.reset()
-    blocks = np.clip(audio[: n * CHUNK], -1.0, 1.0).reshape(n, CHUNK).tolist()
-    probs = np.fromiter((det.process_samples(b) for b in blocks), dtype=np.float32, count=n)
+    # one window at a time: a list of Python floats for the whole track would take
+    # ~30x the audio's own memory (1.8 GB for an hour)
+    blocks = audio[: n * CHUNK].reshape(n, CHUNK)
+    probs = np.fromiter(
+        (det.process_samples(np.clip(b, -1.0, 1.0).tolist()) for b in blocks),
+        dtype=np.float32,
+        count=n,
+    )
     det.reset()
     return probs
 

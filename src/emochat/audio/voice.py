@@ -103,6 +103,15 @@ class VoiceAnalysis:
         }
 
 
+def _rms(audio: np.ndarray, block: int = 1 << 20) -> float:
+    """Root mean square in float64, a block at a time (no whole-track float64 copy)."""
+    total = sum(
+        float(np.dot(b, b))
+        for b in (audio[i : i + block].astype(np.float64) for i in range(0, audio.size, block))
+    )
+    return float(np.sqrt(total / max(audio.size, 1)))
+
+
 def _group_words(windows: list[tuple[float, float]], words: list[Word]) -> list[list[Word]]:
     """Each word to the window holding its middle (else the nearest one)."""
     groups: list[list[Word]] = [[] for _ in windows]
@@ -121,8 +130,10 @@ def _join(words: list[Word], language: str | None) -> str:
     return " ".join(w.text for w in words)
 
 
-def _asr_utterances(audio, spans, language, asr_model) -> tuple[list[Utterance], str | None, float]:
-    result = transcribe(audio, spans, language=language, model=asr_model)
+def _asr_utterances(
+    audio, spans, language, asr_model, check
+) -> tuple[list[Utterance], str | None, float]:
+    result = transcribe(audio, spans, language=language, model=asr_model, check=check)
     windows = utterance_windows(spans)
     out = []
     for (s, e), ws in zip(windows, _group_words(windows, result.words), strict=True):
@@ -172,12 +183,15 @@ def analyze_voice(
     asr_model: str = "base",
     emotion: bool = True,
     keep_frames: Callable[[EncoderFrames], EncoderFrames] | None = None,
+    check: Callable[[], None] = lambda: None,
 ) -> VoiceAnalysis:
     """Run the voice stages on a clip's audio (mono float32; resampled if not 16 kHz).
 
     ``keep_frames``: when given, each utterance's encoder frame states (which the speech
     model computes anyway) pass through it and are kept in ``encoder_frames``: the
     Correlation Aggregator's input, reduced to what it reads so long media stay small.
+    ``check`` is called between steps and inside the long loops (the pipeline's
+    deadline check: it raises to stop the stage).
     """
     timings: dict[str, float] = {}
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
@@ -192,7 +206,7 @@ def analyze_voice(
     if audio.size == 0:
         empty.warnings.append(("no_audio", "no audio track: voice cues unavailable"))
         return empty
-    rms = float(np.sqrt(np.mean(audio.astype(np.float64) ** 2)))
+    rms = _rms(audio)
     if rms < SILENCE_RMS:
         empty.warnings.append(("no_speech", f"audio is silent (RMS {rms:.1e}): no voice cues"))
         return empty
@@ -200,6 +214,7 @@ def analyze_voice(
     t0 = time.perf_counter()
     spans = speech_segments(audio)
     timings["vad"] = round(time.perf_counter() - t0, 3)
+    check()
     warnings: list[tuple[str, str]] = []
     if not spans and transcript is None:
         empty.speech_segments = []
@@ -212,16 +227,18 @@ def analyze_voice(
         utterances, lang = _transcript_utterances(transcript, spans, duration, language)
         timings["transcript"] = round(time.perf_counter() - t0, 3)
     else:
-        utterances, lang, lang_prob = _asr_utterances(audio, spans, language, asr_model)
+        utterances, lang, lang_prob = _asr_utterances(audio, spans, language, asr_model, check)
         timings["asr"] = round(time.perf_counter() - t0, 3)
         if not any(u.words for u in utterances):
             warnings.append(("no_words", "speech detected but no words recognised"))
 
+    check()
     t0 = time.perf_counter()
     frames = pros.lld_frames(audio)
     base = pros.frame_baseline(frames)
     utt_p, word_p = [], []
     for u in utterances:
+        check()
         p = pros.utterance_prosody(frames, u.start_s, u.end_s, u.words, spans)
         pros.add_z(p, base)
         utt_p.append(p)
@@ -248,11 +265,13 @@ def analyze_voice(
             audio[a : int((u.end_s + 0.1) * SAMPLE_RATE)]
             for a, u in zip(starts, utterances, strict=True)
         ]
-        emotions, frames_per_utt = model.predict_with_frames(
-            clips, [a / SAMPLE_RATE for a in starts]
-        )
-        if keep_frames is not None:
-            kept = [keep_frames(f) for f in frames_per_utt]
+        offsets = [a / SAMPLE_RATE for a in starts]
+        for i in range(0, len(clips), 16):  # batches: full encoder states never pile up
+            check()
+            batch, batch_frames = model.predict_with_frames(clips[i : i + 16], offsets[i : i + 16])
+            emotions += batch
+            if keep_frames is not None:
+                kept += [keep_frames(f) for f in batch_frames]
         timings["speech_emotion"] = round(time.perf_counter() - t0, 3)
     return VoiceAnalysis(
         spans,

@@ -31,7 +31,7 @@ class ClipOutput:
 
 
 def analysis_options(options: Mapping[str, Any] | None = None):
-    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, language, transcript)."""
+    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, language, transcript, ...)."""
     from emochat.pipeline import AnalyzeOptions
 
     opts = AnalyzeOptions()
@@ -42,6 +42,8 @@ def analysis_options(options: Mapping[str, Any] | None = None):
             opts.language = None if value in (None, "", "auto") else str(value)
         elif key == "fps":
             opts.fps = float(value) if value else None
+        elif key == "stage_time_limit_s":
+            opts.stage_time_limit_s = float(value) if value else None
         elif key in ("segment_s", "max_side", "max_faces"):
             if value is not None:
                 setattr(opts, key, type(getattr(opts, key))(value))

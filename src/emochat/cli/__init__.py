@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from emochat.cli.options import add_analysis_options
+    from emochat.cli.options import add_analysis_options, positive_float
 
     parser = _Parser(
         prog="emochat",
@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write DIR/au.csv, per-frame AUs in OpenFace 2 format",
     )
     add_analysis_options(an)
+    an.add_argument(
+        "--time-limit",
+        type=positive_float,
+        default=None,
+        metavar="S",
+        help="seconds one input may take in all; past it emochat stops with exit code 3 "
+        "(default: 900 + 12 x the media's duration)",
+    )
     an.add_argument("--json", action="store_true", help="print the report JSON on stdout")
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 

@@ -13,8 +13,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from emochat.cli.options import analysis_options
+from emochat.cli.watchdog import Watchdog, run_time_limit
 from emochat.errors import EmochatError
 from emochat.fsutil import atomic_path, atomic_write_text
+from emochat.ingest import probe
 from emochat.pipeline import AnalysisContext, AnalyzeOptions, run_analysis
 from emochat.report.html import render_context_html
 from emochat.report.model import Report
@@ -96,21 +98,12 @@ def run_analyze(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     many = len(args.media) > 1
     failures = []
-    for media in args.media:
-        out_dir = _output_dir(args.output, media, many)
-        try:
-            ctx = _analyze_one(media, args, options, quiet=args.quiet)
-            written = write_outputs(ctx, out_dir, args.au_csv)
-        except EmochatError as exc:
-            if not many:
-                raise
-            err.print(f"emochat: error: {exc}", markup=False, highlight=False)
-            failures.append({"input": str(media), "error": exc.problem})
-            continue
-        if args.json:
-            print(ctx.report.to_json())
-        if not args.quiet:
-            print_summary(console, ctx.report, written)
+    with Watchdog() as watchdog:
+        for media in args.media:
+            _arm(watchdog, media, args.time_limit)
+            failure = _analyze_and_write(media, args, options, console, err, many)
+            if failure is not None:
+                failures.append(failure)
     if failures:
         args.output.mkdir(parents=True, exist_ok=True)
         atomic_write_text(args.output / "failures.json", json.dumps(failures, indent=2))
@@ -118,6 +111,37 @@ def run_analyze(args: argparse.Namespace) -> int:
         err.print(f"{failed}; see {args.output / 'failures.json'}")
         return 1
     return 0
+
+
+def _arm(watchdog: Watchdog, media: Path, limit_s: float | None) -> None:
+    """Start ``media``'s countdown: the given limit, else one scaled by its duration."""
+    if limit_s is not None:
+        watchdog.arm(media, limit_s)
+        return
+    watchdog.arm(media, run_time_limit(None))  # covers the probe itself
+    try:
+        duration = probe(media).duration_s
+    except EmochatError:
+        return  # the analysis reports it
+    watchdog.arm(media, run_time_limit(duration))
+
+
+def _analyze_and_write(media, args, options, console, err, many) -> dict | None:
+    """Analyse one input and write its outputs; the failure record when a batch goes on."""
+    out_dir = _output_dir(args.output, media, many)
+    try:
+        ctx = _analyze_one(media, args, options, quiet=args.quiet)
+        written = write_outputs(ctx, out_dir, args.au_csv)
+    except EmochatError as exc:
+        if not many:
+            raise
+        err.print(f"emochat: error: {exc}", markup=False, highlight=False)
+        return {"input": str(media), "error": exc.problem}
+    if args.json:
+        print(ctx.report.to_json())
+    if not args.quiet:
+        print_summary(console, ctx.report, written)
+    return None
 
 
 def _analyze_one(media: Path, args, options: AnalyzeOptions, quiet: bool) -> AnalysisContext:

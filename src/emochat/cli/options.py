@@ -22,7 +22,7 @@ def positive_int(text: str) -> int:
 
 
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
-    """--fps, --all-frames, --segment-s, --max-faces, --language."""
+    """--fps, --all-frames, --segment-s, --max-faces, --stage-time-limit, --language."""
     parser.add_argument(
         "--fps",
         type=positive_float,
@@ -40,6 +40,14 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         "--max-faces", type=positive_int, default=8, help="faces tracked at once (default: 8)"
     )
     parser.add_argument(
+        "--stage-time-limit",
+        type=positive_float,
+        default=None,
+        metavar="S",
+        help="seconds any one stage may take before it is stopped with a 'timeout' warning "
+        "(default: 300 + 6 x the media's duration)",
+    )
+    parser.add_argument(
         "--language",
         choices=["auto", "en", "zh"],
         default="auto",
@@ -54,4 +62,5 @@ def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
         segment_s=args.segment_s,
         max_faces=args.max_faces,
         language=None if args.language == "auto" else args.language,
+        stage_time_limit_s=args.stage_time_limit,
     )

@@ -16,6 +16,7 @@ file raises :class:`~emochat.errors.DataError` naming the file (and line).
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Hashable, Sequence
 from pathlib import Path
@@ -473,6 +474,34 @@ def ovmer_labels(which: str | Path = "gold", root: str | Path | None = None) -> 
 # --- generic manifest -------------------------------------------------------------------
 
 
+_MANIFEST_OWN = ("id", "basic")
+"""Columns :func:`manifest` fills itself: a manifest may not bring its own."""
+
+
+def _check_manifest_header(path: Path) -> None:
+    """Duplicate or reserved column names would silently overwrite each other's values."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = [h.strip() for h in next(csv.reader(fh))]
+    for name in header:
+        if name and header.count(name) > 1:
+            raise DataError(path, f"line 1: column {_shown(name)} appears twice")
+        if name in _MANIFEST_OWN:
+            raise DataError(path, f"line 1: column {name!r} is filled by emochat; rename it")
+
+
+def _is_file(p: Path) -> bool:
+    """Path.is_file that says False (not OSError) for names the OS refuses (too long, ...)."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _shown(name: str) -> str:
+    """A name as typed, or quoted when it holds characters that would break the line."""
+    return name if name.isprintable() else repr(name)
+
+
 def manifest(path: str | Path, check_files: bool = True) -> pd.DataFrame:
     """A clip list CSV: ``path,label`` plus optional ``transcript`` and ``valence``.
 
@@ -485,13 +514,15 @@ def manifest(path: str | Path, check_files: bool = True) -> pd.DataFrame:
     path = Path(path)
     base = path.parent
     records = []
-    for n, (line, row) in enumerate(read_rows(path, ("path", "label"))):
+    rows = read_rows(path, ("path", "label"))
+    _check_manifest_header(path)
+    for n, (line, row) in enumerate(rows):
         clip = row["path"].strip()
         if not clip:
             raise DataError(path, f"line {line}: empty path")
         clip_path = (base / clip) if not Path(clip).is_absolute() else Path(clip)
-        if check_files and not clip_path.is_file():
-            raise DataError(path, f"line {line}: no such file {clip}")
+        if check_files and not _is_file(clip_path):
+            raise DataError(path, f"line {line}: no such file {_shown(clip)}")
         label = row["label"].strip().lower()
         if not label:
             raise DataError(path, f"line {line}: empty label")
@@ -501,15 +532,17 @@ def manifest(path: str | Path, check_files: bool = True) -> pd.DataFrame:
             transcript_path = (
                 base / transcript if not Path(transcript).is_absolute() else Path(transcript)
             )
-            if check_files and not transcript_path.is_file():
-                raise DataError(path, f"line {line}: no such transcript file {transcript}")
+            if check_files and not _is_file(transcript_path):
+                raise DataError(path, f"line {line}: no such transcript file {_shown(transcript)}")
         valence_cell = (row.get("valence") or "").strip()
         try:
             valence = float(valence_cell) if valence_cell else float("nan")
         except ValueError:
             raise DataError(
-                path, f"line {line}: valence {valence_cell!r} is not a number"
+                path, f"line {line}: valence {valence_cell[:40]!r} is not a number"
             ) from None
+        if math.isinf(valence):
+            raise DataError(path, f"line {line}: valence {valence_cell[:40]!r} is not finite")
         extra = {
             k: v for k, v in row.items() if k not in ("path", "label", "transcript", "valence")
         }

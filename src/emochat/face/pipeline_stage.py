@@ -75,6 +75,7 @@ class FaceStage:
         )
 
         def progress(t_s: float) -> None:
+            ctx.check_deadline()  # after every frame
             if duration > 0:
                 ctx.report_progress(self.name, t_s / duration)
 

@@ -237,6 +237,30 @@ CASES: list[EdgeCase] = [
         lambda d: _with_transcript(d, "t.srt", b"x")[:2] + [str(d / "nope.srt")],
         "error",
     ),
+    # found by fuzzing (bench/bench_fuzz.py): these used to raise ValueError / pass NaN on
+    EdgeCase(
+        "transcript_json_nan",
+        lambda d: _with_transcript(d, "t.json", b'[{"word": "hi", "start": NaN, "end": 1}]'),
+        "error",
+    ),
+    EdgeCase(
+        "transcript_huge_hours",
+        lambda d: _with_transcript(
+            d, "t.srt", b"1\n" + b"9" * 4301 + b":00:00,000 --> 00:00:01,000\nhi\n"
+        ),
+        "error",
+    ),
+    EdgeCase(
+        "stage_time_limit",
+        lambda d: _clip(d / "c.mp4", 1.0, audio=tone(1.0)) + ["--stage-time-limit", "0.001"],
+        "report",
+        ("timeout",),
+    ),
+    EdgeCase(
+        "run_time_limit",
+        lambda d: _clip(d / "c.mp4", 1.0, audio=tone(1.0)) + ["--time-limit", "0.2"],
+        "error",
+    ),
     EdgeCase("wrong_language", lambda d: _clip(d / "c.mp4", 0.5) + ["--language", "xx"], "error"),
     EdgeCase(
         "gif_animation",
