@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import faulthandler
 import os
-import sys
 import threading
 from pathlib import Path
 
@@ -54,11 +53,12 @@ class Watchdog:
 
     @staticmethod
     def _fire(media: Path, limit_s: float) -> None:
-        sys.stderr.write(
+        message = (
             f"emochat: error: {media}: analysis still running after its time limit of "
             f"{limit_s:g} s; stopped (raise it with --time-limit)\n"
         )
-        sys.stderr.flush()
+        # straight to fd 2: sys.stderr's buffer may be mid-write in the main thread
+        os.write(2, message.encode("utf-8", "replace"))
         os._exit(EXIT_TIMEOUT)
 
     def __enter__(self) -> Watchdog:
