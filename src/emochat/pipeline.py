@@ -12,12 +12,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from emochat import __version__
 from emochat.errors import MediaError
 from emochat.ingest import MediaInfo, probe
 from emochat.report.model import Report, Segment
+
+if TYPE_CHECKING:
+    from emochat.reasoning.settings import ReasonerSettings
 
 ProgressFn = Callable[[str, float], None]
 """Called with (stage name, fraction done in 0..1)."""
@@ -37,6 +40,8 @@ class AnalyzeOptions:
     """Window length used for segments when no utterance segmentation exists."""
     language: str | None = None
     transcript: Path | None = None
+    reasoner: ReasonerSettings | None = None
+    """The LLM reasoner that writes the explanation (None: the built-in grounded one)."""
 
 
 class StageSkipped(Exception):
@@ -126,7 +131,7 @@ def default_pipeline() -> Pipeline:
         OverallStage,
         SegmentStage,
     )
-    from emochat.reasoning.grounded import GroundedReasonerStage
+    from emochat.reasoning.base import ReasonerStage
     from emochat.text.pipeline_stage import TextStage
 
     return Pipeline(
@@ -138,7 +143,7 @@ def default_pipeline() -> Pipeline:
             FaceCueStage(),
             FusionStage(),
             OverallStage(),
-            GroundedReasonerStage(),
+            ReasonerStage(),
         ]
     )
 

@@ -31,8 +31,10 @@ class ClipOutput:
 
 
 def analysis_options(options: Mapping[str, Any] | None = None):
-    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, language, transcript)."""
+    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, language, transcript,
+    reasoner as a mapping of :class:`~emochat.reasoning.settings.ReasonerSettings` fields)."""
     from emochat.pipeline import AnalyzeOptions
+    from emochat.reasoning.settings import ReasonerSettings
 
     opts = AnalyzeOptions()
     for key, value in (options or {}).items():
@@ -42,6 +44,8 @@ def analysis_options(options: Mapping[str, Any] | None = None):
             opts.language = None if value in (None, "", "auto") else str(value)
         elif key == "fps":
             opts.fps = float(value) if value else None
+        elif key == "reasoner":
+            opts.reasoner = ReasonerSettings(**value) if value else None
         elif key in ("segment_s", "max_side", "max_faces"):
             if value is not None:
                 setattr(opts, key, type(getattr(opts, key))(value))
