@@ -65,6 +65,8 @@ def test_flags_override_the_config_and_grounded_means_none(tmp_path):
     assert reasoner_settings("llama-cpp", path, None, "x.gguf").model_path == "x.gguf"
     assert reasoner_settings("grounded", path) is None
     assert reasoner_settings() is None
+    with pytest.raises(EmochatError, match="need --reasoner"):
+        reasoner_settings(None, None, "http://127.0.0.1:1/v1")
 
 
 def test_shipped_configs_load_and_hold_no_absolute_paths():

@@ -121,4 +121,6 @@ def reasoner_settings(
         target = overrides.get("kind", settings.kind)
         overrides["model" if target == "openai" else "model_path"] = model
     settings = replace(settings, **overrides)
+    if settings.kind == "grounded" and (url or model):
+        raise EmochatError(None, "--reasoner-url/--reasoner-model need --reasoner (or a config)")
     return None if settings.kind == "grounded" else settings
