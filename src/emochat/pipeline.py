@@ -20,12 +20,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from emochat import __version__
 from emochat.errors import MediaError
 from emochat.ingest import MediaInfo, probe
 from emochat.report.model import Report, Segment
+
+if TYPE_CHECKING:
+    from emochat.reasoning.settings import ReasonerSettings
 
 ProgressFn = Callable[[str, float], None]
 """Called with (stage name, fraction done in 0..1)."""
@@ -47,6 +50,8 @@ class AnalyzeOptions:
     transcript: Path | None = None
     stage_time_limit_s: float | None = None
     """Seconds any one stage may take (None: :func:`stage_time_limit`'s default)."""
+    reasoner: ReasonerSettings | None = None
+    """The LLM reasoner that writes the explanation (None: the built-in grounded one)."""
 
 
 STAGE_LIMIT_BASE_S = 300.0
@@ -186,7 +191,7 @@ def default_pipeline() -> Pipeline:
         OverallStage,
         SegmentStage,
     )
-    from emochat.reasoning.grounded import GroundedReasonerStage
+    from emochat.reasoning.base import ReasonerStage
     from emochat.text.pipeline_stage import TextStage
 
     return Pipeline(
@@ -199,7 +204,7 @@ def default_pipeline() -> Pipeline:
             FaceCueStage(),
             FusionStage(),
             OverallStage(),
-            GroundedReasonerStage(),
+            ReasonerStage(),
         ]
     )
 

@@ -31,8 +31,11 @@ class ClipOutput:
 
 
 def analysis_options(options: Mapping[str, Any] | None = None):
-    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, language, transcript, ...)."""
+    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, language, transcript,
+    stage_time_limit_s, reasoner as a mapping of
+    :class:`~emochat.reasoning.settings.ReasonerSettings` fields)."""
     from emochat.pipeline import AnalyzeOptions
+    from emochat.reasoning.settings import ReasonerSettings
 
     opts = AnalyzeOptions()
     for key, value in (options or {}).items():
@@ -44,6 +47,8 @@ def analysis_options(options: Mapping[str, Any] | None = None):
             opts.fps = float(value) if value else None
         elif key == "stage_time_limit_s":
             opts.stage_time_limit_s = float(value) if value else None
+        elif key == "reasoner":
+            opts.reasoner = ReasonerSettings(**value) if value else None
         elif key in ("segment_s", "max_side", "max_faces"):
             if value is not None:
                 setattr(opts, key, type(getattr(opts, key))(value))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from emochat.pipeline import AnalyzeOptions
+from emochat.reasoning.settings import KINDS, reasoner_settings
 
 
 def positive_float(text: str) -> float:
@@ -22,7 +24,8 @@ def positive_int(text: str) -> int:
 
 
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
-    """--fps, --all-frames, --segment-s, --max-faces, --stage-time-limit, --language."""
+    """--fps, --all-frames, --segment-s, --max-faces, --stage-time-limit, --language,
+    --reasoner and its config."""
     parser.add_argument(
         "--fps",
         type=positive_float,
@@ -53,6 +56,27 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="spoken/transcript language (default: auto-detect)",
     )
+    parser.add_argument(
+        "--reasoner",
+        choices=KINDS,
+        help="who writes the explanation: the built-in grounded reasoner (default), an "
+        "OpenAI-compatible server, a GGUF through llama-cpp-python, or transformers",
+    )
+    parser.add_argument(
+        "--reasoner-config",
+        type=Path,
+        metavar="TOML",
+        help="reasoner settings file ([reasoner] table, see configs/); flags override it",
+    )
+    parser.add_argument(
+        "--reasoner-url", metavar="URL", help="openai: server root, e.g. http://127.0.0.1:8080/v1"
+    )
+    parser.add_argument(
+        "--reasoner-model",
+        metavar="NAME|PATH",
+        help="openai: the server's model name; llama-cpp/transformers: a GGUF or checkpoint "
+        "(default: the gemma-3-270m GGUF package)",
+    )
 
 
 def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
@@ -63,4 +87,7 @@ def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
         max_faces=args.max_faces,
         language=None if args.language == "auto" else args.language,
         stage_time_limit_s=args.stage_time_limit,
+        reasoner=reasoner_settings(
+            args.reasoner, args.reasoner_config, args.reasoner_url, args.reasoner_model
+        ),
     )

@@ -12,7 +12,6 @@ test) can look up in that segment's evidence:
 
 from __future__ import annotations
 
-from emochat.pipeline import AnalysisContext
 from emochat.report.model import Explanation, Segment
 
 MAX_SEGMENTS_CITED = 3
@@ -159,13 +158,6 @@ def explain(segments: list[Segment], overall, photo: bool = False) -> Explanatio
         if seg.emotion.conflict:
             sentences.append(_conflict_sentence(seg.emotion))
     return Explanation(text=" ".join(sentences), cites=cites, reasoner="grounded")
-
-
-class GroundedReasonerStage:
-    name = "reasoner"
-
-    def run(self, ctx: AnalysisContext) -> None:
-        ctx.report.explanation = explain(ctx.segments, ctx.report.overall, ctx.media.is_image)
 
 
 def _evidence_has(seg: dict, cite: dict) -> bool:

@@ -85,6 +85,8 @@ def _static_summary(data: Mapping[str, Any]) -> str:
     explanation = data.get("explanation")
     if explanation and explanation.get("text"):
         out.append(f"<h2>Why</h2><p>{escape(explanation['text'])}</p>")
+        if explanation.get("grounded_text"):
+            out.append(f"<p>Built-in reasoner: {escape(explanation['grounded_text'])}</p>")
     for w in data.get("warnings", []):
         out.append(
             f"<div class='warn'>{escape(str(w.get('stage', '')))}: "

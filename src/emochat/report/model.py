@@ -70,7 +70,14 @@ class Segment:
 class Explanation:
     text: str
     cites: list[dict[str, Any]] = field(default_factory=list)
+    """The measured cues behind the explanation (the grounded reasoner's, for every reasoner)."""
     reasoner: str = "grounded"
+    model: str | None = None
+    """LLM reasoners: backend and model that wrote ``text``."""
+    grounded_text: str | None = None
+    """LLM reasoners: the built-in explanation of the same cues, kept beside the LLM's."""
+    unmeasured_cues: list[str] | None = None
+    """LLM reasoners: AUs the LLM's text names that the analysis never measured."""
 
 
 @dataclass

@@ -384,9 +384,11 @@
     if (ex && ex.text) {
       var cites = Array.isArray(ex.cites) ? ex.cites : [];
       var sec = h('div', { class: 'expl' }, [
-        h('b', { text: 'Why' }), h('span', { class: 'meta', text: ex.reasoner ? ' · ' + ex.reasoner + ' reasoner' : '' }),
+        h('b', { text: 'Why' }), h('span', { class: 'meta', text: ex.reasoner ? ' · ' + ex.reasoner + ' reasoner' + (ex.model ? ' (' + ex.model + ')' : '') : '' }),
         h('p', { id: 'explanation' }, linkifyTimes(ex.text))
       ]);
+      // an LLM's text comes with the built-in explanation of the same measured cues
+      if (ex.grounded_text) add(sec, h('p', { class: 'meta', id: 'grounded-explanation' }, linkifyTimes('Built-in reasoner: ' + ex.grounded_text)));
       if (cites.length) {
         var list = h('div', { class: 'cites', id: 'cites' });
         cites.forEach(function (c) {
