@@ -6,7 +6,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,text,voice,serve,ray
+EXTRAS ?= dev,text,voice,serve,ray,train
 OUT ?= emochat-out
 
 .PHONY: analyze test lint bench clean

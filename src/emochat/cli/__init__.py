@@ -95,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     eval_cli.add_arguments(ev)
 
+    from emochat.train import cli as train_cli
+
+    train_cli.add_arguments(
+        sub.add_parser(
+            "train",
+            help="train a model on the corpora or your own data (the multimodal LLM)",
+            description="Train models; see emochat train llm --help.",
+        )
+    )
+
     from emochat.batch import cli as batch_cli
     from emochat.serve import cli as serve_cli
 
@@ -136,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             from emochat.eval import cli as eval_cli
 
             return eval_cli.run(args)
+        if args.command == "train":
+            from emochat.train import cli as train_cli
+
+            return train_cli.run(args)
         if args.command == "batch":
             from emochat.batch import cli as batch_cli
 
