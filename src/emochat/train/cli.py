@@ -7,6 +7,7 @@ projectors + LoRA); run it under torchrun for DDP.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0  # rank 0 speaks for the run
     last = summary["history"][-1]["loss"] if summary["history"] else None
     print(
         f"done: steps {summary['steps'][0]}..{summary['steps'][1]}, last loss {last}, "
