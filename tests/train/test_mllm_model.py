@@ -122,3 +122,16 @@ def test_loss_falls_and_resume_continues_where_it_stopped(make_config, tmp_path)
     b = load_file(str(tmp_path / "b" / "run" / "adapter" / TRAINABLE_FILE))
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+
+
+def test_explain_gives_a_basic_label_and_cites_only_present_modalities(build, samples):
+    from emochat.train.mllm.infer import evaluate, explain
+
+    model = build().eval()
+    s = samples[1]  # lacks voice
+    out = explain(model, s.cues, max_new_tokens=8)
+    assert out["label"] in out["probs"] and sum(out["probs"].values()) == pytest.approx(1, 1e-3)
+    assert set(out["cited"]) <= set(s.cues.present)
+    scores = evaluate(model, samples[:7])
+    assert scores["n"] == 7 and 0 <= scores["llm_accuracy"] <= 1
+    assert scores["cue_model_accuracy"] == 1.0  # the synthetic cues name the gold label
