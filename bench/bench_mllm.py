@@ -1,6 +1,6 @@
 """Reduced CPU run of the multimodal LLM: training throughput and held-out label scores.
 
-Trains configs/mllm_cpu_reduced.yaml (the real gemma-3-270m, a few dozen steps on a small
+Trains configs/mllm_cpu_reduced.yaml (the real gemma-3-270m, a dozen steps on a small
 sample), then scores small class-balanced subsets of the held-out splits (RAVDESS actors
 21-24, FER2013 PrivateTest, MELD test) by label likelihood, beside the single-modality
 cue models' own answers on the same samples. A reduced CPU run, not the GPU training run.
@@ -27,7 +27,7 @@ HELD_OUT = {"ravdess": "test", "fer2013": "test", "meld": "test"}
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=HERE.parent / "configs/mllm_cpu_reduced.yaml")
-    ap.add_argument("--eval-limit", type=int, default=28, help="samples per held-out subset")
+    ap.add_argument("--eval-limit", type=int, default=14, help="samples per held-out subset")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "mllm.json")
     args = ap.parse_args()
 

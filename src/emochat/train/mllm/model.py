@@ -267,14 +267,14 @@ class EmoChatLM(nn.Module):
 
     def save_trainable(self, folder: str | Path) -> Path:
         """Write ``trainable.safetensors`` and ``mllm.json`` (small files) into ``folder``."""
-        from safetensors.torch import save_file
+        from safetensors.torch import save
 
         from emochat.fsutil import atomic_path
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(folder / TRAINABLE_FILE) as tmp:
-            save_file(self.trainable_state(), str(tmp))
+            tmp.write_bytes(save(self.trainable_state()))
         with atomic_path(folder / CONFIG_FILE) as tmp:
             tmp.write_text(json.dumps(asdict(self.config), indent=2) + "\n", encoding="utf-8")
         return folder
