@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from emochat.cli import main
-from emochat.reasoning.backends import default_gguf, text_generator
+from emochat.gemma import default_gguf
+from emochat.reasoning.backends import text_generator
 from emochat.reasoning.grounded import explain, uncited_cues
 from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import validate_report
