@@ -66,6 +66,20 @@ def test_audio_prosody_pitch_in_semitones_and_z():
     json.dumps(p_low.to_dict())
 
 
+def test_audio_lld_chunks_give_the_frames_of_one_pass():
+    """Long media are processed in chunks (bounded memory): same frames, same values."""
+    rng = np.random.default_rng(0)
+    parts = [harmonic(0.7, f0) for f0 in (110.0, 150.0, 220.0, 180.0)]
+    gaps = [0.05 * rng.standard_normal(int(0.3 * SR)).astype(np.float32) for _ in parts]
+    audio = np.concatenate([x for pair in zip(parts, gaps, strict=True) for x in pair])
+    whole = pros.lld_frames(audio, chunk_s=1e9)
+    chunked = pros.lld_frames(audio, chunk_s=0.9)  # boundaries inside voiced parts
+    np.testing.assert_allclose(chunked.t_s, whole.t_s, atol=1e-9)
+    for key, values in whole.values.items():
+        np.testing.assert_allclose(chunked.values[key], values, atol=1e-9, err_msg=key)
+    assert np.isfinite(whole.values["pitch"]).mean() > 0.3  # the check compares voiced frames
+
+
 def test_audio_syllables():
     assert [pros.syllables(w) for w in ("cat", "window", "lovely", "我", "a")] == [1, 2, 2, 1, 1]
 

@@ -54,14 +54,41 @@ class Frames:
         return self.values["pitch"] > 0
 
 
-def lld_frames(audio: np.ndarray, sample_rate: int = 16_000) -> Frames:
+LLD_CHUNK_S = 60.0
+"""openSMILE holds a whole signal's intermediate buffers (2.8 GB for an hour): chunks keep
+it bounded."""
+LLD_PAD_S = 1.0
+"""Context each side of a chunk, so the 20-60 ms windows and smoothing at its edges see the
+same samples as in one pass (a whole number of 10 ms hops: frames stay on one grid)."""
+
+
+def lld_frames(
+    audio: np.ndarray,
+    sample_rate: int = 16_000,
+    chunk_s: float = LLD_CHUNK_S,
+    pad_s: float = LLD_PAD_S,
+) -> Frames:
+    """The clip's LLDs, computed chunk by chunk (``chunk_s``) with ``pad_s`` of context."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.size < sample_rate // 10:
         return Frames(np.zeros(0), {k: np.zeros(0) for k in _COLUMNS})
-    df = smile("lld").process_signal(audio, sample_rate)
-    starts = df.index.get_level_values("start").total_seconds().to_numpy()
-    values = {k: df[c].to_numpy(dtype=np.float64) for k, c in _COLUMNS.items()}
-    return Frames(starts + 0.01, values)  # eGeMAPS frames are 20-60 ms, hop 10 ms
+    chunk, pad = int(chunk_s * sample_rate), int(pad_s * sample_rate)
+    times, parts = [], {k: [] for k in _COLUMNS}
+    for begin in range(0, audio.size, chunk):
+        a = max(0, begin - pad)
+        piece = audio[a : min(audio.size, begin + chunk + pad)]
+        if piece.size < sample_rate // 10:
+            continue
+        df = smile("lld").process_signal(piece, sample_rate)
+        starts = df.index.get_level_values("start").total_seconds().to_numpy() + a / sample_rate
+        keep = (starts >= begin / sample_rate - 1e-6) & (
+            starts < (begin + chunk) / sample_rate - 1e-6
+        )
+        times.append(starts[keep])
+        for k, c in _COLUMNS.items():
+            parts[k].append(df[c].to_numpy(dtype=np.float64)[keep])
+    values = {k: np.concatenate(v) for k, v in parts.items()}
+    return Frames(np.concatenate(times) + 0.01, values)  # frames 20-60 ms, hop 10 ms
 
 
 @dataclass
