@@ -49,3 +49,26 @@ def test_watchdog_stops_the_run_with_one_line_and_no_report(sample_clip, tmp_pat
     assert "time limit of 0.3 s" in lines[0] and "Traceback" not in proc.stderr
     assert not (out / "report.json").exists()
     assert time.perf_counter() - t0 < 60
+
+
+def test_watchdog_line_reaches_stderr_while_fd2_is_silenced(tmp_path):
+    """The face stage points fd 2 at /dev/null while LiteRT loads; the line must still show."""
+    script = (
+        "import time\n"
+        "from pathlib import Path\n"
+        "from emochat.cli.watchdog import Watchdog\n"
+        "from emochat.face.runtime import _native_stderr_silenced\n"
+        "with Watchdog() as w:\n"
+        "    w.arm(Path('clip.mp4'), 0.2)\n"
+        "    with _native_stderr_silenced():\n"
+        "        time.sleep(30)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == EXIT_TIMEOUT
+    assert proc.stderr.strip().splitlines() == [
+        "emochat: error: clip.mp4: analysis still running after its time limit of 0.2 s; "
+        "stopped (raise it with --time-limit)"
+    ]

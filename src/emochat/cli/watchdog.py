@@ -35,11 +35,15 @@ class Watchdog:
     def __init__(self) -> None:
         self._timer: threading.Timer | None = None
         self._devnull = None
+        self._stderr_fd: int | None = None
 
     def arm(self, media: Path, limit_s: float) -> None:
         """(Re)start the countdown for ``media``."""
         self.cancel()
-        self._timer = threading.Timer(limit_s, self._fire, (media, limit_s))
+        if self._stderr_fd is None:
+            # the face stage points fd 2 at /dev/null while LiteRT loads: keep our own copy
+            self._stderr_fd = os.dup(2)
+        self._timer = threading.Timer(limit_s, self._fire, (media, limit_s, self._stderr_fd))
         self._timer.daemon = True
         self._timer.start()
         self._devnull = self._devnull or open(os.devnull, "w")  # noqa: SIM115 - lives with us
@@ -52,13 +56,13 @@ class Watchdog:
             faulthandler.cancel_dump_traceback_later()
 
     @staticmethod
-    def _fire(media: Path, limit_s: float) -> None:
+    def _fire(media: Path, limit_s: float, stderr_fd: int) -> None:
         message = (
             f"emochat: error: {media}: analysis still running after its time limit of "
             f"{limit_s:g} s; stopped (raise it with --time-limit)\n"
         )
-        # straight to fd 2: sys.stderr's buffer may be mid-write in the main thread
-        os.write(2, message.encode("utf-8", "replace"))
+        # straight to the fd: sys.stderr's buffer may be mid-write in the main thread
+        os.write(stderr_fd, message.encode("utf-8", "replace"))
         os._exit(EXIT_TIMEOUT)
 
     def __enter__(self) -> Watchdog:
@@ -69,3 +73,6 @@ class Watchdog:
         if self._devnull is not None:
             self._devnull.close()
             self._devnull = None
+        if self._stderr_fd is not None:
+            os.close(self._stderr_fd)
+            self._stderr_fd = None
