@@ -21,6 +21,19 @@ def _umask() -> int:
     return 0o022
 
 
+def remove_stale_temps(path: str | Path) -> int:
+    """Delete the temporaries :func:`atomic_path` left for ``path`` when a writer was killed.
+
+    Call it only where ``path`` has one writer at a time (a job's or a clip's folder):
+    another live writer's temporary would go too. Returns how many were removed.
+    """
+    path = Path(path)
+    stale = list(path.parent.glob(f".{path.name}.*.tmp")) if path.parent.is_dir() else []
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return len(stale)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is synced and renamed onto it.

@@ -11,7 +11,7 @@ import pytest
 from emochat.batch.cli import add_arguments
 from emochat.batch.runner import Clip, OutputDir, discover, run_batch
 from emochat.batch.summary import SCHEMA, combine_parts, segment_rows
-from emochat.batch.work import ClipOutput, analysis_options
+from emochat.batch.work import ClipOutput, analysis_options, write_clip_outputs
 from emochat.errors import DataError
 from emochat.report.model import Emotion, Report, Segment
 from emochat.testing.synth import tone, write_media
@@ -171,3 +171,16 @@ def test_one_batch_per_output_folder(tmp_path):
             run_batch(tmp_path / "in", tmp_path / "out")
     assert run_batch(tmp_path / "in", tmp_path / "out").total == 0
     assert not stale.exists()
+
+
+def test_rewriting_a_clip_removes_a_killed_attempts_temporaries(tmp_path):
+    """kill -9 mid-write leaves `.report.html.*.tmp`; the next attempt leaves none behind."""
+    out = tmp_path / "clip"
+    out.mkdir()
+    (out / ".report.html.k1ll3d.tmp").write_text("<html>half")
+    (out / ".report.json.k1ll3d.tmp").write_text("{")
+    (out / "notes.txt").write_text("the user's own file")
+    written = write_clip_outputs(out, ClipOutput(_report(), "<html></html>", 1.0))
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "report.html", "report.json"]
+    assert [p.name for p in written] == ["report.html", "report.json"]
+    assert json.loads((out / "report.json").read_text())["segments"]

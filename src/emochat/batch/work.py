@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from emochat.fsutil import atomic_write_text
+from emochat.fsutil import atomic_write_text, remove_stale_temps
 
 ProgressFn = Callable[[str, float], None]
 
@@ -112,7 +112,13 @@ def safe_analyze(
 
 
 def write_clip_outputs(out_dir: Path, output: ClipOutput) -> list[Path]:
-    """report.json and report.html, each written whole or not at all (html first)."""
+    """report.json and report.html, each written whole or not at all (html first).
+
+    A clip's folder has one writer at a time (its job or batch item), so temporaries there
+    are a killed attempt's leftovers: they go before the outputs are written again.
+    """
+    for name in ("report.html", "report.json"):
+        remove_stale_temps(out_dir / name)
     html = atomic_write_text(out_dir / "report.html", output.html)
     js = atomic_write_text(
         out_dir / "report.json", json.dumps(output.report, indent=2, ensure_ascii=False)
