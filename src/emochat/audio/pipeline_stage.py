@@ -28,15 +28,14 @@ class VoiceStage:
         audio = load_audio(ctx.path)
         if audio.size == 0:
             raise StageSkipped("no_audio", "the audio track holds no samples: no voice evidence")
-        from emochat.fusion.aggregator_stage import shipped_model
+        from emochat.fusion.aggregator_stage import frame_reducer
 
-        aggregator = shipped_model()
         voice = analyze_voice(
             audio,
             language=ctx.options.language,
             transcript=transcript,
             asr_model=self.asr_model,
-            keep_frames=aggregator.reduce_frames if aggregator is not None else None,
+            keep_frames=frame_reducer(),
             check=ctx.check_deadline,
         )
         ctx.voice = voice

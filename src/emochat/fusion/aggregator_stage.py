@@ -19,13 +19,27 @@ from emochat.pipeline import AnalysisContext, StageSkipped
 TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVDESS 8 classes"
 
 
+def _model_path() -> Path:
+    from emochat.fusion.aggregator import MODEL_FILE
+
+    return Path(os.environ.get("EMOCHAT_AGGREGATOR_MODEL") or MODEL_FILE)
+
+
 def shipped_model():
     """The shipped aggregator, or the file ``EMOCHAT_AGGREGATOR_MODEL`` names (a model
     trained by ``emochat train aggregator``); None when no file exists."""
-    from emochat.fusion.aggregator import MODEL_FILE, Aggregator
+    from emochat.fusion.aggregator import Aggregator
 
-    path = Path(os.environ.get("EMOCHAT_AGGREGATOR_MODEL") or MODEL_FILE)
+    path = _model_path()
     return Aggregator.load(path) if path.is_file() else None
+
+
+def frame_reducer():
+    """The voice stage's ``keep_frames``, or None without a model file. The model (and
+    torch) load on the first utterance's frames, so clips without speech never pay for it."""
+    if not _model_path().is_file():
+        return None
+    return lambda frames: shipped_model().reduce_frames(frames)
 
 
 def segment_inputs(voice, model) -> list:
