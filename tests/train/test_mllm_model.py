@@ -9,11 +9,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from emochat.emotions import BASIC_LABELS
 from emochat.errors import EmochatError
 from emochat.train.mllm.config import TrainConfig
 from emochat.train.mllm.cues import MODALITIES
 from emochat.train.mllm.lm import load_lm
-from emochat.train.mllm.model import TRAINABLE_FILE, EmoChatLM, MLLMConfig
+from emochat.train.mllm.model import TRAINABLE_FILE, EmoChatLM, Layout, MLLMConfig
 from emochat.train.mllm.prompt import target_text
 from emochat.train.mllm.trainer import latest_checkpoint, train
 
@@ -135,3 +136,41 @@ def test_explain_gives_a_basic_label_and_cites_only_present_modalities(build, sa
     scores = evaluate(model, samples[:7])
     assert scores["n"] == 7 and 0 <= scores["llm_accuracy"] <= 1
     assert scores["cue_model_accuracy"] == 1.0  # the synthetic cues name the gold label
+
+
+def test_target_only_loss_equals_the_full_lm_loss(build, samples):
+    """The loss on target positions alone is the LM's own next-token loss of the batch."""
+    model = build().eval()
+    batch = _batch(model, samples[:4])
+    with torch.no_grad():
+        ours = model(**batch).loss
+        embeds = model.embed(batch["input_ids"], batch["slot_ids"], batch["vectors"])
+        full = model.lm(
+            inputs_embeds=embeds, attention_mask=batch["attention_mask"], labels=batch["labels"]
+        ).loss
+    torch.testing.assert_close(ours, full, rtol=1e-5, atol=1e-5)
+
+
+def test_label_scores_with_a_shared_prompt_cache_equal_full_passes(build, samples):
+    """Scoring the labels on the prompt's repeated KV cache gives each `` label\\n``
+    continuation's log-probability as a separate full forward pass does."""
+    model = build().eval()
+    with torch.no_grad():  # a non-zero adapter, so the LoRA path is exercised too
+        for p in model.parameters():
+            if p.requires_grad:
+                p.add_(0.05 * torch.randn_like(p))
+    cues = samples[5].cues
+    scores = model.label_scores(cues)
+    prompt = model.layout(cues)
+    expected = []
+    for label in BASIC_LABELS:
+        cont = model._ids(f" {label}\n")
+        layout = Layout(prompt.ids + cont, prompt.slots + [0] * len(cont), len(prompt.ids), ())
+        batch = model.collate([layout], [cues.vectors()])
+        with torch.no_grad():
+            logits = model(**{k: v for k, v in batch.items() if k != "labels"}).logits[0]
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        n = len(prompt.ids)
+        expected.append(sum(float(logp[n - 1 + j, t]) for j, t in enumerate(cont)))
+    np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
+    assert len(set(np.round(scores, 4))) > 1  # the labels are told apart

@@ -53,6 +53,7 @@ class VoiceStage:
                 end_s=round(u.end_s, 3),
                 text=u.text or None,
                 evidence={"voice": voice.to_evidence(i)},
+                cue_vectors=voice.cue_vector(i),
             )
             for i, u in enumerate(voice.utterances)
         ]

@@ -218,7 +218,10 @@ class SpeechEmotionModel:
             for a, o in zip(audios, offsets_s, strict=True)
         ]
         feats = np.stack([pool_states(f.states)[self.layers].reshape(-1) for f in frames])
-        return [self._result(row) for row in self.predict_features(feats)], frames
+        results = [self._result(row) for row in self.predict_features(feats)]
+        for result, feat in zip(results, feats, strict=True):
+            result.extra["features"] = feat.astype(np.float16)  # the LLM's voice token, 14 KB
+        return results, frames
 
     def _result(self, row: np.ndarray) -> SpeechEmotion:
         probs = {lab: round(float(p), 4) for lab, p in zip(self.labels, row, strict=True)}

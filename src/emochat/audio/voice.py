@@ -64,6 +64,12 @@ class VoiceAnalysis:
     def has_speech(self) -> bool:
         return bool(self.utterances)
 
+    def cue_vector(self, utterance_index: int) -> dict:
+        """``{"voice": pooled encoder states}`` of one utterance, or {} when not computed."""
+        emo = self.emotion[utterance_index] if utterance_index < len(self.emotion) else None
+        feats = emo.extra.get("features") if emo is not None else None
+        return {} if feats is None else {"voice": feats}
+
     def to_evidence(self, utterance_index: int) -> dict:
         """JSON-serialisable voice evidence of one utterance (segment)."""
         u = self.utterances[utterance_index]

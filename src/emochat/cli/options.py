@@ -60,7 +60,8 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         "--reasoner",
         choices=KINDS,
         help="who writes the explanation: the built-in grounded reasoner (default), an "
-        "OpenAI-compatible server, a GGUF through llama-cpp-python, or transformers",
+        "OpenAI-compatible server, a GGUF through llama-cpp-python, transformers, or the "
+        "trained multimodal LLM that reads the cue vectors (emochat-llm)",
     )
     parser.add_argument(
         "--reasoner-config",
@@ -75,7 +76,8 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         "--reasoner-model",
         metavar="NAME|PATH",
         help="openai: the server's model name; llama-cpp/transformers: a GGUF or checkpoint "
-        "(default: the gemma-3-270m GGUF package)",
+        "(default: the gemma-3-270m GGUF package); emochat-llm: an adapter folder "
+        "(default: the shipped one)",
     )
 
 

@@ -86,7 +86,13 @@ class LLMReasoner:
 
 
 def make_reasoner(settings: ReasonerSettings | None) -> Reasoner:
-    return GroundedReasoner() if settings is None else LLMReasoner(settings)
+    if settings is None:
+        return GroundedReasoner()
+    if settings.kind == "emochat-llm":
+        from emochat.reasoning.emochat_llm import EmoChatLLMReasoner
+
+        return EmoChatLLMReasoner(settings)
+    return LLMReasoner(settings)
 
 
 class ReasonerStage:

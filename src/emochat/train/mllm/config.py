@@ -55,7 +55,10 @@ class TrainConfig:
     resume: bool = True
     gradient_checkpointing: bool = False
     bf16: bool = True
-    """bf16 autocast, on CUDA only (CPU runs stay float32)."""
+    """bf16 autocast on CUDA."""
+    bf16_cpu: bool = False
+    """bf16 autocast on a CPU too: about 1.4x faster steps on CPUs with bf16 instructions
+    (AVX512-BF16, AMX); off by default, as it changes the numbers of a float32 run."""
 
     @classmethod
     def from_dict(cls, d: Mapping, where: str | Path | None = None) -> TrainConfig:

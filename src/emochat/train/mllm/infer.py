@@ -47,15 +47,39 @@ def cue_model_label(sample: InstructionSample) -> str:
     return to_basic(best.top[0]) or best.top[0]
 
 
+def fusion_label(sample: InstructionSample) -> str:
+    """The pipeline's fusion head on the sample's cues (every cue fully reliable).
+
+    The face cue is what the pipeline fuses: the expression CNN averaged with the EMFACS
+    reading of the AUs when they were measured, else the CNN alone.
+    """
+    from emochat.fusion.face_emotion import emotion_from_aus
+    from emochat.fusion.fuse import ModalityCue, fuse
+    from emochat.report.model import Emotion
+
+    cues = []
+    for m, cue in sample.cues.by_modality.items():
+        probs = dict(cue.probs)
+        if m == "face" and cue.au:
+            aus = emotion_from_aus(cue.au).probs
+            probs = {k: (probs.get(k, 0.0) + aus.get(k, 0.0)) / 2 for k in BASIC_LABELS}
+        cues.append(ModalityCue(m, Emotion.from_probs(probs, source=m), 1.0))
+    return fuse(cues)[0].label
+
+
 def evaluate(model: EmoChatLM, samples: Sequence[InstructionSample]) -> dict:
-    """Label accuracy and weighted F1 of the LLM and, beside it, of the cue models."""
+    """Label accuracy and weighted F1 of the LLM and, beside it, of the pipeline's fusion
+    head and of the most confident single cue model, on the same samples."""
     gold = [s.basic for s in samples]
     pred = [BASIC_LABELS[int(np.argmax(model.label_scores(s.cues)))] for s in samples]
+    fused = [fusion_label(s) for s in samples]
     base = [cue_model_label(s) for s in samples]
     return {
         "n": len(samples),
         "llm_accuracy": round(accuracy(gold, pred), 4),
         "llm_weighted_f1": round(weighted_f1(gold, pred), 4),
+        "fusion_accuracy": round(accuracy(gold, fused), 4),
+        "fusion_weighted_f1": round(weighted_f1(gold, fused), 4),
         "cue_model_accuracy": round(accuracy(gold, base), 4),
         "cue_model_weighted_f1": round(weighted_f1(gold, base), 4),
         "predictions": pred,

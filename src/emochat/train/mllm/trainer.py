@@ -283,7 +283,7 @@ def train(
         f"{len(samples)} samples, {n_trainable:,} trainable parameters, "
         f"{d.world} process(es) on {device.type}, steps {start}..{end} of {cfg.steps}"
     )
-    use_bf16 = cfg.bf16 and device.type == "cuda"
+    use_bf16 = cfg.bf16 if device.type == "cuda" else cfg.bf16_cpu
     history, seen, tokens = [], 0, 0
     model.train()
     t0 = time.perf_counter()
@@ -297,7 +297,7 @@ def train(
             sync = micro == cfg.grad_accum - 1 or d.world == 1
             with net.no_sync() if not sync else contextlib.nullcontext():
                 with (
-                    torch.autocast("cuda", dtype=torch.bfloat16)
+                    torch.autocast(device.type, dtype=torch.bfloat16)
                     if use_bf16
                     else contextlib.nullcontext()
                 ):
