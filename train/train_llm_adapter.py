@@ -65,9 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         result = evaluate(model, samples)
         result["seconds_per_sample"] = round((time.perf_counter() - t0) / len(samples), 3)
-        result.pop("predictions")
+        result["gold"] = [s.basic for s in samples]
         scores[corpus] = result
-        print(corpus, json.dumps(result), flush=True)
+        print(
+            corpus,
+            json.dumps({k: v for k, v in result.items() if k not in ("gold", "predictions")}),
+            flush=True,
+        )
     metrics = {
         "config": str(a.config.relative_to(REPO) if a.config.is_relative_to(REPO) else a.config),
         "device": "cpu",

@@ -24,7 +24,7 @@ def test_shipped_configs_parse_and_use_relative_paths_only(path):
 
 
 def test_there_is_a_shipped_config():
-    assert [p.name for p in CONFIGS] == ["mllm.yaml", "mllm_cpu_reduced.yaml"]
+    assert [p.name for p in CONFIGS] == ["mllm.yaml", "mllm_cpu.yaml", "mllm_cpu_reduced.yaml"]
 
 
 @pytest.mark.parametrize(

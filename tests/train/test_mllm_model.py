@@ -174,3 +174,25 @@ def test_label_scores_with_a_shared_prompt_cache_equal_full_passes(build, sample
         expected.append(sum(float(logp[n - 1 + j, t]) for j, t in enumerate(cont)))
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-4)
     assert len(set(np.round(scores, 4))) > 1  # the labels are told apart
+
+
+@pytest.mark.slow
+def test_default_lm_loads_from_its_converted_folder_with_the_ggufs_exact_tensors():
+    """The converted HF folder of the default GGUF holds the tensors the GGUF dequantises
+    to, and its tokenizer splits text the same way."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from emochat.gemma import default_gguf
+    from emochat.train.mllm.lm import CONVERTED_MARKER
+
+    model, tokenizer = load_lm()
+    gguf = default_gguf()
+    assert (gguf.parent / "hf-float32" / CONVERTED_MARKER).is_file()
+    where = {"gguf_file": gguf.name}
+    reference = AutoModelForCausalLM.from_pretrained(str(gguf.parent), **where)
+    ref_state = reference.state_dict()
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, ref_state[name]), name
+    ref_tok = AutoTokenizer.from_pretrained(str(gguf.parent), **where)
+    for text in ("Emotion: happy\nWords: joy", "我现在很生气!", "Face: AU12 2.5"):
+        assert tokenizer(text)["input_ids"] == ref_tok(text)["input_ids"]

@@ -15,7 +15,7 @@ import numpy as np
 from emochat.emotions import BASIC_LABELS
 from emochat.eval.labels import to_basic
 from emochat.eval.metrics import accuracy, weighted_f1
-from emochat.train.mllm.cues import Cues
+from emochat.train.mllm.cues import MODALITIES, Cues
 from emochat.train.mllm.data import InstructionSample
 from emochat.train.mllm.model import EmoChatLM
 from emochat.train.mllm.prompt import parse_answer
@@ -41,9 +41,11 @@ def explain(model: EmoChatLM, cues: Cues, max_new_tokens: int = 80) -> dict:
     }
 
 
-def cue_model_label(sample: InstructionSample) -> str:
-    """The single-modality models' answer: the most confident present cue's top label."""
-    best = max(sample.cues.by_modality.values(), key=lambda c: c.top[1])
+def cue_model_label(sample: InstructionSample, modality: str | None = None) -> str:
+    """The single-modality models' answer: the most confident present cue's top label
+    (or that of ``modality``'s model)."""
+    cues = sample.cues.by_modality
+    best = cues[modality] if modality else max(cues.values(), key=lambda c: c.top[1])
     return to_basic(best.top[0]) or best.top[0]
 
 
@@ -74,6 +76,17 @@ def evaluate(model: EmoChatLM, samples: Sequence[InstructionSample]) -> dict:
     pred = [BASIC_LABELS[int(np.argmax(model.label_scores(s.cues)))] for s in samples]
     fused = [fusion_label(s) for s in samples]
     base = [cue_model_label(s) for s in samples]
+    single = {}  # each modality's own model, on the samples that have it
+    for m in MODALITIES:
+        have = [s for s in samples if m in s.cues.by_modality]
+        if have:
+            top = [cue_model_label(s, m) for s in have]
+            truth = [s.basic for s in have]
+            single[m] = {
+                "n": len(have),
+                "accuracy": round(accuracy(truth, top), 4),
+                "weighted_f1": round(weighted_f1(truth, top), 4),
+            }
     return {
         "n": len(samples),
         "llm_accuracy": round(accuracy(gold, pred), 4),
@@ -82,5 +95,6 @@ def evaluate(model: EmoChatLM, samples: Sequence[InstructionSample]) -> dict:
         "fusion_weighted_f1": round(weighted_f1(gold, fused), 4),
         "cue_model_accuracy": round(accuracy(gold, base), 4),
         "cue_model_weighted_f1": round(weighted_f1(gold, base), 4),
+        "single_modality": single,
         "predictions": pred,
     }
