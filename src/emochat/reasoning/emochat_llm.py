@@ -15,6 +15,7 @@ the ``train`` (or ``llm``) extra. ``model_path`` names another adapter folder.
 
 from __future__ import annotations
 
+import warnings
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -50,7 +51,12 @@ def load_model(adapter: str, n_threads: int = 0):
         ) from None
     if n_threads:
         torch.set_num_threads(n_threads)
-    return EmoChatLM.load(adapter)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a CLI run's stderr is for emochat's own lines
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # peft on transformers 5 deprecations
+        return EmoChatLM.load(adapter)
 
 
 def segment_cues(seg: Segment):
