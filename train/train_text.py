@@ -16,6 +16,11 @@ The held-out splits (MELD test, GoEmotions test, SMP2020 dev) are scored once at
 with ``--eval`` and written into the model's metadata and ``--metrics-out``.
 
     python train/train_text.py --eval            # reproduces the shipped file (seed 0)
+    python train/train_text.py --layers 6 --patch .cache/text/bitfit_L6.npz  # BitFit
+
+``--patch`` takes the encoder vectors written by ``finetune_text.py``: every split is
+encoded by the patched engine (its own cache entries) and the vectors are stored in the
+output file (``e5patch:<name>``), which ``TextEmotionModel`` hands to ``E5Encoder``.
 
 Embeddings are cached under ``.cache/text`` (override with ``--cache-dir``); the first
 run encodes ~90k texts (about 45 min on 2 busy cores), later runs take minutes.
