@@ -16,6 +16,11 @@ The held-out splits (MELD test, GoEmotions test, SMP2020 dev) are scored once at
 with ``--eval`` and written into the model's metadata and ``--metrics-out``.
 
     python train/train_text.py --eval            # reproduces the shipped file (seed 0)
+    python train/train_text.py --layers 6 --patch .cache/text/bitfit_L6.npz  # BitFit
+
+``--patch`` takes the encoder vectors written by ``finetune_text.py``: every split is
+encoded by the patched engine (its own cache entries) and the vectors are stored in the
+output file (``e5patch:<name>``), which ``TextEmotionModel`` hands to ``E5Encoder``.
 
 Embeddings are cached under ``.cache/text`` (override with ``--cache-dir``); the first
 run encodes ~90k texts (about 45 min on 2 busy cores), later runs take minutes.
@@ -42,6 +47,7 @@ from emochat.emotions import BASIC_LABELS  # noqa: E402
 from emochat.eval.registry import DATASETS  # noqa: E402
 from emochat.text import corpora as C  # noqa: E402
 from emochat.text.corpora import TextCorpus  # noqa: E402
+from emochat.text.model import PATCH_PREFIX  # noqa: E402
 
 LABELS = list(BASIC_LABELS)
 DOMAINS = ["dialogue", "emorynlp", "social", "self_report", "weibo", "none"]
@@ -194,22 +200,31 @@ def seed_split() -> Split:
 class CachedEncoder:
     """E5Encoder with an on-disk cache keyed by (layers, texts)."""
 
-    def __init__(self, n_layers: int, cache_dir: Path):
+    def __init__(self, n_layers: int, cache_dir: Path, patch: dict[str, np.ndarray] | None = None):
         self.n_layers = n_layers
         self.cache_dir = cache_dir
+        self.patch = patch or {}
         self._enc = None
+        # a patched (BitFit) encoder gets its own cache entries
+        self.tag = ""
+        if self.patch:
+            h = hashlib.sha1()
+            for name in sorted(self.patch):
+                h.update(name.encode())
+                h.update(np.ascontiguousarray(self.patch[name], dtype=np.float32).tobytes())
+            self.tag = "p" + h.hexdigest()[:10]
 
     def encode(self, texts: Sequence[str], tag: str = "x") -> np.ndarray:
         uniq = list(dict.fromkeys(texts))
         h = hashlib.sha1(("\n".join(uniq)).encode("utf-8")).hexdigest()[:16]
-        f = self.cache_dir / f"e5L{self.n_layers}_{tag}_{h}.npy"
+        f = self.cache_dir / f"e5L{self.n_layers}{self.tag}_{tag}_{h}.npy"
         if f.exists():
             emb = np.load(f).astype(np.float32)
         else:
             if self._enc is None:
                 from emochat.text.encoder import E5Encoder
 
-                self._enc = E5Encoder(n_layers=self.n_layers)
+                self._enc = E5Encoder(n_layers=self.n_layers, patch=self.patch or None)
             t0 = time.time()
             emb = self._enc.encode(uniq)
             self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -487,6 +502,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only fill the embedding cache (all splits, smallest first)",
     )
+    ap.add_argument(
+        "--patch",
+        type=Path,
+        default=None,
+        help="BitFit encoder vectors (.npz from finetune_text.py), shipped in the output",
+    )
+    ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--cache-dir", type=Path, default=REPO / ".cache" / "text")
     ap.add_argument("--data-root", type=Path, default=None)
     ap.add_argument(
@@ -496,10 +518,16 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     root = a.data_root or data_root()
     k = a.context_turns
-    enc = CachedEncoder(a.layers, a.cache_dir)
+    patch: dict[str, np.ndarray] = {}
+    patch_meta = None
+    if a.patch is not None:
+        with np.load(a.patch, allow_pickle=False) as z:
+            patch = {n: z[n].astype(np.float32) for n in z.files if n != "meta"}
+            patch_meta = json.loads(str(z["meta"])) if "meta" in z.files else None
+    enc = CachedEncoder(a.layers, a.cache_dir, patch)
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(a.threads)
 
     t0 = time.time()
     S = load_splits(k, a.seed, root, a.goemotions_max)
@@ -582,6 +610,8 @@ def main(argv: list[str] | None = None) -> int:
         "selection": sel,
         "heldout": held,
         "wheel_template": WHEEL_TEMPLATE,
+        "encoder_patch": sorted(patch),
+        "bitfit": patch_meta,
         "license": "weights inherit the non-commercial research-use terms of their training "
         "data (MELD GPL-3.0, GoEmotions CC BY 4.0, EmoryNLP, ISEAR and "
         "SMP2020-EWECT research use)",
@@ -600,6 +630,7 @@ def main(argv: list[str] | None = None) -> int:
         wheel_emb=wemb.astype(np.float16),
         wheel_probs=wprobs.astype(np.float16),
         **out,
+        **{PATCH_PREFIX + n: v for n, v in patch.items()},
     )
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB) in {time.time() - t0:.0f}s")
     if a.metrics_out:

