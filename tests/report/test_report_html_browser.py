@@ -150,6 +150,46 @@ def test_report_without_optional_blocks_has_no_errors(browser, tmp_path):
     assert page.count("video") == 0
 
 
+def test_llm_answers_per_segment_are_listed(browser, tmp_path):
+    """An emochat-llm explanation lists its answer for each segment it read."""
+    from dataclasses import replace
+
+    report = rich_report()
+    probs = {"neutral": 0.1, "happy": 0.86, "sad": 0.04}
+    answers = [
+        {
+            "start_s": 0.0,
+            "end_s": 2.0,
+            "face_id": 0,
+            "modalities": ["face", "voice", "text"],
+            "label": "happy",
+            "probs": probs,
+            "words": ["happy", "joy"],
+            "rationale": "smile",
+        },
+        {
+            "start_s": 2.0,
+            "end_s": 4.0,
+            "modalities": ["text"],
+            "label": "happy",
+            "probs": probs,
+            "words": [],
+            "rationale": "words",
+        },
+    ]
+    report.explanation = replace(
+        report.explanation, reasoner="emochat-llm", grounded_text="built-in", segments=answers
+    )
+    html = tmp_path / "report.html"
+    html.write_text(render_html(report, video_src=""), "utf-8")
+    page = Page(browser, html)
+    assert page.errors() == []
+    items = page.page.eval_on_selector_all("#llm-segments li", "es => es.map(e => e.textContent)")
+    assert len(items) == 2
+    assert "face 0" in items[0] and "face+voice+text" in items[0] and "happy 0.86" in items[0]
+    assert "words: happy, joy" in items[0] and "words" not in items[1]
+
+
 def test_missing_video_is_reported_on_the_page_not_as_a_script_error(browser, tmp_path):
     html = tmp_path / "report.html"
     html.write_text(render_html(rich_report()), "utf-8")  # no clip next to it

@@ -389,6 +389,17 @@
       ]);
       // an LLM's text comes with the built-in explanation of the same measured cues
       if (ex.grounded_text) add(sec, h('p', { class: 'meta', id: 'grounded-explanation' }, linkifyTimes('Built-in reasoner: ' + ex.grounded_text)));
+      // the multimodal LLM's answer for each segment it read (label, its probability, words)
+      if (Array.isArray(ex.segments) && ex.segments.length) {
+        var answers = h('ul', { class: 'meta', id: 'llm-segments' });
+        ex.segments.forEach(function (a) {
+          var p = (a.probs && num(a.probs[a.label])) ? ' ' + a.probs[a.label].toFixed(2) : '';
+          add(answers, h('li', { text: fmtSpan(a.start_s, a.end_s) + (num(a.face_id) ? ' · face ' + a.face_id : '') +
+            ' · ' + (a.modalities || []).join('+') + ' · ' + a.label + p +
+            ((a.words && a.words.length) ? ' · words: ' + a.words.join(', ') : '') }));
+        });
+        add(sec, [h('div', { class: 'meta', text: 'LLM answer per segment' }), answers]);
+      }
       if (cites.length) {
         var list = h('div', { class: 'cites', id: 'cites' });
         cites.forEach(function (c) {
