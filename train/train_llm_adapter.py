@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-HELD_OUT = {"ravdess": "test", "fer2013": "test", "meld": "test"}
+HELD_OUT_CORPORA = ("ravdess", "fer2013", "meld")
 PACKAGE_ADAPTER = REPO / "src" / "emochat" / "reasoning" / "llm_adapter"
 
 
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(a.threads)
+    from emochat.eval.registry import HELD_OUT
     from emochat.train.mllm.config import TrainConfig
     from emochat.train.mllm.data import cached_corpus
     from emochat.train.mllm.infer import evaluate
@@ -55,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         summary = json.loads(summary_file.read_text())
     held = {
-        c: cached_corpus(cfg.cache_dir, c, s, "eval", a.eval_limit, seed=cfg.seed)
-        for c, s in HELD_OUT.items()
+        c: cached_corpus(cfg.cache_dir, c, HELD_OUT[c], "eval", a.eval_limit, seed=cfg.seed)
+        for c in HELD_OUT_CORPORA
     }
     adapter = Path(cfg.output_dir) / ADAPTER
     model = EmoChatLM.load(adapter)
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     metrics = {
         "config": str(a.config.relative_to(REPO) if a.config.is_relative_to(REPO) else a.config),
-        "device": "cpu",
+        "device": summary["device"],
         "threads": a.threads,
         "train": {k: v for k, v in summary.items() if k != "history"},
         "loss_first10": [h["loss"] for h in summary["history"][:10]],

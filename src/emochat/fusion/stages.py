@@ -83,7 +83,7 @@ def _window_stats(track: dict, names: list[str], start_s: float, end_s: float, i
     return n, means, round(mean_conf, 3)
 
 
-def _average(a: Emotion, b: Emotion) -> Emotion:
+def average_face_readers(a: Emotion, b: Emotion) -> Emotion:
     """Equal-weight ensemble of the two face readers: the trained expression CNN sees
     texture (tears, wrinkles), the AU prototypes see geometry (a broad smile even when
     the crop is poor); each covers the other's blind spots."""
@@ -156,7 +156,7 @@ class FaceCueStage:
         ]
         au_emotion = emotion_from_aus(means)
         expression = _window_expression(ctx, face_id, seg)
-        emotion = _average(expression, au_emotion) if expression else au_emotion
+        emotion = average_face_readers(expression, au_emotion) if expression else au_emotion
         seg.face_id = face_id
         seg.emotion = emotion
         seg.evidence["face"] = {

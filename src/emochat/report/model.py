@@ -106,21 +106,18 @@ class Report:
         self.warnings.append(Warning(stage, code, message))
 
     def to_dict(self) -> dict[str, Any]:
-        segments, self.segments = self.segments, []  # cue vectors stay out of the JSON
-        try:
-            data = asdict(self)
-        finally:
-            self.segments = segments
-        data["segments"] = [
-            {k: v for k, v in asdict(seg).items() if k != "cue_vectors"} for seg in segments
-        ]
-        return _drop_none(data)
+        return _drop_none(asdict(self, dict_factory=_json_fields))
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def write_json(self, path: str | Path) -> Path:
         return atomic_write_text(path, self.to_json())
+
+
+def _json_fields(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A dataclass's fields as report.json has them: segments' cue vectors stay in memory."""
+    return {k: v for k, v in items if k != "cue_vectors"}
 
 
 def _drop_none(value: Any) -> Any:

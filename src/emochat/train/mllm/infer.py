@@ -57,15 +57,15 @@ def fusion_label(sample: InstructionSample) -> str:
     """
     from emochat.fusion.face_emotion import emotion_from_aus
     from emochat.fusion.fuse import ModalityCue, fuse
+    from emochat.fusion.stages import average_face_readers
     from emochat.report.model import Emotion
 
     cues = []
     for m, cue in sample.cues.by_modality.items():
-        probs = dict(cue.probs)
+        emotion = Emotion.from_probs(dict(cue.probs), source=m)
         if m == "face" and cue.au:
-            aus = emotion_from_aus(cue.au).probs
-            probs = {k: (probs.get(k, 0.0) + aus.get(k, 0.0)) / 2 for k in BASIC_LABELS}
-        cues.append(ModalityCue(m, Emotion.from_probs(probs, source=m), 1.0))
+            emotion = average_face_readers(emotion, emotion_from_aus(cue.au))
+        cues.append(ModalityCue(m, emotion, 1.0))
     return fuse(cues)[0].label
 
 

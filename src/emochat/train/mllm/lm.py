@@ -35,11 +35,12 @@ def resolve_lm(source: str | None, gguf_file: str | None = None) -> tuple[str, s
 CONVERTED_MARKER = "converted.ok"
 
 
-def _default_converted(dtype) -> tuple[str, None]:
-    """The default GGUF as an HF folder, converted on first use (atomically, by rename)."""
+def _default_converted() -> str:
+    """The default GGUF as a float32 HF folder, converted on first use (atomically, by rename)."""
     import shutil
     import tempfile
 
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     gguf = default_gguf()
@@ -47,10 +48,10 @@ def _default_converted(dtype) -> tuple[str, None]:
     marker = folder / CONVERTED_MARKER
     stamp = f"{gguf.name} {gguf.stat().st_size}"
     if marker.is_file() and marker.read_text() == stamp:
-        return str(folder), None
+        return str(folder)
     where = {"gguf_file": gguf.name}
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), **where)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), dtype=dtype, **where)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), dtype=torch.float32, **where)
     model.hf_quantizer = None  # its weights are plain float32 tensors now
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
@@ -64,7 +65,7 @@ def _default_converted(dtype) -> tuple[str, None]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return str(folder), None
+    return str(folder)
 
 
 def load_lm(source: str | None = None, gguf_file: str | None = None, dtype=None):
@@ -74,7 +75,7 @@ def load_lm(source: str | None = None, gguf_file: str | None = None, dtype=None)
 
     dtype = dtype or torch.float32
     if source in (None, "", DEFAULT_LM) and gguf_file is None and dtype == torch.float32:
-        name, gguf = _default_converted(dtype)
+        name, gguf = _default_converted(), None
     else:
         name, gguf = resolve_lm(source, gguf_file)
     kwargs = {"gguf_file": gguf} if gguf else {}
