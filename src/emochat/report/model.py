@@ -7,7 +7,7 @@ placeholders, so a reader can tell "not measured" from "measured as nothing".
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -106,7 +106,9 @@ class Report:
         self.warnings.append(Warning(stage, code, message))
 
     def to_dict(self) -> dict[str, Any]:
-        return _drop_none(asdict(self, dict_factory=_json_fields))
+        # shallow copies without the cue vectors: asdict would deep-copy them first
+        light = replace(self, segments=[replace(s, cue_vectors={}) for s in self.segments])
+        return _drop_none(asdict(light, dict_factory=_json_fields))
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
