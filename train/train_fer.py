@@ -93,16 +93,18 @@ class FerNet(nn.Module):
 class Exported(nn.Module):
     """What the ONNX file holds: raw grey levels (N, 48, 48) float32 0..255 -> probs (N, 7).
 
-    Standardizes each image; mirror averaging is left to the caller (ExpressionModel
-    puts each face and its mirror in the same batch), so its cost can be measured.
+    Standardizes each image and averages the softmax of one or more nets (an ensemble);
+    mirror averaging is left to the caller (ExpressionModel puts each face and its mirror
+    in the same batch), so its cost can be measured.
     """
 
-    def __init__(self, net: FerNet):
+    def __init__(self, *nets: FerNet):
         super().__init__()
-        self.net = net
+        self.nets = nn.ModuleList(nets)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.net(standardize(x.unsqueeze(1))), dim=1)
+        z = standardize(x.unsqueeze(1))
+        return torch.stack([torch.softmax(net(z), dim=1) for net in self.nets]).mean(0)
 
 
 def build(args) -> FerNet:
@@ -162,6 +164,57 @@ def augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         for i in torch.nonzero(erase).flatten().tolist():
             xf[i, :, y0[i] : y0[i] + h[i], x0[i] : x0[i] + w[i]] = fill[i]
     return xf
+
+
+@torch.no_grad()
+def init_from_onnx(net: FerNet, path: str, x_calib: torch.Tensor) -> None:
+    """Load an exported model back into ``net`` so training can go on from shipped weights.
+
+    The export folds each BatchNorm into its conv (W' = W*gamma/sigma, bias b'). Unfolding
+    needs each channel's scale back: the conv gets W', and its BatchNorm gets running
+    mean mu and std sigma of W'x over ``x_calib`` (training crops), weight sigma and bias
+    mu + b'. Eval-mode outputs are then the exported ones, and train-mode batch statistics
+    start close to mu and sigma, so the first steps do not wreck the features.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    init = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in graph.initializer}
+    convs = [m for m in net.features if isinstance(m, nn.Conv2d)]
+    norms = [m for m in net.features if isinstance(m, nn.BatchNorm2d)]
+    fused = [n.input for n in graph.node if n.op_type == "Conv"]
+    gemms = [n.input for n in graph.node if n.op_type == "Gemm"]
+    if len(fused) != len(convs) or len(gemms) != 1:
+        raise SystemExit(
+            f"{path}: {len(fused)} conv layers and {len(gemms)} linear ones; "
+            f"this net has {len(convs)} and 1 (an ensemble file cannot be unfolded)"
+        )
+    stats: list[tuple[torch.Tensor, torch.Tensor]] = []
+    hooks = [
+        c.register_forward_hook(
+            lambda m, i, o: stats.append((o.mean(dim=(0, 2, 3)), o.std(dim=(0, 2, 3))))
+        )
+        for c in convs
+    ]
+    for conv, bn, (_, w, b) in zip(convs, norms, fused, strict=True):
+        conv.weight.copy_(init[w])
+        bn.weight.fill_(1.0)
+        bn.bias.copy_(init[b])
+        bn.running_mean.zero_()
+        bn.running_var.fill_(1.0 - bn.eps)
+    head = net.head[-1]
+    head.weight.copy_(init[gemms[0][1]])
+    head.bias.copy_(init[gemms[0][2]])
+    net.eval()
+    net(standardize(x_calib.float().unsqueeze(1)))  # the folded net, exactly
+    for h in hooks:
+        h.remove()
+    for bn, (_, _, b), (mu, sd) in zip(norms, fused, stats, strict=True):
+        bn.weight.copy_(sd)
+        bn.bias.copy_(mu + init[b])
+        bn.running_mean.copy_(mu)
+        bn.running_var.copy_(sd**2 - bn.eps)
 
 
 def autocast(enabled: bool):
@@ -260,7 +313,10 @@ def cmd_fit(args) -> None:
     )
     start, best, history = 0, -1.0, []
     if args.init:
-        net.load_state_dict(torch.load(args.init, weights_only=False)["model"])
+        if args.init.endswith(".onnx"):
+            init_from_onnx(net, args.init, x_tr[:4096])
+        else:
+            net.load_state_dict(torch.load(args.init, weights_only=False)["model"])
         print(f"initialised from {args.init}", flush=True)
     last = out / "last.pt"
     if last.exists() and not args.restart:
@@ -344,14 +400,38 @@ def load_best(path: Path) -> tuple[FerNet, dict]:
     return net.eval(), ck
 
 
-def cmd_export(args) -> None:
-    net, ck = load_best(Path(args.out) / "best.pt")
-    model = Exported(net).eval()
-    dummy = torch.zeros(4, SIZE, SIZE)
-    target = Path(args.onnx)
+def load_member(path: str) -> FerNet:
+    """A checkpoint folder (its best.pt), a .pt file, or a single-net exported .onnx."""
+    p = Path(path)
+    if p.suffix == ".onnx":
+        net = FerNet()
+        init_from_onnx(net, str(p), load_split("train")[0][:4096])
+        return net.eval()
+    return load_best(p / "best.pt" if p.is_dir() else p)[0]
+
+
+def cmd_ensemble(args) -> None:
+    """PublicTest accuracy / macro-F1 of each member and of every combination of them."""
+    from itertools import combinations
+
+    torch.set_num_threads(args.threads)
+    x_va, y_va = load_split("val")
+    y = y_va.numpy()
+    probs = {m: predict_probs(load_member(m), x_va, bf16=False).numpy() for m in args.members}
+    for k in range(1, len(probs) + 1):
+        for combo in combinations(probs, k):
+            pred = np.mean([probs[m] for m in combo], axis=0).argmax(1)
+            acc, f1 = float((pred == y).mean()), macro_f1(y, pred)
+            print(f"PublicTest acc {acc:.4f} macro-F1 {f1:.4f}  {' + '.join(combo)}", flush=True)
+
+
+def write_onnx(model: Exported, target: Path, meta: dict[str, str]) -> None:
+    """Export ``model`` (dynamic batch, opset 17) with ``meta`` as metadata properties."""
+    import onnx
+
     torch.onnx.export(
-        model,
-        (dummy,),
+        model.eval(),
+        (torch.zeros(4, SIZE, SIZE),),
         str(target),
         input_names=["gray"],
         output_names=["probs"],
@@ -359,33 +439,46 @@ def cmd_export(args) -> None:
         opset_version=17,
         dynamo=False,
     )
-    import onnx
-
     m = onnx.load(str(target))
-    meta = {
-        "labels": ",".join(BASIC_LABELS),
-        "input": "gray (N,48,48) float32 0..255",
-        "epoch": str(ck["epoch"]),
-        "publictest_acc": f"{ck['val_acc']:.4f}",
-        "publictest_macro_f1": f"{ck['val_macro_f1']:.4f}",
-        "train": "train/train_fer.py",
-        "license": "trained on FER2013: research use only",
-    }
     for k, v in meta.items():
         entry = m.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.save(m, str(target))
+
+
+def cmd_export(args) -> None:
+    nets = [load_member(m) for m in args.members or [args.out]]
+    model = Exported(*nets).eval()
+    x_va, y_va = load_split("val")
+    y = y_va.numpy()
+    with torch.no_grad():
+        p = model(x_va.float())
+        p_mirror = p + model(x_va.float().flip(2))
+    pred, pred_mirror = p.argmax(1).numpy(), p_mirror.argmax(1).numpy()
+    target = Path(args.onnx)
+    write_onnx(
+        model,
+        target,
+        {
+            "labels": ",".join(BASIC_LABELS),
+            "input": "gray (N,48,48) float32 0..255",
+            "members": str(len(nets)),
+            "publictest_acc": f"{float((pred_mirror == y).mean()):.4f}",
+            "publictest_macro_f1": f"{macro_f1(y, pred_mirror):.4f}",
+            "publictest_acc_single_pass": f"{float((pred == y).mean()):.4f}",
+            "train": "train/train_fer.py",
+            "license": "trained on FER2013: research use only",
+        },
+    )
     # the ONNX graph must agree with torch on the PublicTest images
     import onnxruntime as ort
 
-    x_va, _ = load_split("val")
     sess = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     p_onnx = sess.run(None, {"gray": x_va[:256].numpy().astype(np.float32)})[0]
-    with torch.no_grad():
-        p_t = model(x_va[:256].float()).numpy()
     print(
-        f"wrote {target} ({target.stat().st_size / 1e6:.2f} MB); "
-        f"max |onnx - torch| = {np.abs(p_onnx - p_t).max():.2e}"
+        f"wrote {target} ({target.stat().st_size / 1e6:.2f} MB, {len(nets)} nets, "
+        f"PublicTest mirror-averaged {float((pred_mirror == y).mean()):.4f}); "
+        f"max |onnx - torch| = {np.abs(p_onnx - p[:256].numpy()).max():.2e}"
     )
 
 
@@ -399,8 +492,7 @@ def cmd_speed(args) -> None:
     import onnxruntime as ort
 
     torch.set_num_threads(args.threads)
-    net, _ = load_best(Path(args.out) / "best.pt")
-    model = Exported(net).eval()
+    model = Exported(*[load_member(m) for m in args.members or [args.out]]).eval()
     x, _ = load_split("val")
     xs = x[:1024].float()
     so = ort.SessionOptions()
@@ -469,9 +561,16 @@ def cmd_test(args) -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("command", choices=["bench", "fit", "export", "speed", "test"])
+    ap.add_argument("command", choices=["bench", "fit", "ensemble", "export", "speed", "test"])
     ap.add_argument("--out", default=str(CACHE), help="checkpoint folder")
     ap.add_argument("--onnx", default=str(MODEL_FILE))
+    ap.add_argument(
+        "--members",
+        nargs="*",
+        default=None,
+        help="ensemble / export / speed: checkpoint folders, .pt files or exported "
+        ".onnx files (default: --out)",
+    )
     ap.add_argument("--png", default=str(ROOT / "docs" / "fer_confusion.png"))
     ap.add_argument("--widths", default="32,64,128,256")
     ap.add_argument("--depths", default="1,2,2,2")
@@ -515,6 +614,7 @@ def main(argv=None) -> None:
     {
         "bench": cmd_bench,
         "fit": cmd_fit,
+        "ensemble": cmd_ensemble,
         "export": cmd_export,
         "speed": cmd_speed,
         "test": cmd_test,

@@ -1,0 +1,107 @@
+"""train/train_fer.py plumbing: warm starts from the shipped ONNX model, ensemble export.
+
+The shipped model is real; the two ensemble members are RANDOM-WEIGHT nets, there only
+to check that the exported graph averages its members as torch does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from emochat.face.expression import MODEL_FILE, ExpressionModel
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("train_fer", REPO / "train" / "train_fer.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+T = _load()
+
+
+@pytest.fixture(scope="module")
+def crops() -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    return torch.randint(0, 256, (64, 48, 48), generator=g, dtype=torch.uint8)
+
+
+def _members(model: ExpressionModel) -> str:
+    return model._session.get_modelmeta().custom_metadata_map.get("members", "1")
+
+
+def _random_net(seed: int, **shape) -> T.FerNet:
+    """A RANDOM-WEIGHT net whose BatchNorms are not the identity (so folding matters)."""
+    torch.manual_seed(seed)
+    net = T.FerNet(**shape)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            with torch.no_grad():
+                m.weight.uniform_(-1.5, 1.5)  # negative scales too
+                m.bias.normal_(0, 0.3)
+                m.running_mean.normal_(0, 0.3)
+                m.running_var.uniform_(0.2, 3.0)
+    return net.eval()
+
+
+@pytest.mark.parametrize("source", ["shipped", "random"])
+def test_unfolding_an_exported_net_gives_back_its_outputs(tmp_path, crops, source):
+    if source == "shipped":
+        path = MODEL_FILE
+    else:
+        path = tmp_path / "one.onnx"
+        T.write_onnx(T.Exported(_random_net(1)), path, {})
+    exported = ExpressionModel.load(path, flip=False)
+    if source == "shipped" and _members(exported) != "1":
+        # an ensemble cannot be unfolded into one net; that refusal is tested below
+        path = tmp_path / "one.onnx"
+        T.write_onnx(T.Exported(_random_net(1)), path, {})
+        exported = ExpressionModel.load(path, flip=False)
+    net = T.FerNet()
+    T.init_from_onnx(net, str(path), crops)
+    net.eval()
+    z = T.standardize(crops.float().unsqueeze(1))
+    with torch.no_grad():
+        ours = torch.softmax(net(z), 1).numpy()
+    np.testing.assert_allclose(ours, exported.predict(crops.numpy()), atol=1e-5)
+    # in training mode BatchNorm uses batch statistics: on the calibration batch they are
+    # the ones the unfolding stored, so the function is unchanged there too
+    net.features.train()
+    with torch.no_grad():
+        train_mode = torch.softmax(net(z), 1).numpy()
+    np.testing.assert_allclose(train_mode, ours, atol=2e-3)
+
+
+def test_unfolding_refuses_another_shape_or_an_ensemble(tmp_path):
+    with pytest.raises(SystemExit, match="conv layers"):
+        T.init_from_onnx(T.FerNet(depths=(1, 1, 1, 1)), str(MODEL_FILE), torch.zeros(2, 48, 48))
+    pair = tmp_path / "pair.onnx"
+    T.write_onnx(T.Exported(_random_net(1), _random_net(2)), pair, {})
+    with pytest.raises(SystemExit, match="ensemble"):
+        T.init_from_onnx(T.FerNet(), str(pair), torch.zeros(2, 48, 48))
+
+
+def test_an_exported_ensemble_averages_its_members(tmp_path, crops):
+    nets = [_random_net(1), _random_net(2, widths=(16, 32, 64, 128))]
+    target = tmp_path / "ensemble.onnx"
+    T.write_onnx(T.Exported(*nets), target, {"members": "2"})
+    z = T.standardize(crops.float().unsqueeze(1))
+    with torch.no_grad():
+        expected = torch.stack([torch.softmax(n(z), 1) for n in nets]).mean(0).numpy()
+    model = ExpressionModel.load(target, flip=False)
+    assert _members(model) == "2"
+    np.testing.assert_allclose(model.predict(crops.numpy()), expected, atol=1e-5)
+    # and the members are not one another: the average differs from each of them
+    with torch.no_grad():
+        first = torch.softmax(nets[0](z), 1).numpy()
+    assert np.abs(first - expected).max() > 1e-3
