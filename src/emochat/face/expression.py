@@ -1,7 +1,8 @@
 """Facial expression: 7 basic classes from a 48x48 grey face crop, aligned by landmarks.
 
-The shipped model (``expression.onnx``, see EXPRESSION_MODEL_CARD.md) is a compact CNN
-trained on FER2013 by ``train/train_fer.py``; it runs on onnxruntime in batches and
+The shipped model (``expression.onnx``, see EXPRESSION_MODEL_CARD.md) is an int8 ensemble
+of two compact CNNs trained on FER2013 by ``train/train_fer.py``, averaged inside one
+graph; it runs on onnxruntime in batches and
 returns probabilities in :data:`~emochat.emotions.BASIC_LABELS` order. By default each
 face is scored together with its mirror image and the two are averaged (as in training's
 model selection). Valence/arousal come from the class probabilities through
@@ -107,7 +108,7 @@ def fit_crop(image: np.ndarray, size: int = CROP_SIZE) -> np.ndarray:
 
 
 class ExpressionModel:
-    """The shipped FER2013 expression CNN on onnxruntime; use :meth:`load`."""
+    """The shipped FER2013 expression model on onnxruntime; use :meth:`load`."""
 
     labels: tuple[str, ...] = LABELS
 
