@@ -428,6 +428,8 @@ def cmd_ensemble(args) -> None:
     """PublicTest accuracy / macro-F1 of each member and of every combination of them."""
     from itertools import combinations
 
+    if not args.members:
+        raise SystemExit("ensemble: give the candidates with --members")
     torch.set_num_threads(args.threads)
     x_va, y_va = load_split("val")
     y = y_va.numpy()
