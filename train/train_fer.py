@@ -46,6 +46,7 @@ Label order: the network's outputs are in ``emochat.emotions.BASIC_LABELS`` orde
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -416,12 +417,18 @@ def load_best(path: Path) -> tuple[FerNet, dict]:
     return net.eval(), ck
 
 
+@functools.cache
+def _bn_batch() -> torch.Tensor:
+    """Train images whose statistics rebuild the BatchNorms an export folded away."""
+    return load_split("train")[0][:4096]
+
+
 def load_member(path: str) -> FerNet:
     """A checkpoint folder (its best.pt), a .pt file, or a single-net exported .onnx."""
     p = Path(path)
     if p.suffix == ".onnx":
         net = FerNet()
-        init_from_onnx(net, str(p), load_split("train")[0][:4096])
+        init_from_onnx(net, str(p), _bn_batch())
         return net.eval()
     return load_best(p / "best.pt" if p.is_dir() else p)[0]
 
@@ -523,14 +530,14 @@ def cmd_export(args) -> None:
     y = y_va.numpy()
     figures = {}
     for flip in (True, False):
-        p = ExpressionModel.load(target, num_threads=args.threads, flip=flip).predict(x_va.numpy())
-        pred = p.argmax(1)
+        written = ExpressionModel.load(target, num_threads=args.threads, flip=flip)
+        pred = written.predict(x_va.numpy()).argmax(1)
         key = "publictest" if flip else "publictest_single_pass"
         figures[f"{key}_acc"] = f"{float((pred == y).mean()):.4f}"
         figures[f"{key}_macro_f1"] = f"{macro_f1(y, pred):.4f}"
     with torch.no_grad():
         p_torch = model(x_va[:256].float()).numpy()
-    diff = np.abs(ExpressionModel.load(target, flip=False).predict(x_va[:256].numpy()) - p_torch)
+    diff = np.abs(written.predict(x_va[:256].numpy()) - p_torch)  # the single-pass session
     add_metadata(
         target,
         {

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
 from emochat.config import data_root
+from emochat.testing.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
-
-def _load():
-    spec = importlib.util.spec_from_file_location(
-        "regenerate_accuracy", REPO / "bench" / "regenerate_accuracy.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-R = _load()
+R = load_script(REPO / "bench" / "regenerate_accuracy.py")
 
 SAMPLE = """# Benchmarks
 

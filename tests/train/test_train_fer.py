@@ -6,8 +6,6 @@ unfolding, the averaging and the quantization, not any accuracy.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,19 +13,12 @@ import pytest
 import torch
 
 from emochat.face.expression import MODEL_FILE, ExpressionModel
+from emochat.testing.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("train_fer", REPO / "train" / "train_fer.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-T = _load()
+T = load_script(REPO / "train" / "train_fer.py")
 
 
 @pytest.fixture(scope="module")
