@@ -44,6 +44,9 @@ class AnalyzeOptions:
     """Frames are scaled so their longer side is at most this many pixels."""
     max_faces: int = 8
     """Faces tracked at once (a group photo or a panel can hold several)."""
+    expression_views: str = "zoom"
+    """Test-time views of the expression model (``emochat.face.expression.TTA_VIEWS``):
+    ``zoom`` (4, the most accurate), ``mirror`` (2, twice as fast) or ``none``."""
     segment_s: float = 4.0
     """Window length used for segments when no utterance segmentation exists."""
     language: str | None = None

@@ -118,6 +118,10 @@ def test_analysis_options():
         Path("t.srt"),
     )
     assert analysis_options({"fps": None}).fps is None
+    assert opts.expression_views == "zoom"
+    assert analysis_options({"expression_views": "mirror"}).expression_views == "mirror"
+    with pytest.raises(ValueError, match="expression_views"):
+        analysis_options({"expression_views": "tencrop"})
     with pytest.raises(ValueError):
         analysis_options({"fsp": 3})
 

@@ -108,3 +108,14 @@ def test_single_bad_file_is_one_line_exit_2(tmp_path, capsys):
     assert main(["analyze", str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"emochat: error: {tmp_path / 'nope.mp4'}: file not found"
+
+
+def test_expression_views_option_reaches_the_model(media_dir, tmp_path):
+    probs = {}
+    for views in ("zoom", "none"):
+        code, report = _analyze(
+            tmp_path / views, media_dir / "single_face.jpg", "--expression-views", views
+        )
+        assert code == 0
+        probs[views] = report["expression"]["tracks"][0]["probs"][0]
+    assert max(abs(a - b) for a, b in zip(probs["zoom"], probs["none"], strict=True)) > 1e-3

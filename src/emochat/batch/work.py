@@ -31,8 +31,8 @@ class ClipOutput:
 
 
 def analysis_options(options: Mapping[str, Any] | None = None):
-    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, language, transcript,
-    stage_time_limit_s, reasoner as a mapping of
+    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, max_faces,
+    expression_views, language, transcript, stage_time_limit_s, reasoner as a mapping of
     :class:`~emochat.reasoning.settings.ReasonerSettings` fields)."""
     from emochat.pipeline import AnalyzeOptions
     from emochat.reasoning.settings import ReasonerSettings
@@ -49,6 +49,14 @@ def analysis_options(options: Mapping[str, Any] | None = None):
             opts.stage_time_limit_s = float(value) if value else None
         elif key == "reasoner":
             opts.reasoner = ReasonerSettings(**value) if value else None
+        elif key == "expression_views":
+            from emochat.face.expression import TTA_VIEWS
+
+            if value not in TTA_VIEWS:
+                raise ValueError(
+                    f"expression_views must be one of {list(TTA_VIEWS)}, not {value!r}"
+                )
+            opts.expression_views = value
         elif key in ("segment_s", "max_side", "max_faces"):
             if value is not None:
                 setattr(opts, key, type(getattr(opts, key))(value))

@@ -24,8 +24,8 @@ def positive_int(text: str) -> int:
 
 
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
-    """--fps, --all-frames, --segment-s, --max-faces, --stage-time-limit, --language,
-    --reasoner and its config."""
+    """--fps, --all-frames, --segment-s, --max-faces, --expression-views, --stage-time-limit,
+    --language, --reasoner and its config."""
     parser.add_argument(
         "--fps",
         type=positive_float,
@@ -41,6 +41,13 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-faces", type=positive_int, default=8, help="faces tracked at once (default: 8)"
+    )
+    parser.add_argument(
+        "--expression-views",
+        choices=["zoom", "mirror", "none"],
+        default="zoom",
+        help="test-time views per face for the expression model: zoom (4 views, default, "
+        "most accurate), mirror (2, twice as fast), none (1)",
     )
     parser.add_argument(
         "--stage-time-limit",
@@ -87,6 +94,7 @@ def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
         fps=None if args.all_frames else args.fps,
         segment_s=args.segment_s,
         max_faces=args.max_faces,
+        expression_views=args.expression_views,
         language=None if args.language == "auto" else args.language,
         stage_time_limit_s=args.stage_time_limit,
         reasoner=reasoner_settings(

@@ -83,7 +83,7 @@ class FaceStage:
 
         tracker = _ExpressionTap(
             FaceTracker(max_faces=ctx.options.max_faces, static_image_mode=ctx.media.is_image),
-            ExpressionModel.load(),
+            ExpressionModel.load(tta=ctx.options.expression_views),
         )
         try:
             analysis = analyze_faces(frames, tracker=tracker, progress=progress)
