@@ -8,13 +8,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS ?= dev,text,voice,serve,ray,llm,train
 OUT ?= emochat-out
+# llama.cpp (the llm extra) is compiled at install: portably, not with -march=native, which
+# on an Intel Xeon VM built AMX tile code that dies with a general protection fault there
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 .PHONY: analyze test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
 	touch $@
 
 analyze: $(BIN)/.installed
