@@ -6,8 +6,8 @@ graph; it runs on onnxruntime in batches and
 returns probabilities in :data:`~emochat.emotions.BASIC_LABELS` order. By default each
 face is scored in four views averaged together (test-time augmentation ``"zoom"``: the
 crop and its mirror image, each as is and zoomed in 8 %; +0.4 points on PublicTest and
-+0.3 on PrivateTest over the mirror pair alone, at twice its cost); ``tta="mirror"`` or ``"none"`` are cheaper.
-Valence/arousal come from the class probabilities through
++0.3 on PrivateTest over the mirror pair alone, at twice its cost); ``tta="mirror"`` and
+``"none"`` are cheaper. Valence/arousal come from the class probabilities through
 :func:`emochat.emotions.valence_arousal` (a documented stand-in).
 
 :func:`crop_aligned` turns a frame and a face's 478 landmarks into the crop the model
