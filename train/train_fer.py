@@ -255,7 +255,7 @@ def predict_probs(
     net: FerNet, x: torch.Tensor, bf16: bool, batch: int = 512, flip: bool = True
 ) -> torch.Tensor:
     """Softmax of uint8 images (N, 48, 48), averaged with the mirror image's unless
-    ``flip`` is off: the shipped default and its single-pass option."""
+    ``flip`` is off (ExpressionModel's ``tta="mirror"`` and ``"none"``)."""
     net.eval()
     out = []
     for i in range(0, len(x), batch):
