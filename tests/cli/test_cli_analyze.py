@@ -110,6 +110,21 @@ def test_single_bad_file_is_one_line_exit_2(tmp_path, capsys):
     assert err == f"emochat: error: {tmp_path / 'nope.mp4'}: file not found"
 
 
+def test_expression_views_choices_are_the_models():
+    """The CLI lists the names literally (importing the model would load OpenCV at start-up)."""
+    import argparse
+    import inspect
+
+    from emochat.cli.options import add_analysis_options
+    from emochat.face.expression import TTA_VIEWS, ExpressionModel
+
+    parser = argparse.ArgumentParser()
+    add_analysis_options(parser)
+    (action,) = [a for a in parser._actions if a.dest == "expression_views"]
+    assert sorted(action.choices) == sorted(TTA_VIEWS)
+    assert action.default == inspect.signature(ExpressionModel.load).parameters["tta"].default
+
+
 def test_expression_views_option_reaches_the_model(media_dir, tmp_path):
     probs = {}
     for views in ("zoom", "none"):
