@@ -115,3 +115,22 @@ def test_new_members_join_an_exported_ensemble_weighted_by_its_size(tmp_path, cr
     assert T.merge_exports([pair, int8], tmp_path / "mixed.onnx") == 3
     mixed = ExpressionModel.load(tmp_path / "mixed.onnx", tta="none").predict(crops.numpy())
     np.testing.assert_allclose(mixed, expected, atol=0.05)
+
+
+def test_an_exported_ensemble_splits_into_its_members(tmp_path, crops):
+    nets = [_random_net(1), _random_net(2, widths=(16, 32, 64, 128))]
+    pair = tmp_path / "pair.onnx"
+    T.write_onnx(T.Exported(*nets), pair, {"members": "2", "labels": "x"})
+    parts = T.split_members(pair, tmp_path / "split")
+    assert [p.name for p in parts] == ["pair.member0.onnx", "pair.member1.onnx"]
+    z = T.standardize(crops.float().unsqueeze(1))
+    for net, part in zip(nets, parts, strict=True):
+        with torch.no_grad():
+            expected = torch.softmax(net(z), 1).numpy()
+        model = ExpressionModel.load(part, tta="none")
+        assert _members(model) == "1"
+        np.testing.assert_allclose(model.predict(crops.numpy()), expected, atol=1e-5)
+    # a merged graph (members summed with weights) is not taken apart
+    assert T.merge_exports(parts, tmp_path / "merged.onnx") == 2
+    with pytest.raises(SystemExit, match="not an ensemble export"):
+        T.split_members(tmp_path / "merged.onnx", tmp_path / "again")
