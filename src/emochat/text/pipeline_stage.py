@@ -28,12 +28,13 @@ class TextStage:
             raise StageSkipped("no_text", "no words (no speech recognised, no transcript)")
         texts = [s.text for s in spoken]
         context = [texts[max(0, i - CONTEXT_UTTERANCES) : i] for i in range(len(texts))]
-        predictions = _model().predict(texts, context=context)
-        for seg, pred in zip(spoken, predictions, strict=True):
+        model = _model()
+        predictions = model.predict(texts, context=context)
+        cues = model.cue_embed(texts)  # the multimodal LLM's text cue (frozen encoder)
+        for seg, pred, cue in zip(spoken, predictions, cues, strict=True):
             voice = seg.evidence.get("voice") or {}
             lexicon = pred.lexicon
-            if pred.embedding is not None:
-                seg.cue_vectors = {**seg.cue_vectors, "text": pred.embedding}
+            seg.cue_vectors = {**seg.cue_vectors, "text": cue}
             seg.evidence["text"] = {
                 "text": seg.text,
                 "language": voice.get("language"),

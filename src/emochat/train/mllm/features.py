@@ -134,11 +134,12 @@ class CueExtractor:
         out: list[ModalityCue | None] = [None] * len(texts)
         if not keep:
             return out
-        emb = self._text.embed([texts[i] for i in keep])
-        probs = self._text._proba_from(emb, None, None, None)
+        said = [texts[i] for i in keep]
+        probs = self._text.predict_proba(said)
+        cue = self._text.cue_embed(said)  # frozen e5, not the classifier's tuned encoder
         for j, i in enumerate(keep):
             out[i] = ModalityCue(
-                vector=emb[j].astype(np.float32),
+                vector=cue[j].astype(np.float32),
                 probs={
                     lab: round(float(p), 4)
                     for lab, p in zip(self._text.labels, probs[j], strict=True)
