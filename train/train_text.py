@@ -15,12 +15,19 @@ only; the dialogue / social / weibo offsets are then tuned on them (``--tune-bia
 The held-out splits (MELD test, GoEmotions test, SMP2020 dev) are scored once at the end
 with ``--eval`` and written into the model's metadata and ``--metrics-out``.
 
-    python train/train_text.py --eval            # reproduces the shipped file (seed 0)
+    python train/train_text.py --eval            # the frozen-encoder model (seed 0)
     python train/train_text.py --layers 6 --patch .cache/text/bitfit_L6.npz  # BitFit
 
 ``--patch`` takes the encoder vectors written by ``finetune_text.py``: every split is
 encoded by the patched engine (its own cache entries) and the vectors are stored in the
 output file (``e5patch:<name>``), which ``TextEmotionModel`` hands to ``E5Encoder``.
+
+``--graph`` (how the shipped file is made since 2026-12-03) takes an encoder graph built
+by ``export_text_encoder.py --tuning`` from ``finetune_text.py``'s adapters: every split
+is encoded by it (cache entries keyed by its hash), and the output names the graph and
+its SHA-256; the graph must lie beside the model file, where ``TextEmotionModel`` loads it.
+
+    python train/train_text.py --eval --graph src/emochat/text/data/e5_layers8_tuned.onnx
 
 Embeddings are cached under ``.cache/text`` (override with ``--cache-dir``); the first
 run encodes ~90k texts (about 45 min on 2 busy cores), later runs take minutes.
