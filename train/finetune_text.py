@@ -23,7 +23,8 @@ With ``--rank R`` the trained layers also get rank-R low-rank adapters (LoRA, Hu
 the onnxruntime graph that ``train_text.py --graph`` trains the shipped head on:
 
     python train/finetune_text.py --layers 8 --train-layers 4 --rank 16 \
-        --max-per-corpus 26200 --epochs 3 --lr 1e-3 --out .cache/text/lora_L8_4_r16.npz
+        --max-per-corpus 26200 --epochs 3 --lr 1e-3 --weight meld=3 \
+        --out .cache/text/lora_L8_4_r16_meld3.npz
 
 Selection figures printed per epoch (MELD dev, GoEmotions dev, SMP2020 held-back 10 %)
 are for a quick utterance-only head, not the shipped one.
