@@ -52,6 +52,7 @@ sys.path.insert(0, str(REPO / "src"))
 from emochat.config import data_root  # noqa: E402
 from emochat.emotions import BASIC_LABELS  # noqa: E402
 from emochat.eval.registry import DATASETS  # noqa: E402
+from emochat.fsutil import file_sha256  # noqa: E402
 from emochat.text import corpora as C  # noqa: E402
 from emochat.text.corpora import TextCorpus  # noqa: E402
 from emochat.text.model import PATCH_PREFIX  # noqa: E402
@@ -204,10 +205,6 @@ def seed_split() -> Split:
 
 
 # ------------------------------------------------------------------------ embeddings
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class CachedEncoder:
     """E5Encoder (or an encoder graph) with an on-disk cache keyed by (encoder, texts)."""
 

@@ -1,8 +1,10 @@
-"""Atomic file output: a reader (or a crash) never sees half a file."""
+"""File helpers: atomic output (a reader, or a crash, never sees half a file) and content
+hashes."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +21,15 @@ def _umask() -> int:
     except OSError:
         pass
     return 0o022
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB blocks (model files are large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def remove_stale_temps(path: str | Path) -> int:

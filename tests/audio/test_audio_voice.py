@@ -10,6 +10,7 @@ import pytest
 from emochat.audio import RAVDESS_LABELS, SpeechEmotionModel, analyze_voice
 from emochat.audio import prosody as pros
 from emochat.config import data_root
+from emochat.fsutil import file_sha256
 from emochat.ingest import load_audio
 from emochat.testing.synth import tone, write_media
 
@@ -107,7 +108,7 @@ def test_audio_whisper_model_assembled_atomically_and_verified(tmp_path, monkeyp
         (d / "model.bin.sha256").unlink()
         wf.whisper_model_dir.cache_clear()
         wf.whisper_model_dir("base")
-        assert wf._sha256(d / "model.bin") == wf.WHISPER_BASE_SHA256
+        assert file_sha256(d / "model.bin") == wf.WHISPER_BASE_SHA256
         enc = wf.read_encoder_weights(d / "model.bin")
         assert enc["conv1/weight"].shape == (512, 80, 3)
     finally:

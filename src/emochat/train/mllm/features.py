@@ -135,8 +135,9 @@ class CueExtractor:
         if not keep:
             return out
         said = [texts[i] for i in keep]
-        probs = self._text.predict_proba(said)
-        cue = self._text.cue_embed(said)  # frozen e5, not the classifier's tuned encoder
+        emb = self._text.embed(said)
+        probs = self._text._proba_from(emb, None, None, None)
+        cue = self._text.cue_embed(said, embedded=emb)  # frozen e5, not the tuned encoder
         for j, i in enumerate(keep):
             out[i] = ModalityCue(
                 vector=cue[j].astype(np.float32),
