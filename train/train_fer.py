@@ -8,6 +8,7 @@ touched once, by ``test``, for the figure in EXPRESSION_MODEL_CARD.md.
     python train/train_fer.py fit       # train (resumable), checkpoints in --out
     python train/train_fer.py ensemble  # PublicTest of --members and their combinations
     python train/train_fer.py export    # --members (or --out's best) -> int8 expression.onnx
+    python train/train_fer.py narrow    # --base 8-bit graph -> 7-bit weights (same on any CPU)
     python train/train_fer.py speed     # faces/s: torch vs onnxruntime, batched
     python train/train_fer.py test      # PrivateTest figure + docs/fer_confusion.png (once)
 
@@ -42,7 +43,11 @@ need `onnx` (in the `train` extra).
     python train/train_fer.py ensemble --members .cache/split/a4b.member0.onnx \
         .cache/split/a4b.member1.onnx .cache/fer-s6c2
     python train/train_fer.py export --base .cache/split/a4b.member0.onnx \
-        --members .cache/fer-s6c2                                         # A + C, shipped
+        --members .cache/fer-s6c2                                         # A + C (f479eb7)
+    # the A + C graph's weights narrowed to 7 bits, so that CPUs without VNNI compute the
+    # same numbers (WEIGHT_QMAX); shipped since 2026-12-06
+    git show f479eb7:src/emochat/face/expression.onnx > .cache/ac8.onnx
+    python train/train_fer.py narrow --base .cache/ac8.onnx        # -> expression.onnx
 
 ``--base`` joins new members to an exported graph without touching it (weighted by
 member count). Two more fresh runs of B's recipe (seeds 6 and 7, one cycle) were tried
@@ -511,18 +516,45 @@ def write_onnx(model: Exported, target: Path, meta: dict[str, str]) -> None:
 
 
 def add_metadata(target: Path, meta: dict[str, str]) -> None:
+    """Set these metadata properties (an existing key takes the new value)."""
     import onnx
 
     m = onnx.load(str(target))
+    kept = [e for e in m.metadata_props if e.key not in meta]
+    del m.metadata_props[:]
+    m.metadata_props.extend(kept)
     for k, v in meta.items():
         entry = m.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.save(m, str(target))
 
 
-def quantize_int8(fp32: Path, target: Path, calib: np.ndarray) -> None:
+PRECISION_INT8 = "int8 (static QDQ, per-channel weights within +-64: the same numbers on every CPU)"
+
+
+def publictest_figures(target: Path, threads: int) -> dict[str, str]:
+    """PublicTest accuracy and macro-F1 of an exported graph under each test-time view, as
+    its metadata records them."""
+    from emochat.face.expression import ExpressionModel
+
+    x_va, y_va = load_split("val")
+    y = y_va.numpy()
+    figures = {}
+    keys = {"zoom": "publictest", "mirror": "publictest_mirror", "none": "publictest_single_pass"}
+    for tta, key in keys.items():
+        model = ExpressionModel.load(target, num_threads=threads, tta=tta)
+        pred = model.predict(x_va.numpy()).argmax(1)
+        figures[f"{key}_acc"] = f"{float((pred == y).mean()):.4f}"
+        figures[f"{key}_macro_f1"] = f"{macro_f1(y, pred):.4f}"
+    return figures
+
+
+def quantize_int8(fp32: Path, target: Path, calib: np.ndarray, reduce_range: bool = True) -> None:
     """Static int8 quantization of the convs and the linear layers (QDQ, per-channel weights,
-    MinMax activation ranges from ``calib``); 2.2-2.5x faster on a CPU with VNNI."""
+    MinMax activation ranges from ``calib``); 2.2-2.5x faster on a CPU with VNNI.
+
+    Weights are quantized to 7 bits (``reduce_range``; see :data:`WEIGHT_QMAX`); full 8-bit
+    codes, as exported before 2026-12-06, only to test ``narrow``."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -551,8 +583,87 @@ def quantize_int8(fp32: Path, target: Path, calib: np.ndarray) -> None:
         weight_type=QuantType.QInt8,
         op_types_to_quantize=["Conv", "Gemm"],
         calibrate_method=CalibrationMethod.MinMax,
+        reduce_range=reduce_range,
     )
     pre.unlink()
+    if reduce_range and (peak := max_weight_code(target)) > WEIGHT_QMAX + 1:
+        raise SystemExit(f"{target}: int8 weight code {peak} can saturate u8s8 kernels")
+
+
+WEIGHT_QMAX = 63
+"""Largest int8 weight code a shipped graph may hold. onnxruntime multiplies uint8
+activations by int8 weights; on CPUs without VNNI (AVX2, AVX-512 without VNNI) it adds
+pairs of products in int16 with saturation (vpmaddubsw), so codes up to 127 overflow
+(255 x 127 x 2 > 32767) and those CPUs compute another function (FER2013 PrivateTest
+61.9% instead of 72.6% on an AMD EPYC with AVX2 only). With |code| <= 64 a pair stays
+below 32767, so every kernel computes the exact integer sums and every CPU the same
+numbers. onnxruntime's ``reduce_range`` keeps new exports within 64; ``narrow`` brings
+an exported 8-bit graph to 63."""
+
+
+def int8_weights(model) -> list[tuple[object, object]]:
+    """(weight DequantizeLinear, bias DequantizeLinear or None) of each Conv / Gemm."""
+    producer = {out: node for node in model.graph.node for out in node.output}
+    pairs = []
+    for node in model.graph.node:
+        if node.op_type in ("Conv", "Gemm"):
+            w = producer.get(node.input[1])
+            if w is None or w.op_type != "DequantizeLinear":
+                continue
+            b = producer.get(node.input[2]) if len(node.input) > 2 else None
+            pairs.append((w, b if b is not None and b.op_type == "DequantizeLinear" else None))
+    return pairs
+
+
+def max_weight_code(path: Path) -> int:
+    """Largest |int8 code| among the graph's Conv / Gemm weights (0 for a float graph)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    inits = {i.name: i for i in model.graph.initializer}
+    codes = [numpy_helper.to_array(inits[w.input[0]]) for w, _ in int8_weights(model)]
+    return max((int(np.abs(c.astype(np.int32)).max()) for c in codes), default=0)
+
+
+def narrow_weights(source: Path, target: Path, qmax: int = WEIGHT_QMAX) -> int:
+    """Requantize an exported graph's int8 weights to codes within ``qmax`` (per output
+    channel, scale grown by the same factor) and their int32 biases to the new
+    activation x weight scale; activations are untouched. Returns the layers changed.
+
+    The float checkpoint of a shipped member may be gone (member A's is), so the shipped
+    graph is narrowed from its 8-bit codes: round(code x qmax / peak)."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(source))
+    inits = {i.name: i for i in model.graph.initializer}
+
+    def get(name: str) -> np.ndarray:
+        return numpy_helper.to_array(inits[name])
+
+    def put(name: str, value: np.ndarray) -> None:
+        inits[name].CopyFrom(numpy_helper.from_array(value, name))
+
+    changed = 0
+    for w, b in int8_weights(model):
+        codes = get(w.input[0]).astype(np.int64)
+        if len(w.input) > 2 and np.any(get(w.input[2]) != 0):
+            raise SystemExit(f"{source}: asymmetric weights ({w.input[0]}) are not supported")
+        peak = np.abs(codes).reshape(len(codes), -1).max(axis=1)
+        ratio = np.where(peak > qmax, qmax / np.maximum(peak, 1), 1.0)  # per output channel
+        if np.all(ratio == 1.0):
+            continue
+        per_row = ratio.reshape((-1,) + (1,) * (codes.ndim - 1))
+        put(w.input[0], np.clip(np.rint(codes * per_row), -qmax, qmax).astype(np.int8))
+        put(w.input[1], (get(w.input[1]).astype(np.float64) / ratio).astype(np.float32))
+        if b is not None:  # same real bias, in units of the new input x weight scale
+            bias, scale = get(b.input[0]).astype(np.float64), get(b.input[1]).astype(np.float64)
+            put(b.input[0], np.rint(bias * ratio).astype(np.int32))
+            put(b.input[1], (scale / ratio).astype(np.float32))
+        changed += 1
+    onnx.save(model, str(target))
+    return changed
 
 
 def members_of(path: Path) -> int:
@@ -663,15 +774,11 @@ def cmd_export(args) -> None:
         p_ref = (k * p_base.predict(x_va[:256].numpy()) + n_members * p_ref) / (k + n_members)
         n_members = merge_exports([base, new], target)
         new.unlink()
-    y = y_va.numpy()
-    figures = {}
-    keys = {"zoom": "publictest", "mirror": "publictest_mirror", "none": "publictest_single_pass"}
-    for tta, key in keys.items():
-        written = ExpressionModel.load(target, num_threads=args.threads, tta=tta)
-        pred = written.predict(x_va.numpy()).argmax(1)
-        figures[f"{key}_acc"] = f"{float((pred == y).mean()):.4f}"
-        figures[f"{key}_macro_f1"] = f"{macro_f1(y, pred):.4f}"
-    diff = np.abs(written.predict(x_va[:256].numpy()) - p_ref)  # the single-pass session
+        if max_weight_code(target) > WEIGHT_QMAX + 1:
+            raise SystemExit(f"{base}: 8-bit weights; run `narrow --base {base}` on it first")
+    figures = publictest_figures(target, args.threads)
+    written = ExpressionModel.load(target, num_threads=args.threads, tta="none")
+    diff = np.abs(written.predict(x_va[:256].numpy()) - p_ref)
     add_metadata(
         target,
         {
@@ -679,7 +786,7 @@ def cmd_export(args) -> None:
             "input": "gray (N,48,48) float32 0..255",
             "members": str(n_members),
             **({"base": f"{Path(args.base).name} + {len(nets)} nets"} if args.base else {}),
-            "precision": "fp32" if args.fp32 else "int8 (static QDQ, per-channel)",
+            "precision": "fp32" if args.fp32 else PRECISION_INT8,
             **figures,
             "train": "train/train_fer.py",
             "license": "trained on FER2013: research use only",
@@ -689,6 +796,20 @@ def cmd_export(args) -> None:
         f"wrote {target} ({target.stat().st_size / 1e6:.2f} MB, {n_members} nets); "
         f"{figures}; max |onnx - torch| = {diff.max():.2e}"
     )
+
+
+def cmd_narrow(args) -> None:
+    """``--base`` exported 8-bit graph -> ``--onnx`` with weights within :data:`WEIGHT_QMAX`
+    (the shipped file of 2026-12-06 was made so from 2cb135c's + member C's export, git
+    f479eb7), its PublicTest figures re-measured into the metadata."""
+    if not args.base:
+        raise SystemExit("narrow needs --base (the exported graph to requantize)")
+    target = Path(args.onnx)
+    changed = narrow_weights(Path(args.base), target)
+    figures = publictest_figures(target, args.threads)
+    add_metadata(target, {"precision": PRECISION_INT8, **figures})
+    print(f"wrote {target}: {changed} layers requantized, weights within {max_weight_code(target)}")
+    print(json.dumps(figures))
 
 
 def cmd_speed(args) -> None:
@@ -772,7 +893,8 @@ def cmd_test(args) -> None:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
-        "command", choices=["bench", "fit", "ensemble", "export", "split", "speed", "test"]
+        "command",
+        choices=["bench", "fit", "ensemble", "export", "split", "narrow", "speed", "test"],
     )
     ap.add_argument("--out", default=str(CACHE), help="checkpoint folder")
     ap.add_argument("--onnx", default=str(MODEL_FILE))
@@ -813,7 +935,8 @@ def main(argv=None) -> None:
         "--base",
         default=None,
         help="export: an exported graph (e.g. the shipped one, from git) that the new "
-        "members join, averaged by member count; it is kept as it is, not requantized",
+        "members join, averaged by member count; it is kept as it is, not requantized; "
+        "narrow: the 8-bit graph to requantize",
     )
     ap.add_argument("--bench-batches", type=int, default=8)
     ap.add_argument(
@@ -836,6 +959,7 @@ def main(argv=None) -> None:
         "ensemble": cmd_ensemble,
         "export": cmd_export,
         "split": cmd_split,
+        "narrow": cmd_narrow,
         "speed": cmd_speed,
         "test": cmd_test,
     }[args.command](args)

@@ -134,3 +134,25 @@ def test_an_exported_ensemble_splits_into_its_members(tmp_path, crops):
     assert T.merge_exports(parts, tmp_path / "merged.onnx") == 2
     with pytest.raises(SystemExit, match="not an ensemble export"):
         T.split_members(tmp_path / "merged.onnx", tmp_path / "again")
+
+
+def test_int8_exports_and_narrowed_graphs_keep_weight_codes_that_cannot_saturate(tmp_path, crops):
+    """quantize_int8 (reduce_range) and ``narrow`` (an older 8-bit graph) both leave weight
+    codes whose uint8 x int8 pair sums fit an int16; narrowing keeps the function."""
+    one = tmp_path / "one.onnx"
+    T.write_onnx(T.Exported(_random_net(1)), one, {})
+    calib = np.random.default_rng(0).uniform(0, 255, (64, 48, 48)).astype("f4")
+    reduced = tmp_path / "reduced.onnx"
+    T.quantize_int8(one, reduced, calib)
+    assert 32 <= T.max_weight_code(reduced) <= T.WEIGHT_QMAX + 1
+    # an 8-bit export, as the shipped graph was before 2026-12-06
+    eight = tmp_path / "eight.onnx"
+    T.quantize_int8(one, eight, calib, reduce_range=False)
+    assert T.max_weight_code(eight) == 127
+    narrowed = tmp_path / "narrowed.onnx"
+    assert T.narrow_weights(eight, narrowed) == 8  # 7 convs and the linear layer
+    assert T.max_weight_code(narrowed) == T.WEIGHT_QMAX
+    before = ExpressionModel.load(eight, tta="none").predict(crops.numpy())
+    after = ExpressionModel.load(narrowed, tta="none").predict(crops.numpy())
+    np.testing.assert_allclose(after, before, atol=0.05)  # 7-bit rounding, same function
+    assert T.narrow_weights(narrowed, tmp_path / "again.onnx") == 0  # nothing left to do
