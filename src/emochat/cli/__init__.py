@@ -16,7 +16,7 @@ from emochat import __version__
 from emochat.errors import EmochatError
 
 EPILOG = """examples:
-  emochat analyze samples/smile.mp4 -o out/          # writes out/report.json and out/report.html
+  emochat analyze samples/single_face.mp4 -o out/    # writes out/report.json and out/report.html
   emochat analyze clip.mp4 --au-csv --json -q         # per-frame AU CSV; report JSON on stdout
   emochat predict text "I can't believe you did this"
   emochat eval ov-mer --pred predict-openset.csv --gold check-openset.csv
