@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 
@@ -134,3 +135,18 @@ def test_expression_views_option_reaches_the_model(media_dir, tmp_path):
         assert code == 0
         probs[views] = report["expression"]["tracks"][0]["probs"][0]
     assert max(abs(a - b) for a, b in zip(probs["zoom"], probs["none"], strict=True)) > 1e-3
+
+
+def test_summary_names_the_overall_label_once(sample_clip, tmp_path, capsys):
+    assert main(["analyze", str(sample_clip), "-o", str(tmp_path)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+    overall = json.loads((tmp_path / "report.json").read_text())["overall"]
+    label, probs = overall["label"], overall["probs"]
+    line = re.search(r"overall: (.*?\(valence [^)]*\))", printed)
+    assert line, printed
+    runners_up = sorted((k for k in probs if k != label), key=lambda k: -probs[k])[:2]
+    assert line[1] == (
+        f"{label} ({probs[label]:.2f}), "
+        + ", ".join(f"{k} {probs[k]:.2f}" for k in runners_up)
+        + f" (valence {overall['valence']:+.2f}, arousal {overall['arousal']:.2f})"
+    )

@@ -60,12 +60,7 @@ def print_summary(console: Console, report: Report, written: list[Path]) -> None
         + f" — analysed in {report.timings_s.get('total', 0):.1f} s"
     )
     if report.overall is not None:
-        top = sorted(report.overall.probs.items(), key=lambda kv: -kv[1])[:3]
-        console.print(
-            f"overall: [bold]{report.overall.label}[/] "
-            + ", ".join(f"{k} {v:.2f}" for k, v in top)
-            + f"  (valence {report.overall.valence:+.2f}, arousal {report.overall.arousal:.2f})"
-        )
+        console.print(f"overall: {_overall_line(report.overall)}")
     if report.faces:
         console.print(f"faces: {len(report.faces)} track(s)")
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -90,6 +85,17 @@ def print_summary(console: Console, report: Report, written: list[Path]) -> None
     for w in report.warnings:
         console.print(f"[yellow]warning[/] ({w.stage}/{w.code}): {w.message}")
     console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+def _overall_line(overall) -> str:
+    """'happy (0.71), neutral 0.20, fear 0.03  (valence ..., arousal ...)': the label once."""
+    probs = overall.probs
+    runners_up = sorted((k for k in probs if k != overall.label), key=lambda k: -probs[k])[:2]
+    return (
+        f"[bold]{overall.label}[/] ({probs[overall.label]:.2f})"
+        + "".join(f", {k} {probs[k]:.2f}" for k in runners_up)
+        + f"  (valence {overall.valence:+.2f}, arousal {overall.arousal:.2f})"
+    )
 
 
 def run_analyze(args: argparse.Namespace) -> int:
