@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shutil
 
 import pytest
 
@@ -150,3 +151,18 @@ def test_summary_names_the_overall_label_once(sample_clip, tmp_path, capsys):
         + ", ".join(f"{k} {probs[k]:.2f}" for k in runners_up)
         + f" (valence {overall['valence']:+.2f}, arousal {overall['arousal']:.2f})"
     )
+
+
+def test_inputs_sharing_a_stem_get_distinct_folders(sample_clip, media_dir, tmp_path):
+    clip, photo, junk = tmp_path / "x.mp4", tmp_path / "x.jpg", tmp_path / "X.wav"
+    shutil.copyfile(sample_clip, clip)
+    shutil.copyfile(media_dir / "single_face.jpg", photo)
+    junk.write_bytes(b"\x00" * 1000)
+    out = tmp_path / "out"
+    assert main(["analyze", str(clip), str(photo), str(junk), "-o", str(out), "-q"]) == 1
+    for media, folder in ((clip, "x_mp4"), (photo, "x_jpg")):
+        data = json.loads((out / folder / "report.json").read_text())
+        assert data["media"]["path"] == str(media)
+    failures = json.loads((out / "failures.json").read_text())
+    assert [(f["input"], f["output"]) for f in failures] == [(str(junk), str(out / "X_wav"))]
+    assert sorted(p.name for p in out.iterdir()) == ["failures.json", "x_jpg", "x_mp4"]

@@ -48,7 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyse video/audio/photo files and write report.json + report.html",
         description="Analyse one or more media files (any format ffmpeg decodes, or a photo). "
         "Each gets DIR/report.json (schema: emochat/report/report.schema.json) and "
-        "DIR/report.html; with several inputs, DIR/<name>/ per input.",
+        "DIR/report.html; with several inputs, a folder per input: DIR/<stem>/, or where "
+        "inputs share a stem (ignoring case) DIR/<file name with dots as _>/ (a.mp4 -> "
+        "DIR/a_mp4/, a.jpg -> DIR/a_jpg/), then -2, -3... in input order if still the same. "
+        "Inputs that fail are listed in DIR/failures.json with that folder (left unwritten).",
     )
     an.add_argument("media", nargs="+", type=Path, help="media file(s) to analyse")
     an.add_argument(
