@@ -166,3 +166,12 @@ def test_inputs_sharing_a_stem_get_distinct_folders(sample_clip, media_dir, tmp_
     failures = json.loads((out / "failures.json").read_text())
     assert [(f["input"], f["output"]) for f in failures] == [(str(junk), str(out / "X_wav"))]
     assert sorted(p.name for p in out.iterdir()) == ["failures.json", "x_jpg", "x_mp4"]
+
+
+def test_json_with_several_inputs_prints_one_report_per_line(media_dir, tmp_path, capsys):
+    photos = [media_dir / "single_face.jpg", media_dir / "multi_face.jpg"]
+    assert main(["analyze", *map(str, photos), "-o", str(tmp_path), "--json", "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line) for line in lines] == [
+        json.loads((tmp_path / p.stem / "report.json").read_text()) for p in photos
+    ]

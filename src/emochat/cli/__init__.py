@@ -78,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one input may take in all; past it emochat stops with exit code 3 "
         "(default: 900 + 12 x the media's duration)",
     )
-    an.add_argument("--json", action="store_true", help="print the report JSON on stdout")
+    an.add_argument(
+        "--json",
+        action="store_true",
+        help="print the report JSON on stdout; with several inputs JSON Lines, one report "
+        "per line (per input analysed)",
+    )
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
     pr = sub.add_parser(

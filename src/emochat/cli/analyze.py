@@ -153,7 +153,11 @@ def _arm(watchdog: Watchdog, media: Path, limit_s: float | None) -> None:
 
 
 def _analyze_and_write(media, out_dir, args, options, console, err, many) -> dict | None:
-    """Analyse one input and write its outputs; the failure record when a batch goes on."""
+    """Analyse one input and write its outputs; the failure record when a batch goes on.
+
+    With several inputs ``--json`` prints JSON Lines (one report per line), so a reader
+    can split them; one input keeps the indented report.
+    """
     try:
         ctx = _analyze_one(media, args, options, quiet=args.quiet)
         written = write_outputs(ctx, out_dir, args.au_csv)
@@ -163,7 +167,7 @@ def _analyze_and_write(media, out_dir, args, options, console, err, many) -> dic
         err.print(f"emochat: error: {exc}", markup=False, highlight=False)
         return {"input": str(media), "output": str(out_dir), "error": exc.problem}
     if args.json:
-        print(ctx.report.to_json())
+        print(ctx.report.to_json(indent=None if many else 2), flush=True)
     if not args.quiet:
         print_summary(console, ctx.report, written)
     return None
