@@ -11,7 +11,7 @@ import pytest
 
 from emochat.cli import main
 from emochat.reasoning.grounded import uncited_cues
-from emochat.report.model import validate_report
+from emochat.report.model import report_schema, validate_report
 
 
 def _analyze(tmp_path, *args) -> tuple[int, dict | None]:
@@ -68,8 +68,21 @@ def test_no_face_clip_warns_and_still_reports(media_dir, tmp_path):
     assert code == 0
     validate_report(data)
     assert "no_face" in [w["code"] for w in data["warnings"]]
-    assert "faces" not in data and "overall" not in data
+    assert data["faces"] is None and data["overall"] is None and data["au"] is None
     assert "no emotion is claimed" in data["explanation"]["text"]
+
+
+@pytest.mark.parametrize("media", ["no_face.mp4", "sample"])
+def test_report_has_every_top_level_key_of_the_schema(media, media_dir, sample_clip, tmp_path):
+    """A stable shape: what a stage could not produce is null, never a missing key."""
+    code, data = _analyze(tmp_path, sample_clip if media == "sample" else media_dir / media)
+    assert code == 0
+    validate_report(data)
+    assert set(data) == set(report_schema()["properties"])
+    produced = {k for k in ("overall", "faces", "au", "expression") if data[k] is not None}
+    assert produced == (
+        set() if media == "no_face.mp4" else {"overall", "faces", "au", "expression"}
+    )
 
 
 def test_hevc_mov_decodes_with_faces(media_dir, tmp_path):
