@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from emochat.au.definitions import intensity_word
 from emochat.cli import main
 from emochat.reasoning.grounded import uncited_cues
 from emochat.report.model import report_schema, validate_report
@@ -61,6 +62,39 @@ def test_every_cited_cue_is_in_the_report(sample_run):
     assert uncited_cues(data) == []
     for cite in cites:
         assert cite["cue"].split(":")[-1] in data["explanation"]["text"]
+
+
+GRADED = re.compile(r"\((AU\d+)\) ([a-z ]+?) \((\w+) (\d+\.\d)\)")
+
+
+def _graded(text: str) -> dict[str, tuple[str, str, float]]:
+    """AU -> (word, statistic, value) for every AU a text grades; every (AUn) is graded."""
+    found = {f"AU{int(au[2:]):02d}": (w, stat, float(v)) for au, w, stat, v in GRADED.findall(text)}
+    assert len(found) == len(re.findall(r"\(AU\d+\)", text)), text
+    return found
+
+
+def test_explanation_and_face_description_grade_aus_alike(sample_run):
+    """One vocabulary: each text names the statistic it grades, with the same words."""
+    _, out = sample_run
+    data = json.loads((out / "report.json").read_text())
+    explained = data["explanation"]["text"]
+    compared = 0
+    for seg in data["segments"]:
+        face = seg["evidence"]["face"]
+        where = f"{seg['start_s']:.1f}-{seg['end_s']:.1f} s, face {face['face_id']}: "
+        sentence = explained.split(where, 1)[1].split("->", 1)[0]
+        said = _graded(sentence)
+        described = _graded(face["description"])
+        means = {a["au"]: a["mean"] for a in face["active_aus"]}
+        for au in said.keys() & described.keys():
+            (word, stat, value), (word2, stat2, value2) = said[au], described[au]
+            assert (stat, stat2) == ("mean", "peak") and value == round(means[au], 1)
+            peak = max(e["peak"] for e in face["events"] if e["au"] == au)
+            assert value2 == round(peak, 1)
+            assert (word, word2) == (intensity_word(value), intensity_word(value2))
+            compared += 1
+    assert compared >= 2, "a smile names its AUs in both texts"
 
 
 def test_no_face_clip_warns_and_still_reports(media_dir, tmp_path):
