@@ -3,7 +3,8 @@
 import numpy as np
 
 from emochat.au import AU_CODES
-from emochat.au.events import AUEvent, describe_events, find_events, intensity_word
+from emochat.au.definitions import intensity_word
+from emochat.au.events import AUEvent, describe_events, find_events
 
 AU4 = AU_CODES.index("AU04")
 
@@ -47,10 +48,17 @@ def test_description_wording_and_times():
         AUEvent(0, "AU12", 5.0, 5.1, 5.3, 1.2, True),
     ]
     text = describe_events(events, 0.0, 3.0)
-    assert text == "brow lowerer (AU4) strong, 1.2-1.8 s; lip corner depressor (AU15) moderate"
+    assert text == (
+        "brow lowerer (AU4) strong (peak 3.2), 1.2-1.8 s; "
+        "lip corner depressor (AU15) moderate (peak 2.1)"
+    )
     assert describe_events(events, 4.0, 6.0).endswith("micro-expression")
     assert [intensity_word(v) for v in (1.0, 2.0, 3.0, 4.5)] == [
         "slight", "moderate", "strong", "very strong",
+    ]  # fmt: skip
+    # graded as shown at one decimal: a value printed "2.5" is never called moderate
+    assert [intensity_word(v) for v in (2.44, 2.46, 1.449, 3.46)] == [
+        "moderate", "strong", "slight", "very strong",
     ]  # fmt: skip
 
 

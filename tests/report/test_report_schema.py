@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 from emochat.fsutil import atomic_path, atomic_write_text
-from emochat.report.model import Emotion, Report, Segment, validate_report
+from emochat.report.model import Emotion, Report, Segment, report_schema, validate_report
 
 
 def _report() -> Report:
@@ -22,11 +22,13 @@ def _report() -> Report:
     return r
 
 
-def test_valid_report_passes_and_absent_blocks_are_omitted():
+def test_valid_report_passes_with_absent_blocks_null_and_absent_fields_left_out():
     data = _report().to_dict()
     validate_report(data)
-    assert "overall" not in data and "au" not in data and "explanation" not in data
+    assert set(data) == set(report_schema()["properties"])
+    assert data["overall"] is None and data["au"] is None and data["explanation"] is None
     assert data["segments"][0]["emotion"]["label"] == "happy"
+    assert "text" not in data["segments"][0] and "weights" not in data["segments"][0]["emotion"]
 
 
 @pytest.mark.parametrize(
@@ -36,7 +38,9 @@ def test_valid_report_passes_and_absent_blocks_are_omitted():
         lambda d: d["segments"][0]["emotion"]["probs"].update(happy=1.5),
         lambda d: d["segments"][0]["evidence"].update(smell={}),
         lambda d: d["warnings"].append({"stage": "x", "code": "Bad Code", "message": "m"}),
-        lambda d: d.update(schema_version="2.0.0"),
+        lambda d: d.update(schema_version="1.0.0"),
+        lambda d: d.pop("overall"),
+        lambda d: d["segments"][0].update(text=None),
     ],
 )
 def test_schema_rejects_malformed_reports(mutate):

@@ -141,6 +141,36 @@ ACTION_UNITS = (
 AU_CODES = tuple(au.code for au in ACTION_UNITS)
 AU_LABELS = {au.code: au.name for au in ACTION_UNITS}
 
+# -- intensity in words -------------------------------------------------------------------
+
+INTENSITY_WORDS = (
+    (1.5, "slight"),
+    (2.5, "moderate"),
+    (3.5, "strong"),
+    (float("inf"), "very strong"),
+)
+"""(exclusive upper bound on the 0-5 scale, word): the one grading every text uses."""
+
+
+def intensity_word(value: float) -> str:
+    """FACS-style grade of a 0-5 intensity in plain words; no other code names grades.
+
+    The value is graded as the texts show it, at one decimal, so "2.5" never reads
+    "moderate" beside a bound of 2.5.
+    """
+    shown = float(f"{value:.1f}")
+    return next(word for bound, word in INTENSITY_WORDS if shown < bound)
+
+
+def intensity_text(value: float, statistic: str) -> str:
+    """'strong (peak 3.1)': the grade, the statistic it grades and its value.
+
+    Texts grade different statistics of one AU (an event's peak, a segment's mean), so
+    each names its own: the same AU may be "very strong (peak 3.9)" and "strong (mean
+    3.3)" in one segment, but never two words for one statistic.
+    """
+    return f"{intensity_word(value)} ({statistic} {value:.1f})"
+
 
 def render_markdown() -> str:
     """The table in docs/au_definitions.md."""
@@ -170,7 +200,12 @@ def render_markdown() -> str:
             f"| {au.code} | {au.name} | {au.formula()} | {au.unit:g} | {au.dead_zone:g} "
             f"| {au.description} |"
         )
-    lines += ["", "## From measurements to intensities, presence and events", "", _PIPELINE]
+    grades = ", ".join(
+        f"< {bound:g} {word}" if bound != float("inf") else f"else {word}"
+        for bound, word in INTENSITY_WORDS
+    )
+    pipeline = _PIPELINE.replace("{GRADES}", grades)
+    lines += ["", "## From measurements to intensities, presence and events", "", pipeline]
     return "\n".join(lines) + "\n"
 
 
@@ -191,8 +226,11 @@ _PIPELINE = """\
 - Presence: on at intensity 1.0, off below 0.7 (hysteresis).
 - Events: each run of presence; onset = first present frame, apex = its maximum,
   offset = first frame seen absent again; micro-expression when both ends were seen
-  and offset − onset < 0.5 s. Described as FACS name (AUn), intensity word
-  (< 1.5 slight, < 2.5 moderate, < 3.5 strong, else very strong) and time range."""
+  and offset − onset < 0.5 s. Described as FACS name (AUn), the intensity word of its
+  peak with the peak ("strong (peak 3.1)") and time range.
+- Intensity words, one grading for every text (the events' peaks here, an active AU's
+  mean over a segment in the built-in explanation), each text naming its statistic:
+  value at one decimal {GRADES}."""
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from emochat.au.definitions import AU_CODES, AU_LABELS
+from emochat.au.definitions import AU_CODES, AU_LABELS, intensity_text
 
 MICRO_MAX_S = 0.5
 """Micro-expressions last 1/25 to 1/2 s (Ekman); an event shorter than this is flagged."""
@@ -77,22 +77,12 @@ def find_events(
     return sorted(events, key=lambda e: (e.onset_s, e.au))
 
 
-def intensity_word(value: float) -> str:
-    """FACS-style grading in plain words (A trace ... E maximum), 0-5 scale."""
-    if value < 1.5:
-        return "slight"
-    if value < 2.5:
-        return "moderate"
-    if value < 3.5:
-        return "strong"
-    return "very strong"
-
-
 def describe_events(events: list[AUEvent], start_s: float, end_s: float, limit: int = 6) -> str:
-    """'brow lowerer (AU4) strong, 1.2-1.8 s; lip corner depressor (AU15) moderate'.
+    """'brow lowerer (AU4) strong (peak 3.2), 1.2-1.8 s; lip corner depressor (AU15) ...'.
 
-    The strongest event per AU within the window, strongest AU first; times are shown
-    when the event covers only part of the window.
+    The strongest event per AU within the window, strongest AU first, graded by its peak
+    (:func:`~emochat.au.definitions.intensity_text`); times are shown when the event
+    covers only part of the window.
     """
     strongest: dict[str, AUEvent] = {}
     for ev in events:
@@ -102,7 +92,7 @@ def describe_events(events: list[AUEvent], start_s: float, end_s: float, limit: 
             strongest[ev.au] = ev
     parts = []
     for ev in sorted(strongest.values(), key=lambda e: -e.peak)[:limit]:
-        text = f"{AU_LABELS[ev.au]} (AU{int(ev.au[2:])}) {intensity_word(ev.peak)}"
+        text = f"{AU_LABELS[ev.au]} (AU{int(ev.au[2:])}) {intensity_text(ev.peak, 'peak')}"
         on, off = max(ev.onset_s, start_s), min(ev.offset_s, end_s)
         if on > start_s + 0.05 or off < end_s - 0.05:
             text += f", {on:.1f}-{off:.1f} s"

@@ -15,7 +15,10 @@ per line; .csv/.jsonl with a 'path' column and optional id, transcript, language
 Writes OUT/clips/<id>/report.json + report.html per clip (atomically), OUT/summary.parquet
 (one row per segment), OUT/failures.json (clips that failed, with the reason). Run it
 again after any crash (kill -9 included): finished clips are skipped, the rest redone,
-and every clip appears exactly once in the summary."""
+and every clip appears exactly once in the summary. Each clip records the analysis
+options it was made with: a rerun into the same OUT with other options (--fps ...) stops
+with an error before writing anything, unless --rerun-changed analyses those clips again
+with the new options; so OUT/batch.json's options produced every result."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--retry-failed",
         action="store_true",
         help="analyse again the clips that failed in an earlier run",
+    )
+    parser.add_argument(
+        "--rerun-changed",
+        action="store_true",
+        help="analyse again the finished clips whose recorded options differ from this "
+        "run's (without it such a rerun stops with an error)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress, only errors")
 
@@ -83,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
             engine=args.engine,
             options=options,
             retry_failed=args.retry_failed,
+            rerun_changed=args.rerun_changed,
             ray_address=args.ray_address,
             on_clip=on_clip,
         )

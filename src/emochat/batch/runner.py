@@ -4,7 +4,8 @@ Layout of an output folder::
 
     OUT/clips/<id>/report.json, report.html   one pair per clip, each written atomically
     OUT/state/<id>.parquet                    the clip's summary rows (atomic)
-    OUT/state/<id>.json                       marker, written last: done | failed (+ reason)
+    OUT/state/<id>.json                       marker, written last: done | failed (+ reason),
+                                              with the analysis options that produced it
     OUT/summary.parquet                       one row per segment of every finished clip
     OUT/failures.json                         the clips that failed, with their reasons
     OUT/batch.json                            what the last run saw and did
@@ -14,6 +15,11 @@ file written, so killing the process at any instant (kill -9 included) loses at 
 the clips in flight; the next run skips finished clips and redoes the rest. Every
 output is replaced atomically and the summary is rebuilt from per-clip parts, so a
 clip redone after a crash still appears exactly once.
+
+A rerun with other analysis options does not mix results: finished clips whose markers
+hold other options stop it with an error (before anything is written), unless
+``rerun_changed`` asks to analyse them again with the new options. So the options in
+batch.json are the ones every finished clip was analysed with.
 
 Engines: ``local`` (a process pool on this machine) and ``ray`` (Ray tasks: a local
 Ray instance by default, or a cluster via ``ray_address``; then the inputs and OUT
@@ -224,19 +230,35 @@ class OutputDir:
             return self.part(clip_id).exists() and (self.clips / clip_id / "report.json").exists()
         return m.get("status") == "failed" and not retry_failed
 
-    def record_done(self, clip: Clip, output: ClipOutput) -> int:
+    def recorded_options(self, clip_id: str) -> dict[str, Any] | None:
+        """The analysis options the clip's marker says it was analysed with (None: unknown)."""
+        return (self.read_marker(clip_id) or {}).get("options")
+
+    def record_done(
+        self, clip: Clip, output: ClipOutput, options: Mapping[str, Any] | None = None
+    ) -> int:
         out = self.clips / clip.id
         write_clip_outputs(out, output)
         rows = segment_rows(clip.id, str(clip.path), output.report)
         write_part(rows, self.part(clip.id))
         self._write_marker(
-            clip, {"status": "done", "seconds": output.seconds, "n_segments": len(rows)}
+            clip,
+            {
+                "status": "done",
+                "seconds": output.seconds,
+                "n_segments": len(rows),
+                "options": options,
+            },
         )
         return len(rows)
 
-    def record_failed(self, clip: Clip, reason: str, kind: str = "") -> None:
+    def record_failed(
+        self, clip: Clip, reason: str, kind: str = "", options: Mapping[str, Any] | None = None
+    ) -> None:
         self.part(clip.id).unlink(missing_ok=True)
-        self._write_marker(clip, {"status": "failed", "error": reason, "kind": kind})
+        self._write_marker(
+            clip, {"status": "failed", "error": reason, "kind": kind, "options": options}
+        )
 
     def _write_marker(self, clip: Clip, fields: Mapping[str, Any]) -> None:
         record = {
@@ -375,12 +397,15 @@ def run_batch(
     engine: str = "local",
     options: Mapping[str, Any] | None = None,
     retry_failed: bool = False,
+    rerun_changed: bool = False,
     ray_address: str | None = None,
     on_clip: Callable[[Clip, dict[str, Any], int, int], None] | None = None,
 ) -> BatchResult:
     """Analyse every clip of ``source`` not yet finished in ``out_dir``; rebuild the summary.
 
-    ``on_clip(clip, record, n_finished, n_todo)`` is called as each clip finishes.
+    A clip finished with other ``options`` raises :class:`DataError` (nothing is written),
+    or with ``rerun_changed`` is analysed again. ``on_clip(clip, record, n_finished,
+    n_todo)`` is called as each clip finishes.
     """
     if engine not in ("local", "ray"):
         raise DataError(None, f"unknown engine {engine!r} (local or ray)")
@@ -391,9 +416,8 @@ def run_batch(
     out.state.mkdir(parents=True, exist_ok=True)
     with _exclusive(out.root / ".lock"):
         out.remove_stale_temp_files()
-        return _run(
-            clips, out, source, workers, engine, options, retry_failed, ray_address, on_clip, t0
-        )
+        todo = _todo(clips, out, _plain(options), retry_failed, rerun_changed)
+        return _run(clips, todo, out, source, workers, engine, options, ray_address, on_clip, t0)
 
 
 @contextmanager
@@ -412,9 +436,40 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _run(clips, out, source, workers, engine, options, retry_failed, ray_address, on_clip, t0):
-    todo = [c for c in clips if not out.is_finished(c.id, retry_failed)]
+def _plain(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The options as JSON has them (how markers and batch.json record them)."""
+    return json.loads(json.dumps(dict(options or {}), default=str))
+
+
+def _todo(clips, out, options, retry_failed, rerun_changed) -> list[Clip]:
+    """The clips to analyse: unfinished ones, and with ``rerun_changed`` those finished
+    with other options; without it such clips are an error (never mixed results)."""
+    finished = [c for c in clips if out.is_finished(c.id, retry_failed)]
+    changed = {c.id for c in finished if out.recorded_options(c.id) != options}
+    if changed and not rerun_changed:
+        first = next(c.id for c in finished if c.id in changed)
+        raise DataError(
+            out.root,
+            f"{len(changed)} finished clip(s) were analysed with other options "
+            f"({_options_diff(out.recorded_options(first), options)}); use a new output "
+            "folder, or --rerun-changed to analyse them again with these options",
+        )
+    done = {c.id for c in finished} - changed
+    return [c for c in clips if c.id not in done]
+
+
+def _options_diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str:
+    """'fps 2.0 -> 5.0' for the options that differ (markers from before options were kept
+    have none)."""
+    if old is None:
+        return "their options were not recorded"
+    keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    return ", ".join(f"{k} {old.get(k)} -> {new.get(k)}" for k in keys)
+
+
+def _run(clips, todo, out, source, workers, engine, options, ray_address, on_clip, t0):
     result = BatchResult(out.root, total=len(clips), skipped=len(clips) - len(todo))
+    recorded = _plain(options)
     tasks: list[Task] = [
         (c, dict(options or {}), _video_src(c.path, out.clips / c.id)) for c in todo
     ]
@@ -422,10 +477,10 @@ def _run(clips, out, source, workers, engine, options, retry_failed, ray_address
     if tasks:
         for n, (clip, record) in enumerate(runs, 1):
             if record.get("ok"):
-                out.record_done(clip, record["output"])
+                out.record_done(clip, record["output"], recorded)
             else:
                 out.record_failed(
-                    clip, record.get("error", "unknown error"), record.get("kind", "")
+                    clip, record.get("error", "unknown error"), record.get("kind", ""), recorded
                 )
                 if record.get("traceback"):
                     log.warning("%s failed:\n%s", clip.path, record["traceback"])
@@ -442,7 +497,7 @@ def _run(clips, out, source, workers, engine, options, retry_failed, ray_address
                 "engine": engine,
                 "workers": workers,
                 "source": str(source),
-                "options": dict(options or {}),
+                "options": recorded,
                 "clips": [c.id for c in clips],
             },
             indent=2,

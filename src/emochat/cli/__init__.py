@@ -16,7 +16,7 @@ from emochat import __version__
 from emochat.errors import EmochatError
 
 EPILOG = """examples:
-  emochat analyze samples/smile.mp4 -o out/          # writes out/report.json and out/report.html
+  emochat analyze samples/single_face.mp4 -o out/    # writes out/report.json and out/report.html
   emochat analyze clip.mp4 --au-csv --json -q         # per-frame AU CSV; report JSON on stdout
   emochat predict text "I can't believe you did this"
   emochat eval ov-mer --pred predict-openset.csv --gold check-openset.csv
@@ -48,7 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyse video/audio/photo files and write report.json + report.html",
         description="Analyse one or more media files (any format ffmpeg decodes, or a photo). "
         "Each gets DIR/report.json (schema: emochat/report/report.schema.json) and "
-        "DIR/report.html; with several inputs, DIR/<name>/ per input.",
+        "DIR/report.html; with several inputs, a folder per input: DIR/<stem>/, or where "
+        "inputs share a stem (ignoring case) DIR/<file name with dots as _>/ (a.mp4 -> "
+        "DIR/a_mp4/, a.jpg -> DIR/a_jpg/), then -2, -3... in input order if still the same. "
+        "Inputs that fail are listed in DIR/failures.json with that folder (left unwritten).",
     )
     an.add_argument("media", nargs="+", type=Path, help="media file(s) to analyse")
     an.add_argument(
@@ -75,7 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one input may take in all; past it emochat stops with exit code 3 "
         "(default: 900 + 12 x the media's duration)",
     )
-    an.add_argument("--json", action="store_true", help="print the report JSON on stdout")
+    an.add_argument(
+        "--json",
+        action="store_true",
+        help="print the report JSON on stdout; with several inputs JSON Lines, one report "
+        "per line (per input analysed)",
+    )
     an.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
     pr = sub.add_parser(

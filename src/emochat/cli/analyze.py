@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
@@ -22,8 +23,27 @@ from emochat.report.html import render_context_html
 from emochat.report.model import Report
 
 
-def _output_dir(base: Path, media: Path, many: bool) -> Path:
-    return base / media.stem if many else base
+def output_dirs(base: Path, media: list[Path]) -> list[Path]:
+    """Each input's output folder, distinct even when inputs share a name.
+
+    One input: ``base``. Several: ``base/<stem>``; inputs whose stems collide (ignoring
+    case, as some file systems do) get ``base/<file name with dots as _>`` instead
+    (``a.mp4`` -> ``a_mp4``), and a name still taken gets ``-2``, ``-3``... in input order.
+    """
+    if len(media) == 1:
+        return [base]
+    stems = Counter(m.stem.casefold() for m in media)
+    taken: set[str] = set()
+    dirs = []
+    for m in media:
+        name = m.stem if stems[m.stem.casefold()] == 1 else m.name.replace(".", "_")
+        candidate, n = name, 1
+        while candidate.casefold() in taken:
+            n += 1
+            candidate = f"{name}-{n}"
+        taken.add(candidate.casefold())
+        dirs.append(base / candidate)
+    return dirs
 
 
 def write_outputs(ctx: AnalysisContext, out_dir: Path, au_csv: bool) -> list[Path]:
@@ -60,12 +80,7 @@ def print_summary(console: Console, report: Report, written: list[Path]) -> None
         + f" — analysed in {report.timings_s.get('total', 0):.1f} s"
     )
     if report.overall is not None:
-        top = sorted(report.overall.probs.items(), key=lambda kv: -kv[1])[:3]
-        console.print(
-            f"overall: [bold]{report.overall.label}[/] "
-            + ", ".join(f"{k} {v:.2f}" for k, v in top)
-            + f"  (valence {report.overall.valence:+.2f}, arousal {report.overall.arousal:.2f})"
-        )
+        console.print(f"overall: {_overall_line(report.overall)}")
     if report.faces:
         console.print(f"faces: {len(report.faces)} track(s)")
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
@@ -92,6 +107,17 @@ def print_summary(console: Console, report: Report, written: list[Path]) -> None
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 
+def _overall_line(overall) -> str:
+    """'happy (0.71), neutral 0.20, fear 0.03  (valence ..., arousal ...)': the label once."""
+    probs = overall.probs
+    runners_up = sorted((k for k in probs if k != overall.label), key=lambda k: -probs[k])[:2]
+    return (
+        f"[bold]{overall.label}[/] ({probs[overall.label]:.2f})"
+        + "".join(f", {k} {probs[k]:.2f}" for k in runners_up)
+        + f"  (valence {overall.valence:+.2f}, arousal {overall.arousal:.2f})"
+    )
+
+
 def run_analyze(args: argparse.Namespace) -> int:
     options = analysis_options(args)
     console = Console(stderr=args.json)
@@ -99,9 +125,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     many = len(args.media) > 1
     failures = []
     with Watchdog() as watchdog:
-        for media in args.media:
+        for media, out_dir in zip(args.media, output_dirs(args.output, args.media), strict=True):
             _arm(watchdog, media, args.time_limit)
-            failure = _analyze_and_write(media, args, options, console, err, many)
+            failure = _analyze_and_write(media, out_dir, args, options, console, err, many)
             if failure is not None:
                 failures.append(failure)
     if failures:
@@ -126,9 +152,12 @@ def _arm(watchdog: Watchdog, media: Path, limit_s: float | None) -> None:
     watchdog.arm(media, run_time_limit(duration))
 
 
-def _analyze_and_write(media, args, options, console, err, many) -> dict | None:
-    """Analyse one input and write its outputs; the failure record when a batch goes on."""
-    out_dir = _output_dir(args.output, media, many)
+def _analyze_and_write(media, out_dir, args, options, console, err, many) -> dict | None:
+    """Analyse one input and write its outputs; the failure record when a batch goes on.
+
+    With several inputs ``--json`` prints JSON Lines (one report per line), so a reader
+    can split them; one input keeps the indented report.
+    """
     try:
         ctx = _analyze_one(media, args, options, quiet=args.quiet)
         written = write_outputs(ctx, out_dir, args.au_csv)
@@ -136,9 +165,9 @@ def _analyze_and_write(media, args, options, console, err, many) -> dict | None:
         if not many:
             raise
         err.print(f"emochat: error: {exc}", markup=False, highlight=False)
-        return {"input": str(media), "error": exc.problem}
+        return {"input": str(media), "output": str(out_dir), "error": exc.problem}
     if args.json:
-        print(ctx.report.to_json())
+        print(ctx.report.to_json(indent=None if many else 2), flush=True)
     if not args.quiet:
         print_summary(console, ctx.report, written)
     return None

@@ -12,6 +12,7 @@ test) can look up in that segment's evidence:
 
 from __future__ import annotations
 
+from emochat.au.definitions import intensity_text
 from emochat.report.model import Explanation, Segment
 
 MAX_SEGMENTS_CITED = 3
@@ -20,17 +21,6 @@ MARKED_Z = 1.0
 """A word is 'marked' when its loudness or pitch is this many SDs above the clip's mean."""
 NOT_EXPRESSIVE = {"AU45"}
 """Blinks are short by nature: never reported as micro-expressions."""
-
-
-def _strength(intensity: float) -> str:
-    """FACS-style intensity words for a 0-5 scale."""
-    if intensity >= 3.5:
-        return "very strong"
-    if intensity >= 2.5:
-        return "strong"
-    if intensity >= 1.5:
-        return "moderate"
-    return "slight"
 
 
 def _span(seg: Segment, photo: bool) -> str:
@@ -56,7 +46,10 @@ def _face_sentence(seg: Segment, where: str, cites: list) -> list[str]:
     aus = face["active_aus"][:MAX_AUS_PER_SEGMENT]
     out = []
     if aus:
-        cues = ", ".join(f"{a['name']} ({a['au']}) {_strength(a['mean'])}" for a in aus)
+        # graded by the segment mean and saying so: the AU Agent's description grades peaks
+        cues = ", ".join(
+            f"{a['name']} ({a['au']}) {intensity_text(a['mean'], 'mean')}" for a in aus
+        )
         out.append(f"{where}, face {face['face_id']}: {cues} -> {face['emotion']['label']}.")
         for a in aus:
             _cite(cites, "face", a["au"], seg.start_s, seg.end_s, face_id=face["face_id"])

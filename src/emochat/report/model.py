@@ -1,7 +1,11 @@
 """The analysis report: typed in Python, plain JSON on disk, checked against a schema.
 
-Blocks that no stage produced are left out of the JSON rather than filled with
-placeholders, so a reader can tell "not measured" from "measured as nothing".
+report.json has a stable shape: every top-level key of the schema is always there, and a
+block no stage produced (``overall``, ``faces``, ``au``, ``expression``, ``explanation``)
+is ``null`` rather than a placeholder, so a reader can index any key and still tell "not
+measured" from "measured as nothing". Inside the blocks a field that is None is left
+out instead (a segment without text has no ``text`` key): the schema keeps those nested
+fields optional and never null, and nested dicts such as ``evidence`` vary by stage anyway.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Any
 
 from emochat.fsutil import atomic_write_text
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "2.0.0"
+"""Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject."""
 
 
 @dataclass
@@ -108,7 +113,8 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         # shallow copies without the cue vectors: asdict would deep-copy them first
         light = replace(self, segments=[replace(s, cue_vectors={}) for s in self.segments])
-        return _drop_none(asdict(light, dict_factory=_json_fields))
+        # top-level keys stay (null: not produced); Nones inside the blocks are left out
+        return {k: _drop_none(v) for k, v in asdict(light, dict_factory=_json_fields).items()}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
@@ -123,7 +129,7 @@ def _json_fields(items: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _drop_none(value: Any) -> Any:
-    """Remove keys whose value is None, recursively (absent = not measured)."""
+    """Remove keys whose value is None, recursively (inside a block: absent = not measured)."""
     if isinstance(value, dict):
         return {k: _drop_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
