@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
 
 from emochat.cli import main
 from emochat.config import data_root
+from emochat.face.predict import predict_face_arrays
 
 
 def _lines(capsys) -> tuple[list[dict], str]:
@@ -23,13 +29,92 @@ def test_predict_speech_and_a_bad_file(tmp_path, capsys):
     assert f"{tmp_path / 'missing.wav'}: file not found" in err
 
 
-def test_predict_face_on_a_photo(media_dir, capsys):
-    assert main(["predict", "face", str(media_dir / "single_face.jpg")]) == 0
-    rows, _ = _lines(capsys)
-    assert rows[0]["label"] == "happy"
-
-
 def test_predict_text(capsys):
     assert main(["predict", "text", "I am so happy today"]) == 0
     rows, _ = _lines(capsys)
     assert rows[0]["label"] == "happy"
+
+
+# --- face crops (issue 20): FER2013-style images classified whole ---------------------
+
+
+@pytest.fixture(scope="module")
+def fer_crops(tmp_path_factory) -> tuple[Path, list[np.ndarray]]:
+    """200 PublicTest crops (a fixed sample: the npz is sorted by class) as grey PNGs."""
+    from emochat.eval.datasets import fer2013
+
+    df = fer2013("val", images=True).sample(200, random_state=0)
+    folder = tmp_path_factory.mktemp("fer_crops")
+    images = [np.asarray(im, np.uint8) for im in df["image"]]
+    for i, image in enumerate(images):
+        assert cv2.imwrite(str(folder / f"{i:03d}.png"), image)
+    return folder, images
+
+
+def _same_as_arrays(rows: list[dict], images: list[np.ndarray]) -> None:
+    expected = predict_face_arrays(images)
+    assert [r["label"] for r in rows] == [e["label"] for e in expected]
+    assert [r["probs"] for r in rows] == [e["probs"] for e in expected]
+
+
+def test_predict_face_crops_folder_scores_like_eval_fer2013(fer_crops, capsys):
+    folder, images = fer_crops
+    assert main(["predict", "face", "--crops", str(folder), "--format", "jsonl"]) == 0
+    rows, err = _lines(capsys)
+    assert err == ""
+    assert [r["input"] for r in rows] == [str(folder / f"{i:03d}.png") for i in range(200)]
+    assert all(r["face_source"] == "crop" and r["crop_reason"] == "crops_flag" for r in rows)
+    assert all(r["bbox"] == [0.0, 0.0, 48.0, 48.0] for r in rows)
+    _same_as_arrays(rows, images)
+
+
+def test_small_square_images_without_a_face_are_taken_as_crops(fer_crops, capsys):
+    folder, images = fer_crops
+    assert main(["predict", "face", str(folder)]) == 0
+    rows, _ = _lines(capsys)
+    assert len({r["input"] for r in rows}) == 200
+    crops = [r for r in rows if r["face_source"] == "crop"]
+    # the face stage finds a face in 6 of PublicTest's 3,589 crops; those take the photo path
+    assert len(crops) >= 190
+    assert all(r["crop_reason"] == "no_face_small_square" for r in crops)
+    for r in rows:
+        if r["face_source"] != "crop":
+            assert r["face_source"] == "detected" and "crop_reason" not in r
+    index = [int(Path(r["input"]).stem) for r in crops]
+    _same_as_arrays(crops, [images[i] for i in index])
+
+
+def test_predict_face_on_a_photo_detects_it_unless_told_it_is_a_crop(media_dir, capsys):
+    photo = media_dir / "single_face.jpg"
+    height, width = cv2.imread(str(photo)).shape[:2]
+    assert main(["predict", "face", str(photo)]) == 0
+    rows, _ = _lines(capsys)
+    assert len(rows) == 1 and rows[0]["label"] == "happy"
+    assert rows[0]["face_source"] == "detected"
+    assert "crop_reason" not in rows[0]
+    x, y, w, h = rows[0]["bbox"]
+    assert 0 <= x and 0 <= y and 0 < w < width and 0 < h < height
+    assert main(["predict", "face", "--crops", str(photo)]) == 0
+    rows, _ = _lines(capsys)
+    assert rows[0]["face_source"] == "crop" and rows[0]["crop_reason"] == "crops_flag"
+    assert rows[0]["bbox"] == [0.0, 0.0, float(width), float(height)]
+
+
+def test_bad_files_in_a_folder_are_named_and_the_rest_classified(fer_crops, tmp_path, capsys):
+    source, _ = fer_crops
+    (tmp_path / "sub").mkdir()
+    good = [tmp_path / "a.png", tmp_path / "c.png", tmp_path / "sub" / "d.PNG"]
+    for i, path in enumerate(good):
+        path.write_bytes((source / f"{i:03d}.png").read_bytes())
+    png = (source / "003.png").read_bytes()
+    (tmp_path / "b_corrupt.png").write_bytes(png[: len(png) // 2])
+    (tmp_path / "notes.jpg").write_text("not an image\n")
+    (tmp_path / "labels.csv").write_text("file,label\n")  # not an image extension: ignored
+    code = main(["predict", "face", "--crops", str(tmp_path)])
+    rows, err = _lines(capsys)
+    assert code == 1
+    assert [r["input"] for r in rows] == [str(p) for p in good]
+    assert err.splitlines() == [
+        f"emochat: error: {tmp_path / 'b_corrupt.png'}: not a readable image",
+        f"emochat: error: {tmp_path / 'notes.jpg'}: not a readable image",
+    ]

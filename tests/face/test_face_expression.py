@@ -20,7 +20,15 @@ from emochat.face.expression import (
     describe,
     zoom_crops,
 )
-from emochat.face.predict import predict_face_arrays, predict_face_images
+from emochat.face.predict import (
+    CROP_MAX_SIDE,
+    _read_rgb,
+    expand_image_inputs,
+    face_crop,
+    looks_like_crop,
+    predict_face_arrays,
+    predict_face_images,
+)
 
 MEDIA = media_root()
 needs_media = pytest.mark.skipif(not MEDIA.is_dir(), reason=f"test media not found at {MEDIA}")
@@ -207,6 +215,72 @@ def test_images_without_a_face_or_unreadable_yield_errors_naming_the_file(tmp_pa
     for path, err in results:
         assert isinstance(err, EmochatError)
         assert path in str(err)
+
+
+# --- face crops as image files (issue 20) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "height,width,is_crop",
+    [
+        (48, 48, True),
+        (CROP_MAX_SIDE, CROP_MAX_SIDE, True),
+        (CROP_MAX_SIDE + 1, CROP_MAX_SIDE + 1, False),
+        (100, 125, True),
+        (126, 100, False),
+        (240, 320, False),
+    ],
+)
+def test_small_square_images_look_like_crops(height, width, is_crop):
+    assert looks_like_crop(height, width) is is_crop
+
+
+def test_grey_png_decodes_to_the_same_crop(tmp_path):
+    """PNGs decode as 3 equal channels; turned back to grey they must be the original
+    values, or `predict face --crops` would not score as `eval fer2013` does."""
+    import cv2
+
+    every_level = np.resize(np.arange(256, dtype=np.uint8), (CROP_SIZE, CROP_SIZE))
+    path = tmp_path / "levels.png"
+    assert cv2.imwrite(str(path), every_level)
+    rgb = _read_rgb(path)
+    assert rgb.shape == (CROP_SIZE, CROP_SIZE, 3)
+    assert np.array_equal(face_crop(rgb), every_level)
+
+
+def test_folders_expand_to_their_image_files_sorted(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    for name in ("b.png", "a.JPG", "sub/c.webp", "notes.txt", ".hidden/d.png", "._e.png"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "empty").mkdir()
+    out = list(expand_image_inputs(["given.txt", tmp_path, tmp_path / "empty"]))
+    assert out[:-1] == ["given.txt", *(str(tmp_path / n) for n in ("a.JPG", "b.png", "sub/c.webp"))]
+    assert isinstance(out[-1], EmochatError) and str(tmp_path / "empty") in str(out[-1])
+
+
+@needs_media
+def test_crops_wait_for_a_batch_but_results_keep_the_input_order(tmp_path):
+    import cv2
+
+    rng = np.random.default_rng(2)
+    crops = [rng.integers(0, 256, (CROP_SIZE, CROP_SIZE), np.uint8) for _ in range(5)]
+    for i, crop in enumerate(crops):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), crop)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    photo = str(MEDIA / "single_face.jpg")
+    # the photo's and broken file's results wait behind crop 0 until crop 1 fills the batch
+    names = ["0.png", photo, "broken.png", "1.png", "2.png", "3.png", "4.png"]
+    inputs = [str(tmp_path / n) for n in names]
+    results = list(predict_face_images(inputs, batch_size=2))
+    assert [p for p, _ in results] == inputs
+    assert results[1][1]["face_source"] == "detected"
+    assert isinstance(results[2][1], EmochatError)
+    got = [r for _, r in results if not isinstance(r, EmochatError) and r["face_source"] == "crop"]
+    expected = predict_face_arrays(crops)
+    assert [r["label"] for r in got] == [e["label"] for e in expected]
+    for r, e in zip(got, expected, strict=True):
+        assert r["probs"] == pytest.approx(e["probs"], abs=1e-3)
 
 
 # --- clips (issue 4 criterion) ----------------------------------------------------------

@@ -94,13 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pr_sub = pr.add_subparsers(dest="modality", metavar="MODALITY", required=True)
     for name, helptext in (
-        ("face", "photos of faces"),
+        ("face", "photos of faces or face crops, or folders of them"),
         ("speech", "audio files of speech"),
         ("text", "lines of text, or - to read lines from stdin"),
     ):
         p = pr_sub.add_parser(name, help=helptext)
         p.add_argument("inputs", nargs="+", help=helptext)
         p.add_argument("--format", choices=["jsonl"], default="jsonl")
+        if name == "face":
+            p.add_argument(
+                "--crops",
+                action="store_true",
+                help="every image is a face crop (FER2013-style): classify it whole, without "
+                "face detection (default: only a small square image with no face found is)",
+            )
 
     ev = sub.add_parser(
         "eval",

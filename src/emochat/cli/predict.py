@@ -35,7 +35,7 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.modality == "face":
         from emochat.face.predict import predict_face_images
 
-        return _each(predict_face_images(args.inputs))
+        return _each(predict_face_images(args.inputs, crops=args.crops))
     from emochat.audio.predict import predict_speech_files
 
     paths = list(args.inputs)
