@@ -210,6 +210,20 @@ def cycle_edges(graph: ImportGraph, component: list[str]) -> list[ImportSite]:
     )
 
 
+def package_cycle_edges(graph: ImportGraph, component: list[str]) -> list[ImportSite]:
+    """The imports from one subpackage of ``component`` into another."""
+    members = set(component)
+
+    def inside(site: ImportSite) -> bool:
+        source = subpackage_of(site.importer, graph.package)
+        dest = subpackage_of(site.imported, graph.package)
+        return source != dest and source in members and dest in members
+
+    return sorted(
+        {s for s in graph.sites if inside(s)}, key=lambda s: (s.importer, s.line, s.imported)
+    )
+
+
 def format_summary(graph: ImportGraph, summary: CycleSummary, *, edges: bool = False) -> str:
     lines = [
         f"modules: {len(graph.modules)}",
@@ -233,6 +247,10 @@ def format_summary(graph: ImportGraph, summary: CycleSummary, *, edges: bool = F
     )
     for component in summary.package_cycles:
         lines.append(f"  {', '.join(component)}")
+        if edges:
+            for site in package_cycle_edges(graph, component):
+                where = graph.modules[site.importer].relative_to(root)
+                lines.append(f"    {site.importer} -> {site.imported}  ({where}:{site.line})")
     return "\n".join(lines)
 
 
