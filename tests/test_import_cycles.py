@@ -15,7 +15,7 @@ SOURCE = Path(__file__).resolve().parents[1] / "src" / "emochat"
 
 MAX_MODULE_CYCLES = 3
 """Cycles among modules (strongly connected components of more than one, or self-imports)."""
-MAX_MODULES_IN_CYCLES = 14
+MAX_MODULES_IN_CYCLES = 6
 """Modules that belong to some cycle."""
 
 

@@ -1,9 +1,10 @@
-"""The analysis pipeline: replaceable stages run in order over one media file.
+"""The runner: stages run in order over one media file, each against a time limit.
 
-Each stage reads what earlier stages left in the :class:`AnalysisContext` and adds
-its own typed result. A stage that cannot run on this input raises
-:class:`StageSkipped`; the pipeline records a warning and the others go on. A
-media file that stops decoding part-way keeps what was decoded, with a warning.
+Apart from the contract (:mod:`emochat.pipeline.contract`) so that stages never import
+it, and from the list of stages (:mod:`emochat.api`) so that it runs any stages given.
+
+A stage that raises :class:`StageSkipped` becomes a report warning and the others go
+on. A media file that stops decoding part-way keeps what was decoded, with a warning.
 
 Time limits: each stage runs against a deadline (:func:`stage_time_limit`, generous
 and scaled by the media's duration). Python threads cannot be killed, so long
@@ -17,45 +18,21 @@ for the whole run (:mod:`emochat.cli.watchdog`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
 
-from emochat import __version__
+from emochat._version import __version__
 from emochat.errors import MediaError
-from emochat.ingest import MediaInfo, probe
-from emochat.report.model import Report, Segment
-
-if TYPE_CHECKING:
-    from emochat.reasoning.settings import ReasonerSettings
-
-ProgressFn = Callable[[str, float], None]
-"""Called with (stage name, fraction done in 0..1)."""
-
-
-@dataclass
-class AnalyzeOptions:
-    """Knobs of one analysis; defaults are tuned for a 2-core laptop."""
-
-    fps: float | None = 10.0
-    """Video frames analysed per second of media (None: every frame)."""
-    max_side: int = 1280
-    """Frames are scaled so their longer side is at most this many pixels."""
-    max_faces: int = 8
-    """Faces tracked at once (a group photo or a panel can hold several)."""
-    expression_views: str = "zoom"
-    """Test-time views of the expression model (``emochat.face.expression.TTA_VIEWS``):
-    ``zoom`` (4, the most accurate), ``mirror`` (2, twice as fast) or ``none``."""
-    segment_s: float = 4.0
-    """Window length used for segments when no utterance segmentation exists."""
-    language: str | None = None
-    transcript: Path | None = None
-    stage_time_limit_s: float | None = None
-    """Seconds any one stage may take (None: :func:`stage_time_limit`'s default)."""
-    reasoner: ReasonerSettings | None = None
-    """The LLM reasoner that writes the explanation (None: the built-in grounded one)."""
-
+from emochat.ingest import probe
+from emochat.options import AnalyzeOptions
+from emochat.pipeline.contract import (
+    AnalysisContext,
+    ProgressFn,
+    Stage,
+    StageSkipped,
+    StageTimeout,
+)
+from emochat.report.model import Report
 
 STAGE_LIMIT_BASE_S = 300.0
 STAGE_LIMIT_PER_MEDIA_S = 6.0
@@ -69,69 +46,6 @@ def stage_time_limit(options: AnalyzeOptions, duration_s: float | None) -> float
     if options.stage_time_limit_s is not None:
         return options.stage_time_limit_s
     return STAGE_LIMIT_BASE_S + STAGE_LIMIT_PER_MEDIA_S * max(duration_s or 0.0, 0.0)
-
-
-class StageSkipped(Exception):
-    """This stage has nothing to work on (no face, no audio, ...): a warning, not a failure."""
-
-    def __init__(self, code: str, message: str):
-        self.code = code
-        self.message = message
-        super().__init__(message)
-
-
-class StageTimeout(StageSkipped):
-    """The running stage is past its time limit (raised by ``check_deadline``)."""
-
-    def __init__(self, stage: str, limit_s: float):
-        super().__init__(
-            "timeout",
-            f"{stage} stage stopped at its time limit of {limit_s:g} s; its results are left out",
-        )
-
-
-@dataclass
-class AnalysisContext:
-    """What the stages share for one media file."""
-
-    path: Path
-    options: AnalyzeOptions
-    media: MediaInfo
-    report: Report
-    progress: ProgressFn | None = None
-    faces: Any = None
-    """``emochat.au.FaceAnalysis`` once the face stage ran."""
-    voice: Any = None
-    """``emochat.audio.VoiceAnalysis`` once the voice stage ran."""
-    stage: str = ""
-    """The stage running now."""
-    deadline: float | None = None
-    """``time.monotonic()`` by which the running stage must finish (None: no limit)."""
-    stage_limit_s: float | None = None
-
-    def check_deadline(self) -> None:
-        """Raise :class:`StageTimeout` if the running stage is past its limit (cheap: call often)."""
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise StageTimeout(self.stage, self.stage_limit_s or 0.0)
-
-    @property
-    def segments(self) -> list[Segment]:
-        """The report's segments (one list, shared by every stage)."""
-        return self.report.segments
-
-    @segments.setter
-    def segments(self, value: list[Segment]) -> None:
-        self.report.segments = value
-
-    def report_progress(self, stage: str, fraction: float) -> None:
-        if self.progress is not None:
-            self.progress(stage, min(max(fraction, 0.0), 1.0))
-
-
-class Stage(Protocol):
-    name: str
-
-    def run(self, ctx: AnalysisContext) -> None: ...
 
 
 class Pipeline:
@@ -181,60 +95,3 @@ class Pipeline:
         ctx.stage, ctx.deadline = "", None
         report.timings_s["total"] = round(time.perf_counter() - started, 4)
         return ctx
-
-
-def default_pipeline() -> Pipeline:
-    """The stages shipped today, in order."""
-    from emochat.audio.pipeline_stage import VoiceStage
-    from emochat.face.pipeline_stage import FaceStage
-    from emochat.fusion.aggregator_stage import AggregatorStage
-    from emochat.fusion.stages import (
-        FaceCueStage,
-        FusionStage,
-        OverallStage,
-        SegmentStage,
-    )
-    from emochat.reasoning.base import ReasonerStage
-    from emochat.text.pipeline_stage import TextStage
-
-    return Pipeline(
-        [
-            FaceStage(),
-            VoiceStage(),
-            SegmentStage(),
-            TextStage(),
-            AggregatorStage(),
-            FaceCueStage(),
-            FusionStage(),
-            OverallStage(),
-            ReasonerStage(),
-        ]
-    )
-
-
-def run_analysis(
-    path: str | Path,
-    transcript: str | Path | None = None,
-    language: str | None = None,
-    *,
-    options: AnalyzeOptions | None = None,
-    progress: ProgressFn | None = None,
-    pipeline: Pipeline | None = None,
-) -> AnalysisContext:
-    """Like :func:`analyze`, but returns the whole context (for exports that need it)."""
-    options = options or AnalyzeOptions()
-    if transcript is not None:
-        options.transcript = Path(transcript)
-    if language is not None:
-        options.language = None if language == "auto" else language
-    return (pipeline or default_pipeline()).run(path, options, progress)
-
-
-def analyze(
-    path: str | Path,
-    transcript: str | Path | None = None,
-    language: str | None = None,
-    **kwargs: Any,
-) -> Report:
-    """Analyse one media file with the default pipeline and return its :class:`Report`."""
-    return run_analysis(path, transcript, language, **kwargs).report
