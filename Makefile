@@ -30,6 +30,7 @@ test: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests bench train
 	$(BIN)/ruff format --check src tests bench train
+	$(BIN)/lint-imports
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run_all.py

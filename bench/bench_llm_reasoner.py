@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import row  # noqa: E402
 
+from emochat.api import run_analysis  # noqa: E402
 from emochat.gemma import default_gguf
-from emochat.pipeline import run_analysis  # noqa: E402
 from emochat.reasoning.backends import text_generator  # noqa: E402
 from emochat.reasoning.prompt import build_prompt  # noqa: E402
 from emochat.reasoning.settings import ReasonerSettings  # noqa: E402

@@ -16,7 +16,7 @@ from common import peak_rss_mb, row  # noqa: E402
 
 import emochat  # noqa: E402
 from emochat.config import media_root  # noqa: E402
-from emochat.pipeline import AnalyzeOptions  # noqa: E402
+from emochat.options import AnalyzeOptions  # noqa: E402
 
 DEFAULT_CLIPS = ["single_face.mp4", "WolfgangLanger_Pexels.mp4", "no_face.mp4", "face_noface.mov"]
 

@@ -7,7 +7,9 @@ import time
 import pytest
 
 from emochat.errors import MediaError
-from emochat.pipeline import AnalyzeOptions, Pipeline, StageSkipped, stage_time_limit
+from emochat.options import AnalyzeOptions
+from emochat.pipeline.contract import StageSkipped
+from emochat.pipeline.runner import Pipeline, stage_time_limit
 from emochat.report.model import validate_report
 from emochat.testing.synth import tone, write_media
 
@@ -109,3 +111,20 @@ def test_default_stage_limit_is_generous_and_scales_with_duration():
     assert stage_time_limit(options, 0.0) >= 300
     assert stage_time_limit(options, 3600.0) >= 6 * 3600  # slowest stage runs < 2x real time
     assert stage_time_limit(AnalyzeOptions(stage_time_limit_s=5.0), 3600.0) == 5.0
+
+
+def test_old_pipeline_names_still_import_for_one_release():
+    import emochat
+    import emochat.api
+    import emochat.pipeline as old
+
+    assert (old.AnalyzeOptions, old.Pipeline, old.StageSkipped) == (
+        AnalyzeOptions,
+        Pipeline,
+        StageSkipped,
+    )
+    assert old.stage_time_limit is stage_time_limit
+    for name in ("default_pipeline", "run_analysis", "analyze"):
+        with pytest.warns(DeprecationWarning, match=f"emochat.api.{name}"):
+            assert getattr(old, name) is getattr(emochat.api, name)
+    assert emochat.analyze is emochat.api.analyze  # the public name, without a warning

@@ -5,7 +5,7 @@
 stages load their models on first use.
 """
 
-__version__ = "0.1.0"
+from emochat._version import __version__
 
 __all__ = ["Report", "__version__", "analyze"]
 
@@ -13,7 +13,7 @@ __all__ = ["Report", "__version__", "analyze"]
 def __getattr__(name: str):
     # Lazy so `import emochat` (and the CLI's --help) does not import mediapipe.
     if name == "analyze":
-        from emochat.pipeline import analyze
+        from emochat.api import analyze
 
         return analyze
     if name == "Report":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emochat.fusion.stages import SegmentStage
-from emochat.pipeline import Pipeline
+from emochat.pipeline.runner import Pipeline
 from emochat.report.model import Segment
 from emochat.testing.synth import write_media
 

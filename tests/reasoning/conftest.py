@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from emochat.pipeline import AnalysisContext, run_analysis
+from emochat.api import run_analysis
+from emochat.pipeline.contract import AnalysisContext
 from emochat.reasoning.base import ReasonerStage
 from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import Report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from emochat.ingest import load_audio
-from emochat.pipeline import AnalysisContext, StageSkipped
+from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Segment
 
 

@@ -34,7 +34,7 @@ def analysis_options(options: Mapping[str, Any] | None = None):
     """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, max_faces,
     expression_views, language, transcript, stage_time_limit_s, reasoner as a mapping of
     :class:`~emochat.reasoning.settings.ReasonerSettings` fields)."""
-    from emochat.pipeline import AnalyzeOptions
+    from emochat.options import AnalyzeOptions
     from emochat.reasoning.settings import ReasonerSettings
 
     opts = AnalyzeOptions()
@@ -77,7 +77,7 @@ def analyze_clip(
     ``media_name`` replaces the media path in the report (a service does not show
     its own folders to clients).
     """
-    from emochat.pipeline import run_analysis
+    from emochat.api import run_analysis
     from emochat.report.html import render_context_html
 
     t0 = time.perf_counter()

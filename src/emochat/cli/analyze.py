@@ -13,12 +13,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from emochat.api import run_analysis
 from emochat.cli.options import analysis_options
 from emochat.cli.watchdog import Watchdog, run_time_limit
 from emochat.errors import EmochatError
 from emochat.fsutil import atomic_path, atomic_write_text
 from emochat.ingest import probe
-from emochat.pipeline import AnalysisContext, AnalyzeOptions, run_analysis
+from emochat.options import AnalyzeOptions
+from emochat.pipeline.contract import AnalysisContext
 from emochat.report.html import render_context_html
 from emochat.report.model import Report
 

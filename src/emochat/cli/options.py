@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from emochat.pipeline import AnalyzeOptions
+from emochat.options import AnalyzeOptions
 from emochat.reasoning.settings import KINDS, reasoner_settings
 
 

@@ -16,7 +16,7 @@ import os
 import threading
 from pathlib import Path
 
-from emochat.pipeline import STAGE_LIMIT_BASE_S, STAGE_LIMIT_PER_MEDIA_S
+from emochat.pipeline.runner import STAGE_LIMIT_BASE_S, STAGE_LIMIT_PER_MEDIA_S
 
 EXIT_TIMEOUT = 3
 RUN_LIMIT_BASE_S = 3 * STAGE_LIMIT_BASE_S

@@ -9,7 +9,7 @@ import numpy as np
 
 from emochat.errors import MediaError
 from emochat.ingest import Frame, iter_frames
-from emochat.pipeline import AnalysisContext, StageSkipped
+from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
 
 def _keep_decoded(frames: Iterator[Frame], ctx: AnalysisContext) -> Iterator[Frame]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.pipeline import AnalysisContext, StageSkipped
+from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
 TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVDESS 8 classes"
 

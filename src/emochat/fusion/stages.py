@@ -16,7 +16,7 @@ import numpy as np
 from emochat.emotions import BASIC_LABELS
 from emochat.fusion.face_emotion import emotion_from_aus
 from emochat.fusion.fuse import ModalityCue, fuse, to_basic
-from emochat.pipeline import AnalysisContext, StageSkipped
+from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Emotion, Segment
 
 ACTIVE_AU_INTENSITY = 1.0

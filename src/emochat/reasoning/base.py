@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from emochat.pipeline import AnalysisContext
+from emochat.pipeline.contract import AnalysisContext
 from emochat.reasoning import grounded
 from emochat.reasoning.backends import GenerationError, TextGenerator, text_generator
 from emochat.reasoning.prompt import build_prompt, unmeasured_cues

@@ -6,7 +6,7 @@ from functools import cache
 
 import numpy as np
 
-from emochat.pipeline import AnalysisContext, StageSkipped
+from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
 CONTEXT_UTTERANCES = 2
 """Previous utterances given to the model as dialogue context (as ERC systems do)."""

@@ -1,0 +1,74 @@
+"""The composition root: the stages shipped today, wired into a pipeline, and ``analyze``.
+
+The stages are assembled here and nowhere else, so a new stage is added here and the
+stages, the runner and the contract need not know one another. Front ends (CLI, batch,
+serve, eval) call :func:`analyze` or :func:`run_analysis`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from emochat.options import AnalyzeOptions
+from emochat.pipeline.contract import AnalysisContext, ProgressFn
+from emochat.pipeline.runner import Pipeline
+from emochat.report.model import Report
+
+
+def default_pipeline() -> Pipeline:
+    """The stages shipped today, in order."""
+    # imported here so that `import emochat.api` (and the CLI's --help) stays cheap
+    from emochat.audio.pipeline_stage import VoiceStage
+    from emochat.face.pipeline_stage import FaceStage
+    from emochat.fusion.aggregator_stage import AggregatorStage
+    from emochat.fusion.stages import (
+        FaceCueStage,
+        FusionStage,
+        OverallStage,
+        SegmentStage,
+    )
+    from emochat.reasoning.base import ReasonerStage
+    from emochat.text.pipeline_stage import TextStage
+
+    return Pipeline(
+        [
+            FaceStage(),
+            VoiceStage(),
+            SegmentStage(),
+            TextStage(),
+            AggregatorStage(),
+            FaceCueStage(),
+            FusionStage(),
+            OverallStage(),
+            ReasonerStage(),
+        ]
+    )
+
+
+def run_analysis(
+    path: str | Path,
+    transcript: str | Path | None = None,
+    language: str | None = None,
+    *,
+    options: AnalyzeOptions | None = None,
+    progress: ProgressFn | None = None,
+    pipeline: Pipeline | None = None,
+) -> AnalysisContext:
+    """Like :func:`analyze`, but returns the whole context (for exports that need it)."""
+    options = options or AnalyzeOptions()
+    if transcript is not None:
+        options.transcript = Path(transcript)
+    if language is not None:
+        options.language = None if language == "auto" else language
+    return (pipeline or default_pipeline()).run(path, options, progress)
+
+
+def analyze(
+    path: str | Path,
+    transcript: str | Path | None = None,
+    language: str | None = None,
+    **kwargs: Any,
+) -> Report:
+    """Analyse one media file with the default pipeline and return its :class:`Report`."""
+    return run_analysis(path, transcript, language, **kwargs).report
