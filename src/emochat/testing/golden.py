@@ -178,7 +178,7 @@ class GoldenInput:
     build: Callable[[Path], tuple[Path, Path | None]] | None = None
     """Synthesized inputs: writes the clip (and transcript) into a folder, returns both."""
     slow: bool = False
-    """Takes seconds, not a fraction of one (speech: whisper runs)."""
+    """Marked ``slow`` in the tests (see :func:`_media_is_slow`)."""
 
     @property
     def needs_media(self) -> bool:
@@ -213,8 +213,15 @@ def media_inputs(media_root: Path) -> list[GoldenInput]:
 
 
 def _media_is_slow(path: Path) -> bool:
-    """Longer videos and audio with speech: a few seconds of analysis each, not a fraction."""
-    return path.suffix.lower() in (".avi", ".wav", ".mov") or path.stat().st_size > 500_000
+    """Over ~3 s of analysis on 2 cores: audio long enough to hold speech (whisper, the speech
+    encoder and the aggregator run) or a long video. Photos and short silent clips are not."""
+    if path.suffix.lower() == ".jpg":
+        return False
+    from emochat.ingest import probe
+
+    media = probe(path)
+    duration = media.duration_s or 0.0
+    return (media.has_audio and duration > 4.5) or duration > 10.0
 
 
 EN_SENTENCE = "I am so happy to see you again. This is wonderful news!"
@@ -323,6 +330,10 @@ def golden_inputs(media_root: Path | None = None) -> list[GoldenInput]:
 ASR_SEED = 20250101
 """Seed of whisper's sampling (see :func:`reproducible_asr`)."""
 
+_asr_state = {"sampled": True, "watched": False}
+"""sampled: whisper may have drawn random numbers since its last seeded load (True until
+the first load); watched: :func:`_watch_sampling` is in place."""
+
 
 def reproducible_asr() -> None:
     """Make the next analysis's ASR repeatable.
@@ -330,17 +341,44 @@ def reproducible_asr() -> None:
     Whisper falls back to sampling at temperature 0.4 and 0.8 when its greedy text looks
     like a hallucination (compression ratio over 2.4, or a low log-probability), as it does
     on conversation/clearervoice_002.avi and visualvoice_interview.mp4. CTranslate2 samples
-    from a per-thread generator seeded once, from std::random_device, when the model's
-    worker thread first samples, so those clips gave other words on every run, even in one
+    from a per-thread generator seeded from std::random_device when the model's worker
+    thread first samples, so those clips gave other words on every run, even in one
     process. A fixed seed plus a fresh model (a fresh worker thread, hence a fresh
-    generator) gives the same words every time, whatever ran before in the process.
+    generator) gives the same words every time, whatever ran before in the process. The
+    reload (1-2 s) is skipped while the loaded model has not sampled: its generator is
+    then unused, and takes the seed set here when it is first needed.
     """
     import ctranslate2
 
     from emochat.audio.asr import whisper_model
 
     ctranslate2.set_random_seed(ASR_SEED)
-    whisper_model.cache_clear()  # reloaded lazily: only inputs with speech pay (~0.2 s)
+    if not _watch_sampling() or _asr_state["sampled"]:
+        whisper_model.cache_clear()  # reloaded lazily, by the next input with speech
+        _asr_state["sampled"] = False
+
+
+def _watch_sampling() -> bool:
+    """Note whenever whisper decodes at a temperature above 0 (False: cannot tell)."""
+    if _asr_state["watched"]:
+        return True
+    from faster_whisper.transcribe import WhisperModel
+
+    original = getattr(WhisperModel, "generate_with_fallback", None)
+    if original is None:  # another faster-whisper: reload before every analysis
+        return False
+
+    def generate_with_fallback(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        try:  # (result, avg_logprob, temperature, compression_ratio); the last one tried
+            _asr_state["sampled"] = _asr_state["sampled"] or result[2] > 0
+        except (TypeError, IndexError):
+            _asr_state["sampled"] = True
+        return result
+
+    WhisperModel.generate_with_fallback = generate_with_fallback
+    _asr_state["watched"] = True
+    return True
 
 
 def analyse_raw(item: GoldenInput, media_root: Path, work_dir: Path) -> dict[str, Any]:
