@@ -45,6 +45,16 @@ def test_report_matches_golden(item: GoldenInput, request, work_dir):
     assert not diffs, f"{item.name}: report differs from its golden:\n  " + "\n  ".join(diffs)
 
 
+def test_a_changed_fusion_weight_is_caught(monkeypatch, work_dir):
+    """The net is not blind: a voice prior of 0.6 instead of 0.8 changes the fused report."""
+    from emochat.fusion import fuse
+
+    monkeypatch.setitem(fuse.MODALITY_PRIOR, "voice", 0.6)
+    (item,) = [i for i in INPUTS if i.name == "sample_single_face_srt"]
+    diffs = check_one(item, media_root(), work_dir)
+    assert any(".emotion.weights.voice" in d for d in diffs), diffs
+
+
 def test_every_medium_has_a_golden(media_dir):
     """A medium added to the media root without a golden is not silently left out."""
     missing = [i.name for i in golden_inputs(media_dir) if not golden_path(i.name).exists()]
