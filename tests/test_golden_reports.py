@@ -42,7 +42,10 @@ def test_report_matches_golden(item: GoldenInput, request, work_dir):
     root = request.getfixturevalue("media_dir") if item.needs_media else media_root()
     assert golden_path(item.name).exists(), f"no golden for {item.name}: record it"
     diffs = check_one(item, root, work_dir)
-    assert not diffs, f"{item.name}: report differs from its golden:\n  " + "\n  ".join(diffs)
+    if diffs:
+        pytest.fail(
+            f"{item.name}: report differs from its golden:\n  " + "\n  ".join(diffs), pytrace=False
+        )
 
 
 def test_a_changed_fusion_weight_is_caught(monkeypatch, work_dir):
@@ -120,6 +123,12 @@ def test_compare_catches_a_label_a_missing_key_and_a_length():
     assert any(d.startswith("segments[0].face_id: missing") for d in diffs)
     assert any(d.startswith("segments[0].text: unexpected key") for d in diffs)
     assert "warnings: length 1 != 2" in diffs
+
+
+def test_compare_shows_long_strings_around_their_first_difference():
+    text = "Overall the clip reads as happy " + "x" * 200
+    (diff,) = compare({"t": text}, {"t": text.replace("happy", "sad")})
+    assert diff.startswith("t: at char 26: ") and "happy" in diff and "sad" in diff
 
 
 def test_compare_is_exact_for_types_and_nan():

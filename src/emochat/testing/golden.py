@@ -157,8 +157,25 @@ def _diff(exp: Any, act: Any, path: str, atol: float, out: list[str]) -> None:
             f"{where}: {_show(exp)} ({type(exp).__name__}) != {_show(act)} ({type(act).__name__})"
         )
         return
-    if exp != act:
+    if isinstance(exp, str) and exp != act:
+        out.append(f"{where}: {_string_diff(exp, act)}")
+    elif exp != act:
         out.append(f"{where}: {_show(exp)} != {_show(act)}")
+
+
+def _string_diff(exp: str, act: str, context: int = 30) -> str:
+    """Both strings around their first difference (explanations run to hundreds of chars)."""
+    if len(exp) <= 80 and len(act) <= 80:
+        return f"{_show(exp)} != {_show(act)}"
+    pairs = enumerate(zip(exp, act, strict=False))
+    at = next((i for i, (a, b) in pairs if a != b), min(len(exp), len(act)))
+    lo = max(0, at - context)
+
+    def cut(text: str) -> str:
+        piece = text[lo : at + context]
+        return ("..." if lo else "") + piece + ("..." if at + context < len(text) else "")
+
+    return f"at char {at}: {_show(cut(exp))} != {_show(cut(act))}"
 
 
 def _is_float(value: Any) -> bool:
