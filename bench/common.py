@@ -9,7 +9,6 @@ import shlex
 import sys
 from datetime import date
 
-
 # the instruction sets that pick onnxruntime's, torch's and CTranslate2's kernels
 _KERNEL_FLAGS = {
     "avx2": "avx2",
