@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(a.threads)
-    from emochat.eval.registry import HELD_OUT
+    from emochat.eval.specs import HELD_OUT
     from emochat.train.mllm.config import TrainConfig
     from emochat.train.mllm.data import cached_corpus
     from emochat.train.mllm.infer import evaluate

@@ -24,6 +24,7 @@ import numpy as np
 
 from emochat.emotions import BASIC_LABELS
 from emochat.reasoning.backends import GenerationError
+from emochat.reasoning.grounded import GroundedReasoner
 from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import Explanation, Report, Segment
 
@@ -109,7 +110,6 @@ class EmoChatLLMReasoner:
         return Path(self.settings.model_path) if self.settings.model_path else default_adapter()
 
     def explain(self, report: Report) -> Explanation:
-        from emochat.reasoning.base import GroundedReasoner
         from emochat.reasoning.prompt import unmeasured_cues
         from emochat.train.mllm.infer import explain as llm_explain
 
