@@ -30,7 +30,7 @@ from emochat.eval import datasets as D
 from emochat.eval.labels import GOEMOTIONS_EKMAN_TO_BASIC, GOEMOTIONS_TO_EKMAN
 from emochat.eval.specs import HELD_OUT
 from emochat.fsutil import atomic_path
-from emochat.train.mllm.cues import MODALITIES, Cues, ModalityCue
+from emochat.models.emochat_llm.cues import MODALITIES, Cues, ModalityCue
 from emochat.train.mllm.features import CueExtractor
 
 CORPORA = ("ravdess", "fer2013", "meld", "goemotions", "smp2020")
