@@ -31,11 +31,12 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "mllm.json")
     args = ap.parse_args()
 
+    from emochat.models.emochat_llm.infer import explain
+    from emochat.models.emochat_llm.lm import load_lm
+    from emochat.models.emochat_llm.model import EmoChatLM
     from emochat.train.mllm.config import TrainConfig
     from emochat.train.mllm.data import cached_corpus
-    from emochat.train.mllm.infer import evaluate, explain
-    from emochat.train.mllm.lm import load_lm
-    from emochat.train.mllm.model import EmoChatLM
+    from emochat.train.mllm.evaluate import evaluate
     from emochat.train.mllm.trainer import ADAPTER, train
 
     cfg = TrainConfig.load(args.config)

@@ -42,11 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(a.threads)
-    from emochat.eval.registry import HELD_OUT
+    from emochat.eval.specs import HELD_OUT
+    from emochat.models.emochat_llm.model import CONFIG_FILE, TRAINABLE_FILE, EmoChatLM
     from emochat.train.mllm.config import TrainConfig
     from emochat.train.mllm.data import cached_corpus
-    from emochat.train.mllm.infer import evaluate
-    from emochat.train.mllm.model import CONFIG_FILE, TRAINABLE_FILE, EmoChatLM
+    from emochat.train.mllm.evaluate import evaluate
     from emochat.train.mllm.trainer import ADAPTER, train
 
     cfg = TrainConfig.load(a.config)

@@ -51,7 +51,7 @@ sys.path.insert(0, str(REPO / "src"))
 
 from emochat.config import data_root  # noqa: E402
 from emochat.emotions import BASIC_LABELS  # noqa: E402
-from emochat.eval.registry import DATASETS  # noqa: E402
+from emochat.eval.specs import DATASETS  # noqa: E402
 from emochat.fsutil import file_sha256  # noqa: E402
 from emochat.text import corpora as C  # noqa: E402
 from emochat.text.corpora import TextCorpus  # noqa: E402

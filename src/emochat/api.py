@@ -21,7 +21,7 @@ def default_pipeline() -> Pipeline:
     # imported here so that `import emochat.api` (and the CLI's --help) stays cheap
     from emochat.audio.pipeline_stage import VoiceStage
     from emochat.face.pipeline_stage import FaceStage
-    from emochat.fusion.aggregator_stage import AggregatorStage
+    from emochat.fusion.aggregator_stage import AggregatorStage, frame_reducer
     from emochat.fusion.stages import (
         FaceCueStage,
         FusionStage,
@@ -34,7 +34,8 @@ def default_pipeline() -> Pipeline:
     return Pipeline(
         [
             FaceStage(),
-            VoiceStage(),
+            # the aggregator reads encoder frames: the voice stage keeps them, reduced its way
+            VoiceStage(frame_keeper=frame_reducer),
             SegmentStage(),
             TextStage(),
             AggregatorStage(),

@@ -10,7 +10,7 @@ import pytest
 from emochat.errors import DataError
 from emochat.eval import datasets as D
 from emochat.eval import labels as L
-from emochat.eval.registry import DATASETS, HELD_OUT
+from emochat.eval.specs import DATASETS, HELD_OUT
 
 
 def test_held_out_splits_are_the_design_ones():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from emochat.eval import datasets as D
-from emochat.eval import registry, runner
+from emochat.eval import registry, runner, specs
 from emochat.eval.labels import BASIC_LABELS
 from emochat.eval.metrics import classification_report
 
@@ -80,7 +80,7 @@ def test_calibration_can_be_overridden_and_other_modalities_get_no_hints(corpus)
     predict, calls = _recording(lambda xs: ["happy"] * len(xs))
     runner.evaluate_dataset("smp2020", predictor=predict, limit=5, calibration="dialogue")
     assert calls[0]["domain"] == "dialogue" and "context" not in calls[0]  # no dialogues
-    spec = registry.DATASETS["meld"]
+    spec = specs.DATASETS["meld"]
     assert runner.predictor_hints(spec, D.meld("dev").head(3), "video") == {}
 
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from emochat.emotions import BASIC_LABELS
+from emochat.models.emochat_llm.cues import FACE_DIM
 from emochat.reasoning.emochat_llm import default_adapter, segment_cues
 from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import Emotion, Report, Segment, validate_report
-from emochat.train.mllm.cues import FACE_DIM
 
 PROBS = {lab: (0.4 if lab == "happy" else 0.1) for lab in BASIC_LABELS}
 
@@ -71,8 +71,8 @@ def test_report_json_leaves_the_cue_vectors_out():
 @pytest.fixture(scope="module")
 def tiny_adapter(tmp_path_factory):
     """An adapter with the real cue dimensions on a tiny RANDOM-WEIGHT LM (plumbing only)."""
-    from emochat.train.mllm.lm import load_lm
-    from emochat.train.mllm.model import DEFAULT_DIMS, EmoChatLM, MLLMConfig
+    from emochat.models.emochat_llm.lm import load_lm
+    from emochat.models.emochat_llm.model import DEFAULT_DIMS, EmoChatLM, MLLMConfig
     from emochat.train.mllm.tiny import write_tiny_lm
 
     lm_dir = write_tiny_lm(tmp_path_factory.mktemp("tiny-lm"), ["Emotion analysis: happy sad"])

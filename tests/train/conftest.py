@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from emochat.emotions import BASIC_LABELS
-from emochat.train.mllm.cues import Cues, ModalityCue, face_vector
+from emochat.models.emochat_llm.cues import Cues, ModalityCue, face_vector
+from emochat.models.emochat_llm.prompt import prompt_parts, target_text
 from emochat.train.mllm.data import InstructionSample, save_samples
-from emochat.train.mllm.prompt import prompt_parts, target_text
 
 DIMS = {"face": 25, "voice": 16, "text": 8}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from emochat.errors import DataError
+from emochat.models.emochat_llm.model import DEFAULT_DIMS
+from emochat.models.emochat_llm.prompt import target_text
 from emochat.train.mllm import data as D
-from emochat.train.mllm.model import DEFAULT_DIMS
-from emochat.train.mllm.prompt import target_text
 
 
 @pytest.mark.parametrize(

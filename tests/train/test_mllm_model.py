@@ -11,11 +11,11 @@ from safetensors.torch import load_file
 
 from emochat.emotions import BASIC_LABELS
 from emochat.errors import EmochatError
+from emochat.models.emochat_llm.cues import MODALITIES
+from emochat.models.emochat_llm.lm import load_lm
+from emochat.models.emochat_llm.model import TRAINABLE_FILE, EmoChatLM, Layout, MLLMConfig
+from emochat.models.emochat_llm.prompt import target_text
 from emochat.train.mllm.config import TrainConfig
-from emochat.train.mllm.cues import MODALITIES
-from emochat.train.mllm.lm import load_lm
-from emochat.train.mllm.model import TRAINABLE_FILE, EmoChatLM, Layout, MLLMConfig
-from emochat.train.mllm.prompt import target_text
 from emochat.train.mllm.trainer import latest_checkpoint, train
 
 
@@ -126,7 +126,8 @@ def test_loss_falls_and_resume_continues_where_it_stopped(make_config, tmp_path)
 
 
 def test_explain_gives_a_basic_label_and_cites_only_present_modalities(build, samples):
-    from emochat.train.mllm.infer import evaluate, explain
+    from emochat.models.emochat_llm.infer import explain
+    from emochat.train.mllm.evaluate import evaluate
 
     model = build().eval()
     s = samples[1]  # lacks voice
@@ -183,7 +184,7 @@ def test_default_lm_loads_from_its_converted_folder_with_the_ggufs_exact_tensors
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from emochat.gemma import default_gguf
-    from emochat.train.mllm.lm import CONVERTED_MARKER
+    from emochat.models.emochat_llm.lm import CONVERTED_MARKER
 
     model, tokenizer = load_lm()
     gguf = default_gguf()

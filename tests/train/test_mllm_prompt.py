@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from emochat.train.mllm.cues import Cues, ModalityCue, describe, face_vector
-from emochat.train.mllm.prompt import SoftSlot, gold_words, parse_answer, prompt_parts, target_text
+from emochat.models.emochat_llm.cues import Cues, ModalityCue, describe, face_vector
+from emochat.models.emochat_llm.prompt import (
+    SoftSlot,
+    gold_words,
+    parse_answer,
+    prompt_parts,
+    target_text,
+)
 
 SAD = {"sad": 0.7, "neutral": 0.2, "happy": 0.1}
 HAPPY = {"happy": 0.8, "neutral": 0.2}

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from emochat.ingest import load_audio
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Segment
+
+if TYPE_CHECKING:
+    from emochat.audio.speech_emotion import EncoderFrames
 
 
 class VoiceStage:
@@ -12,8 +18,16 @@ class VoiceStage:
 
     name = "voice"
 
-    def __init__(self, asr_model: str = "base"):
+    def __init__(
+        self,
+        asr_model: str = "base",
+        frame_keeper: Callable[[], Callable[[EncoderFrames], EncoderFrames] | None] | None = None,
+    ):
+        """``frame_keeper``, called once per run, gives ``analyze_voice``'s ``keep_frames``
+        (None: keep no encoder frames). The composition root passes the aggregator's when
+        that stage is in the pipeline, so this stage need not know who reads the frames."""
         self.asr_model = asr_model
+        self.frame_keeper = frame_keeper
 
     def run(self, ctx: AnalysisContext) -> None:
         from emochat.audio import analyze_voice
@@ -28,14 +42,12 @@ class VoiceStage:
         audio = load_audio(ctx.path)
         if audio.size == 0:
             raise StageSkipped("no_audio", "the audio track holds no samples: no voice evidence")
-        from emochat.fusion.aggregator_stage import frame_reducer
-
         voice = analyze_voice(
             audio,
             language=ctx.options.language,
             transcript=transcript,
             asr_model=self.asr_model,
-            keep_frames=frame_reducer(),
+            keep_frames=self.frame_keeper() if self.frame_keeper else None,
             check=ctx.check_deadline,
         )
         ctx.voice = voice

@@ -8,7 +8,6 @@ and exit 1 at the end if any item failed.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -190,11 +189,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     parser.error(f"unknown command {args.command}")
     return 2
-
-
-def print_jsonl(records) -> None:
-    for record in records:
-        print(json.dumps(record, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

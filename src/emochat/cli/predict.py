@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from emochat.cli import print_jsonl
+from emochat.cli.output import print_jsonl
 from emochat.errors import EmochatError
 
 

@@ -16,13 +16,8 @@ import sys
 from pathlib import Path
 
 from emochat.errors import DataError
-from emochat.eval.registry import (
-    DATASETS,
-    EVALUATORS,
-    Evaluator,
-    NoModelError,
-    register_evaluator,
-)
+from emochat.eval.registry import EVALUATORS, Evaluator, NoModelError, register_evaluator
+from emochat.eval.specs import DATASETS
 
 DEFAULT_OUT = Path("eval-results")
 

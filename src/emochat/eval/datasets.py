@@ -29,7 +29,7 @@ from emochat.errors import DataError
 from emochat.eval import labels as L
 from emochat.eval._csvio import read_rows
 from emochat.eval.ovmer import read_openset_csv
-from emochat.eval.registry import DATASETS, HELD_OUT
+from emochat.eval.specs import DATASETS, HELD_OUT
 
 __all__ = [
     "HELD_OUT",

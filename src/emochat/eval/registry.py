@@ -2,8 +2,9 @@
 
 Three registries, all plain dicts that later code extends:
 
-* :data:`DATASETS` - corpus name -> :class:`DatasetSpec` (splits, the held-out split,
-  the modalities a model can be scored on, the adapter in :mod:`emochat.eval.datasets`);
+* :data:`~emochat.eval.specs.DATASETS` - corpus name -> :class:`DatasetSpec` (splits, the
+  held-out split, the modalities a model can be scored on, the adapter in
+  :mod:`emochat.eval.datasets`), in :mod:`emochat.eval.specs`; :func:`load_dataset` loads one;
 * :data:`PREDICTORS` - modality -> factory returning ``predict(inputs) -> labels``.
   A factory imports its model lazily and raises :class:`NoModelError` when the model
   does not exist yet; ``register_predictor`` installs or replaces one;
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emochat.errors import DataError, EmochatError
+from emochat.eval.specs import DatasetSpec
 
 Predict = Callable[..., Sequence[Any]]
 """A batch predictor: ``predict(inputs, **hints)`` -> one result per input (see
@@ -31,105 +33,11 @@ class NoModelError(EmochatError):
     """The model needed for an evaluation is not available (not built or not installed)."""
 
 
-@dataclass(frozen=True)
-class DatasetSpec:
-    """How ``emochat eval DATASET`` finds and splits a corpus."""
+def load_dataset(spec: DatasetSpec, split: str | None = None, **kwargs: Any):
+    """The corpus's rows of ``split`` (default: its held-out split), by its loader."""
+    from emochat.eval import datasets
 
-    name: str
-    loader: str
-    """Function name in :mod:`emochat.eval.datasets`: ``loader(split, root=...)``."""
-    splits: tuple[str, ...]
-    held_out: str
-    """The split that is scored by default and never trained on."""
-    modalities: tuple[str, ...]
-    """Input kinds a model can be scored on; the first is the default."""
-    description: str
-    labels: tuple[str, ...] | None = None
-    """The basic labels the corpus annotates, when not all of them. A prediction that
-    comes with probabilities is read as the most probable of these (a model is not
-    marked wrong for a class the corpus cannot contain); None: all basic labels."""
-    calibration: str | None = None
-    """Per-corpus calibration a text model should apply (the text model's ``domain``,
-    its class prior for this kind of text: dialogue, social, weibo, ...); None: the
-    model's default."""
-
-    def load(self, split: str | None = None, **kwargs: Any):
-        from emochat.eval import datasets
-
-        return getattr(datasets, self.loader)(split or self.held_out, **kwargs)
-
-
-DATASETS: dict[str, DatasetSpec] = {
-    spec.name: spec
-    for spec in (
-        DatasetSpec(
-            "ravdess",
-            "ravdess_speech",
-            ("train", "test", "all"),
-            "test",
-            ("speech",),
-            "RAVDESS speech, 8 emotions; actors 21-24 held out",
-        ),
-        DatasetSpec(
-            "fer2013",
-            "fer2013",
-            ("train", "val", "test", "all"),
-            "test",
-            ("face",),
-            "FER2013 48x48 face crops; PrivateTest held out",
-        ),
-        DatasetSpec(
-            "meld",
-            "meld",
-            ("train", "dev", "test"),
-            "test",
-            ("text", "video"),
-            "MELD utterances (Friends), 7 emotions; video needs MELD.Raw clips",
-            calibration="dialogue",
-        ),
-        DatasetSpec(
-            "emorynlp",
-            "emorynlp",
-            ("train", "dev", "test"),
-            "test",
-            ("text",),
-            "EmoryNLP utterances (Friends), 7 feeling-wheel emotions",
-            labels=("neutral", "happy", "sad", "angry", "fear"),
-            calibration="emorynlp",
-        ),
-        DatasetSpec(
-            "goemotions",
-            "goemotions",
-            ("train", "dev", "test"),
-            "test",
-            ("text",),
-            "GoEmotions Reddit comments, Ekman grouping, single-label rows",
-            calibration="social",
-        ),
-        DatasetSpec(
-            "smp2020",
-            "smp2020",
-            ("train", "dev"),
-            "dev",
-            ("text",),
-            "SMP2020-EWECT Chinese Weibo posts, 6 emotions; dev held out",
-            labels=("neutral", "happy", "sad", "angry", "fear", "surprise"),
-            calibration="weibo",
-        ),
-        DatasetSpec(
-            "isear",
-            "isear",
-            ("all",),
-            "all",
-            ("text",),
-            "ISEAR self-reported situations, 7 emotions (no official split)",
-            labels=("happy", "sad", "angry", "fear", "disgust"),
-            calibration="self_report",
-        ),
-    )
-}
-
-HELD_OUT: dict[str, str] = {name: spec.held_out for name, spec in DATASETS.items()}
+    return getattr(datasets, spec.loader)(split or spec.held_out, **kwargs)
 
 
 # --- predictors -------------------------------------------------------------------------

@@ -6,7 +6,7 @@ the evaluation: in the ``basic`` space both gold and predicted labels are folded
 with :func:`~emochat.eval.labels.to_basic` (gold rows with no basic counterpart are
 left out and counted); in the ``native`` space labels are compared as spelled.
 
-The corpus's protocol comes from its :class:`~emochat.eval.registry.DatasetSpec` and
+The corpus's protocol comes from its :class:`~emochat.eval.specs.DatasetSpec` and
 adapter, never from special cases here: a ``context`` column and the spec's
 ``calibration`` are passed to a text predictor as hints (:func:`predictor_hints`), and
 the spec's ``labels`` restrict a prediction that has probabilities to the classes the
@@ -31,7 +31,8 @@ from emochat.eval.metrics import (
     classification_report,
     write_confusion_png,
 )
-from emochat.eval.registry import DATASETS, DatasetSpec, Predict, load_analyze, load_predictor
+from emochat.eval.registry import Predict, load_analyze, load_dataset, load_predictor
+from emochat.eval.specs import DATASETS, DatasetSpec
 
 FAILED = "<failed>"
 """Predicted label recorded for an input the model could not process (always wrong)."""
@@ -328,7 +329,7 @@ def evaluate_dataset(
         kwargs["images"] = True
     if name == "meld" and media_root is not None:
         kwargs["media_root"] = media_root
-    df = spec.load(split, **kwargs)
+    df = load_dataset(spec, split, **kwargs)
 
     gold_col = "basic" if label_space == "basic" else "label"
     keep = df[gold_col].notna()

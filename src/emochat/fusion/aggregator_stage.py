@@ -45,13 +45,9 @@ def frame_reducer():
 def segment_inputs(voice, model) -> list:
     """One aggregator input per utterance that has words and kept encoder frames."""
     from emochat.fusion.aggregator import SegmentInput, lld_at
-    from emochat.train.aggregator_features import LLD_KEYS
+    from emochat.models.aggregator.features import lld_frames
 
-    lld = voice.lld
-    if lld is not None and lld.t_s.size:
-        lld_t, lld_x = lld.t_s, np.stack([lld.values[k] for k in LLD_KEYS], axis=1)
-    else:
-        lld_t, lld_x = np.zeros(0), np.zeros((0, len(LLD_KEYS)))
+    lld_t, lld_x = lld_frames(voice.lld)
     out = []
     for u, frames in zip(voice.utterances, voice.encoder_frames, strict=False):
         if not u.words or frames.t_s.size == 0:

@@ -52,3 +52,11 @@ def emotion_from_aus(intensities: Mapping[str, float]) -> Emotion:
     probs /= probs.sum()
     prob_map = {label: round(float(p), 4) for label, p in zip(BASIC_LABELS, probs, strict=True)}
     return Emotion.from_probs(prob_map, source="au-emfacs")
+
+
+def average_face_readers(a: Emotion, b: Emotion) -> Emotion:
+    """Equal-weight ensemble of the two face readers: the trained expression CNN sees
+    texture (tears, wrinkles), the AU prototypes see geometry (a broad smile even when
+    the crop is poor); each covers the other's blind spots."""
+    probs = {k: round((a.probs.get(k, 0.0) + b.probs.get(k, 0.0)) / 2, 4) for k in BASIC_LABELS}
+    return Emotion.from_probs(probs, source=f"{a.source}+{b.source}")

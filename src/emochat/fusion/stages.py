@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from emochat.emotions import BASIC_LABELS
-from emochat.fusion.face_emotion import emotion_from_aus
+from emochat.fusion.face_emotion import average_face_readers, emotion_from_aus
 from emochat.fusion.fuse import ModalityCue, fuse, to_basic
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Emotion, Segment
@@ -81,14 +81,6 @@ def _window_stats(track: dict, names: list[str], start_s: float, end_s: float, i
     confidence = track.get("confidence")
     mean_conf = float(np.asarray(confidence, dtype=float)[mask].mean()) if confidence else 1.0
     return n, means, round(mean_conf, 3)
-
-
-def average_face_readers(a: Emotion, b: Emotion) -> Emotion:
-    """Equal-weight ensemble of the two face readers: the trained expression CNN sees
-    texture (tears, wrinkles), the AU prototypes see geometry (a broad smile even when
-    the crop is poor); each covers the other's blind spots."""
-    probs = {k: round((a.probs.get(k, 0.0) + b.probs.get(k, 0.0)) / 2, 4) for k in BASIC_LABELS}
-    return Emotion.from_probs(probs, source=f"{a.source}+{b.source}")
 
 
 def _window_expression(ctx: AnalysisContext, face_id: int, seg: Segment) -> Emotion | None:

@@ -15,8 +15,8 @@ import time
 from typing import Protocol
 
 from emochat.pipeline.contract import AnalysisContext
-from emochat.reasoning import grounded
 from emochat.reasoning.backends import GenerationError, TextGenerator, text_generator
+from emochat.reasoning.grounded import GroundedReasoner
 from emochat.reasoning.prompt import build_prompt, unmeasured_cues
 from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import Explanation, Report
@@ -28,15 +28,6 @@ class Reasoner(Protocol):
     name: str
 
     def explain(self, report: Report) -> Explanation: ...
-
-
-class GroundedReasoner:
-    """The built-in reasoner: cites only measured cues, with their times."""
-
-    name = "grounded"
-
-    def explain(self, report: Report) -> Explanation:
-        return grounded.explain(report.segments, report.overall, bool(report.media.get("is_image")))
 
 
 def _clean(text: str) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 
 from emochat.emotions import BASIC_LABELS
 from emochat.reasoning.backends import GenerationError
+from emochat.reasoning.grounded import GroundedReasoner
 from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import Explanation, Report, Segment
 
@@ -43,7 +44,7 @@ def load_model(adapter: str, n_threads: int = 0):
     try:
         import torch
 
-        from emochat.train.mllm.model import EmoChatLM
+        from emochat.models.emochat_llm.model import EmoChatLM
     except ImportError as exc:
         raise GenerationError(
             f"the emochat-llm reasoner needs torch, transformers and peft "
@@ -60,12 +61,12 @@ def load_model(adapter: str, n_threads: int = 0):
 
 
 def segment_cues(seg: Segment):
-    """The :class:`~emochat.train.mllm.cues.Cues` of one analysed segment (None if none).
+    """The :class:`~emochat.models.emochat_llm.cues.Cues` of one analysed segment (None if none).
 
     Face: the segment's mean AU intensities and mean expression-CNN probabilities from its
     evidence; voice and text: the vectors the voice and text stages kept for it.
     """
-    from emochat.train.mllm.cues import Cues, ModalityCue, face_vector
+    from emochat.models.emochat_llm.cues import Cues, ModalityCue, face_vector
 
     by: dict[str, ModalityCue] = {}
     face = seg.evidence.get("face")
@@ -109,9 +110,8 @@ class EmoChatLLMReasoner:
         return Path(self.settings.model_path) if self.settings.model_path else default_adapter()
 
     def explain(self, report: Report) -> Explanation:
-        from emochat.reasoning.base import GroundedReasoner
+        from emochat.models.emochat_llm.infer import explain as llm_explain
         from emochat.reasoning.prompt import unmeasured_cues
-        from emochat.train.mllm.infer import explain as llm_explain
 
         base = GroundedReasoner().explain(report)
         if report.overall is None:

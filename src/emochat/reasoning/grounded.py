@@ -13,7 +13,7 @@ test) can look up in that segment's evidence:
 from __future__ import annotations
 
 from emochat.au.definitions import intensity_text
-from emochat.report.model import Explanation, Segment
+from emochat.report.model import Explanation, Report, Segment
 
 MAX_SEGMENTS_CITED = 3
 MAX_AUS_PER_SEGMENT = 3
@@ -188,3 +188,12 @@ def uncited_cues(report: dict) -> list[str]:
                 f"{cite['modality']} cue {cite['cue']} at {cite['start_s']}-{cite['end_s']} s"
             )
     return problems
+
+
+class GroundedReasoner:
+    """The built-in reasoner: cites only measured cues, with their times."""
+
+    name = "grounded"
+
+    def explain(self, report: Report) -> Explanation:
+        return explain(report.segments, report.overall, bool(report.media.get("is_image")))

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from emochat.models.aggregator.features import lld_frames
+
 ALL_LAYERS = tuple(range(7))
-LLD_KEYS = ("pitch", "loudness", "jitter", "shimmer", "hnr")
 
 
 @dataclass
@@ -70,12 +71,7 @@ def from_voice(voice) -> ClipFeatures:
         frames = np.concatenate([f.states for f in voice.encoder_frames], axis=1)
     else:
         frame_t, frames = np.zeros(0), np.zeros((len(ALL_LAYERS), 0, 512), np.float16)
-    lld = voice.lld
-    if lld is not None and lld.t_s.size:
-        lld_t = lld.t_s
-        lld_x = np.stack([lld.values[k] for k in LLD_KEYS], axis=1)
-    else:
-        lld_t, lld_x = np.zeros(0), np.zeros((0, len(LLD_KEYS)))
+    lld_t, lld_x = lld_frames(voice.lld)
     probs = np.zeros(len(RAVDESS_LABELS))
     for u, e in zip(voice.utterances, voice.emotion, strict=False):
         probs += (u.end_s - u.start_s) * np.array([e.probs[k] for k in RAVDESS_LABELS])

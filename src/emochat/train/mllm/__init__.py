@@ -5,13 +5,18 @@ whisper-base states; text: multilingual-e5) are projected by small MLPs to soft 
 in a causal LM's prompt, beside the cues' measured values in words; LoRA adapts the LM.
 It answers with an emotion label, open-vocabulary words and a rationale citing the cues.
 
-* :mod:`.model` - :class:`EmoChatLM` (projectors + LoRA; save/load of the trainable parts)
+The model itself (cues, prompt, :class:`EmoChatLM`, the base LM, ``explain``) is what the
+reasoner loads at run time, so it lives in :mod:`emochat.models.emochat_llm`; this package
+keeps the recipe:
+
 * :mod:`.data` - instruction samples from the corpora / a manifest, held-out splits refused
+* :mod:`.features` - the cue extractor that builds those samples from media
+* :mod:`.config` - the training config (YAML)
 * :mod:`.trainer` - the DDP-ready, resumable loop behind ``emochat train llm``
-* :mod:`.infer` - :func:`explain` (what a reasoner calls) and :func:`evaluate`
+* :mod:`.evaluate` - :func:`evaluate`, the LLM beside the fusion head and the cue models
 * :mod:`.tiny` - a tiny random-weight LM for plumbing tests only
 
 Train: ``emochat train llm --config configs/mllm.yaml`` (one process) or
 ``python -m torch.distributed.run --nproc_per_node N -m emochat train llm --config ...``.
-Use: ``model = EmoChatLM.load("runs/mllm/adapter")``; ``explain(model, cues)``.
+Use the result with :mod:`emochat.models.emochat_llm`.
 """

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from emochat.errors import EmochatError
-from emochat.train.mllm.model import MLLMConfig
+from emochat.models.emochat_llm.model import MLLMConfig
 
 
 @dataclass

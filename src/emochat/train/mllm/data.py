@@ -9,7 +9,7 @@ Sources (each read through :mod:`emochat.eval.datasets`, so splits are the fixed
 * a user's manifest CSV (:func:`emochat.eval.datasets.manifest`): face and voice from the
   clip, text from its transcript file.
 
-Training builds refuse the held-out splits (:data:`~emochat.eval.registry.HELD_OUT`);
+Training builds refuse the held-out splits (:data:`~emochat.eval.specs.HELD_OUT`);
 evaluation builds take only them. Built samples are cached as one ``.npz`` per source,
 split and size under the cache folder (gitignored ``.cache/mllm`` by default).
 """
@@ -28,9 +28,9 @@ import pandas as pd
 from emochat.errors import DataError
 from emochat.eval import datasets as D
 from emochat.eval.labels import GOEMOTIONS_EKMAN_TO_BASIC, GOEMOTIONS_TO_EKMAN
-from emochat.eval.registry import HELD_OUT
+from emochat.eval.specs import HELD_OUT
 from emochat.fsutil import atomic_path
-from emochat.train.mllm.cues import MODALITIES, Cues, ModalityCue
+from emochat.models.emochat_llm.cues import MODALITIES, Cues, ModalityCue
 from emochat.train.mllm.features import CueExtractor
 
 CORPORA = ("ravdess", "fer2013", "meld", "goemotions", "smp2020")

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from emochat.emotions import BASIC_LABELS
-from emochat.train.mllm.cues import ModalityCue, face_vector
+from emochat.models.emochat_llm.cues import ModalityCue, face_vector
 
 MIN_FACE_PRESENCE = 0.5
 """Mesh-model face presence (0-1) below which a crop's AUs count as not measured."""

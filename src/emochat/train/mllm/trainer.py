@@ -28,6 +28,8 @@ import torch
 import torch.distributed as dist
 
 from emochat.errors import EmochatError
+from emochat.models.emochat_llm.model import EmoChatLM, Layout
+from emochat.models.emochat_llm.prompt import target_text
 from emochat.train.mllm.config import SourceSpec, TrainConfig
 from emochat.train.mllm.data import (
     InstructionSample,
@@ -36,8 +38,6 @@ from emochat.train.mllm.data import (
     load_samples,
     save_samples,
 )
-from emochat.train.mllm.model import EmoChatLM, Layout
-from emochat.train.mllm.prompt import target_text
 
 CHECKPOINTS = "checkpoints"
 ADAPTER = "adapter"
@@ -177,7 +177,7 @@ def load_checkpoint(path: Path, model: EmoChatLM, opt, sched, d: Dist) -> int:
     """Restore weights, optimizer, scheduler and this rank's RNG; returns the step done."""
     from safetensors.torch import load_file
 
-    from emochat.train.mllm.model import TRAINABLE_FILE
+    from emochat.models.emochat_llm.model import TRAINABLE_FILE
 
     state = json.loads((path / "state.json").read_text())
     if state["world"] != d.world:
@@ -247,7 +247,7 @@ def train(
         samples = load_sources(cfg, say)
 
     if lm_and_tokenizer is None:
-        from emochat.train.mllm.lm import load_lm
+        from emochat.models.emochat_llm.lm import load_lm
 
         lm_and_tokenizer = load_lm(cfg.lm, cfg.gguf_file)
     lm, tokenizer = lm_and_tokenizer

@@ -3,7 +3,7 @@
 Each modality's cue vector goes through its own small MLP (:class:`CueProjector`) to
 ``tokens_per_modality`` vectors in the LM's input-embedding space, scaled to the RMS of
 the LM's own word embeddings so they enter at the size the LM expects. They replace the
-:class:`~emochat.train.mllm.prompt.SoftSlot` of that modality in the prompt; a missing
+:class:`~emochat.models.emochat_llm.prompt.SoftSlot` of that modality in the prompt; a missing
 modality has no slot and no tokens. Only the projectors and the LoRA adapter train; the
 base LM stays frozen, and only those trainable parts are saved (:meth:`save_trainable`).
 """
@@ -21,8 +21,8 @@ from torch import nn
 
 from emochat.emotions import BASIC_LABELS
 from emochat.errors import EmochatError
-from emochat.train.mllm.cues import FACE_DIM, MODALITIES, Cues
-from emochat.train.mllm.prompt import SoftSlot, prompt_parts
+from emochat.models.emochat_llm.cues import FACE_DIM, MODALITIES, Cues
+from emochat.models.emochat_llm.prompt import SoftSlot, prompt_parts
 
 DEFAULT_DIMS = {"face": FACE_DIM, "voice": 7 * 2 * 512, "text": 384}
 TRAINABLE_FILE = "trainable.safetensors"
@@ -346,7 +346,7 @@ class EmoChatLM(nn.Module):
                 raise EmochatError(folder / name, "not found: not a saved emochat LLM adapter")
         config = MLLMConfig.from_dict(json.loads((folder / CONFIG_FILE).read_text("utf-8")))
         if lm is None or tokenizer is None:
-            from emochat.train.mllm.lm import load_lm
+            from emochat.models.emochat_llm.lm import load_lm
 
             lm, tokenizer = load_lm(config.lm_source, config.lm_gguf_file)
         model = cls(lm, tokenizer, config)

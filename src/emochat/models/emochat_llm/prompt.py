@@ -11,7 +11,7 @@ The prompt is plain text (no chat template, so any causal LM tokenizer works) wi
 
 The target continues it: `` happy\\nWords: happy, joy\\nWhy: ...\\n``. Its label and words
 come from the gold label only; the rationale cites only the measured values in the
-:class:`~emochat.train.mllm.cues.Cues` (agreeing cues first, disagreeing ones as such).
+:class:`~emochat.models.emochat_llm.cues.Cues` (agreeing cues first, disagreeing ones as such).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from emochat.au.definitions import AU_LABELS
 from emochat.emotions import BASIC_LABELS
 from emochat.eval.labels import to_basic
-from emochat.train.mllm.cues import Cues, ModalityCue, describe, shown_aus
+from emochat.models.emochat_llm.cues import Cues, ModalityCue, describe, shown_aus
 
 HEADER = "Emotion analysis of one segment. Cues:\n"
 QUESTION = "Answer with the emotion, words and why.\nEmotion:"

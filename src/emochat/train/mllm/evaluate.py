@@ -1,10 +1,6 @@
-"""Using a trained adapter: explain one segment's cues, and score held-out samples.
-
-:func:`explain` is the call a reasoner makes: the label is chosen by ranking the basic
-labels' likelihoods (always a valid label), then the model writes its words and
-rationale after that label; ``cited`` lists which of the present modalities the
-rationale mentions, so a caller can check it cites nothing absent.
-"""
+"""Scoring a trained adapter on held-out samples, beside the pipeline's fusion head and
+the single-cue models (what a reasoner calls at run time is in
+:mod:`emochat.models.emochat_llm.infer`)."""
 
 from __future__ import annotations
 
@@ -15,30 +11,9 @@ import numpy as np
 from emochat.emotions import BASIC_LABELS
 from emochat.eval.labels import to_basic
 from emochat.eval.metrics import accuracy, weighted_f1
-from emochat.train.mllm.cues import MODALITIES, Cues
+from emochat.models.emochat_llm.cues import MODALITIES
+from emochat.models.emochat_llm.model import EmoChatLM
 from emochat.train.mllm.data import InstructionSample
-from emochat.train.mllm.model import EmoChatLM
-from emochat.train.mllm.prompt import parse_answer
-
-_MENTIONS = {"face": ("face", "AU"), "voice": ("voice",), "text": ("words",)}
-
-
-def explain(model: EmoChatLM, cues: Cues, max_new_tokens: int = 80) -> dict:
-    """``label``, ``probs`` (over BASIC_LABELS), ``words``, ``rationale``, ``cited``."""
-    scores = model.label_scores(cues)
-    probs = np.exp(scores - scores.max())
-    probs /= probs.sum()
-    text = model.generate(cues, max_new_tokens=max_new_tokens)
-    answer = parse_answer(text)
-    cited = [m for m in cues.present if any(w in answer.rationale for w in _MENTIONS[m])]
-    return {
-        "label": BASIC_LABELS[int(np.argmax(scores))],
-        "probs": {lab: round(float(p), 4) for lab, p in zip(BASIC_LABELS, probs, strict=True)},
-        "words": answer.words,
-        "rationale": answer.rationale,
-        "cited": cited,
-        "raw": text,
-    }
 
 
 def cue_model_label(sample: InstructionSample, modality: str | None = None) -> str:
@@ -55,9 +30,8 @@ def fusion_label(sample: InstructionSample) -> str:
     The face cue is what the pipeline fuses: the expression CNN averaged with the EMFACS
     reading of the AUs when they were measured, else the CNN alone.
     """
-    from emochat.fusion.face_emotion import emotion_from_aus
+    from emochat.fusion.face_emotion import average_face_readers, emotion_from_aus
     from emochat.fusion.fuse import ModalityCue, fuse
-    from emochat.fusion.stages import average_face_readers
     from emochat.report.model import Emotion
 
     cues = []

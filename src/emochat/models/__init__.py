@@ -1,0 +1,4 @@
+"""The trained models the pipeline loads at run time, one folder each (ARCHITECTURE.md).
+
+Their recipes live under :mod:`emochat.train`, which nothing here imports.
+"""
