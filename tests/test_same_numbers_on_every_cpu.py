@@ -29,6 +29,7 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 from emochat.config import data_root  # noqa: E402
+from emochat.errors import DataError  # noqa: E402
 from emochat.face.expression import MODEL_FILE as EXPRESSION_GRAPH  # noqa: E402
 from emochat.testing.onnx_reference import ReferenceGraph  # noqa: E402
 
@@ -53,7 +54,7 @@ def _meld_sentences(n: int) -> list[str]:
 
     try:
         return list(dict.fromkeys(corpora.load_meld("dev").texts))[:n]
-    except OSError as exc:
+    except (OSError, DataError) as exc:
         pytest.skip(f"MELD not found: {exc}")
 
 
