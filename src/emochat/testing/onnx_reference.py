@@ -181,7 +181,16 @@ _OPS: dict[str, Callable] = {
     "QuantizeLinear": _quantize,
     "DequantizeLinear": _dequantize,
 }
-_IGNORED_ATTRS = {"auto_pad", "storage_order"}
+_DEFAULT_ONLY_ATTRS = {"auto_pad": b"NOTSET", "storage_order": 0}
+"""Attributes the reference leaves out: only their default (which changes nothing) is read."""
+
+
+def _node_attrs(node) -> dict:
+    attrs = _attrs(node)
+    for name, default in _DEFAULT_ONLY_ATTRS.items():
+        if attrs.pop(name, default) != default:
+            raise NotImplementedError(f"{node.op_type} with {name} other than {default!r}")
+    return attrs
 
 
 class ReferenceGraph:
@@ -207,7 +216,7 @@ class ReferenceGraph:
         values: dict[str, np.ndarray] = dict(self.initializers)
         values.update({name: _real(np.asarray(a)) for name, a in feeds.items()})
         for node in self.graph.node:
-            attrs = {k: v for k, v in _attrs(node).items() if k not in _IGNORED_ATTRS}
+            attrs = _node_attrs(node)
             if node.op_type == "Constant":
                 values[node.output[0]] = _real(numpy_helper.to_array(attrs["value"]))
                 continue
