@@ -45,7 +45,7 @@ need `onnx` (in the `train` extra).
     python train/train_fer.py export --base .cache/split/a4b.member0.onnx \
         --members .cache/fer-s6c2                                         # A + C (f479eb7)
     # the A + C graph's weights narrowed to 7 bits, so that CPUs without VNNI compute the
-    # same numbers (WEIGHT_QMAX); shipped since 2026-12-06
+    # same numbers (SAFE_WEIGHT_CODE); shipped since 2026-12-06
     git show f479eb7:src/emochat/face/expression.onnx > .cache/ac8.onnx
     python train/train_fer.py narrow --base .cache/ac8.onnx        # -> expression.onnx
 
@@ -553,8 +553,8 @@ def quantize_int8(fp32: Path, target: Path, calib: np.ndarray, reduce_range: boo
     """Static int8 quantization of the convs and the linear layers (QDQ, per-channel weights,
     MinMax activation ranges from ``calib``); 2.2-2.5x faster on a CPU with VNNI.
 
-    Weights are quantized to 7 bits (``reduce_range``; see :data:`WEIGHT_QMAX`); full 8-bit
-    codes, as exported before 2026-12-06, only to test ``narrow``."""
+    Weights are quantized to 7 bits (``reduce_range``; see :data:`SAFE_WEIGHT_CODE`); full
+    8-bit codes, as exported before 2026-12-06, only to test ``narrow``."""
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -586,19 +586,22 @@ def quantize_int8(fp32: Path, target: Path, calib: np.ndarray, reduce_range: boo
         reduce_range=reduce_range,
     )
     pre.unlink()
-    if reduce_range and (peak := max_weight_code(target)) > WEIGHT_QMAX + 1:
+    if reduce_range and (peak := max_weight_code(target)) > SAFE_WEIGHT_CODE:
         raise SystemExit(f"{target}: int8 weight code {peak} can saturate u8s8 kernels")
 
 
-WEIGHT_QMAX = 63
-"""Largest int8 weight code a shipped graph may hold. onnxruntime multiplies uint8
+SAFE_WEIGHT_CODE = 64
+"""Largest |int8 weight code| a shipped graph may hold. onnxruntime multiplies uint8
 activations by int8 weights; on CPUs without VNNI (AVX2, AVX-512 without VNNI) it adds
 pairs of products in int16 with saturation (vpmaddubsw), so codes up to 127 overflow
 (255 x 127 x 2 > 32767) and those CPUs compute another function (FER2013 PrivateTest
 61.9% instead of 72.6% on an AMD EPYC with AVX2 only). With |code| <= 64 a pair stays
 below 32767, so every kernel computes the exact integer sums and every CPU the same
-numbers. onnxruntime's ``reduce_range`` keeps new exports within 64; ``narrow`` brings
-an exported 8-bit graph to 63."""
+numbers. onnxruntime's ``reduce_range`` keeps new exports within it; ``narrow`` brings an
+exported 8-bit graph to :data:`WEIGHT_QMAX`."""
+
+WEIGHT_QMAX = 63
+"""The codes ``narrow`` requantizes to (symmetric 7 bits, inside :data:`SAFE_WEIGHT_CODE`)."""
 
 
 def int8_weights(model) -> list[tuple[object, object]]:
@@ -774,7 +777,7 @@ def cmd_export(args) -> None:
         p_ref = (k * p_base.predict(x_va[:256].numpy()) + n_members * p_ref) / (k + n_members)
         n_members = merge_exports([base, new], target)
         new.unlink()
-        if max_weight_code(target) > WEIGHT_QMAX + 1:
+        if max_weight_code(target) > SAFE_WEIGHT_CODE:
             raise SystemExit(f"{base}: 8-bit weights; run `narrow --base {base}` on it first")
     figures = publictest_figures(target, args.threads)
     written = ExpressionModel.load(target, num_threads=args.threads, tta="none")
