@@ -18,13 +18,13 @@ from emochat.face.expression import (
     aligning_transform,
     crop_aligned,
     describe,
+    fit_crop,
     zoom_crops,
 )
 from emochat.face.predict import (
     CROP_MAX_SIDE,
     _read_rgb,
     expand_image_inputs,
-    face_crop,
     looks_like_crop,
     predict_face_arrays,
     predict_face_images,
@@ -245,7 +245,7 @@ def test_grey_png_decodes_to_the_same_crop(tmp_path):
     assert cv2.imwrite(str(path), every_level)
     rgb = _read_rgb(path)
     assert rgb.shape == (CROP_SIZE, CROP_SIZE, 3)
-    assert np.array_equal(face_crop(rgb), every_level)
+    assert np.array_equal(fit_crop(rgb), every_level)
 
 
 def test_folders_expand_to_their_image_files_sorted(tmp_path):

@@ -50,15 +50,6 @@ def _model() -> ExpressionModel:
     return _MODEL
 
 
-def face_crop(image: np.ndarray) -> np.ndarray:
-    """A face crop (HxW grey or HxWx3 RGB uint8, any size) as the model's 48x48 grey input.
-
-    The one preprocessing of whole-image crops, shared by :func:`predict_face_arrays`
-    and the crop path of :func:`predict_face_images` so that both score alike.
-    """
-    return fit_crop(np.asarray(image))
-
-
 def _classify_crops(crops: Sequence[np.ndarray]) -> list[dict]:
     if not crops:
         return []
@@ -71,7 +62,7 @@ def predict_face_arrays(images: Sequence[np.ndarray]) -> list[dict]:
     Each input is a face crop as HxW (grey) or HxWx3 (RGB) uint8; crops that are not
     48x48 are resized. This is the ``face`` predictor contract of the eval registry.
     """
-    return _classify_crops([face_crop(im) for im in images])
+    return _classify_crops([fit_crop(im) for im in images])
 
 
 def looks_like_crop(height: int, width: int) -> bool:
@@ -195,7 +186,7 @@ def _one_image(path: Path, tracker) -> EmochatError | list[dict] | _Crop:
         reason = FROM_SMALL_SQUARE
     fields = {"face_id": 0, "bbox": [0.0, 0.0, float(w), float(h)], "face_source": "crop"}
     # reduced to 48x48 grey now, so a waiting batch stays small whatever the files' size
-    return _Crop(face_crop(rgb), {**fields, "crop_reason": reason})
+    return _Crop(fit_crop(rgb), {**fields, "crop_reason": reason})
 
 
 def _score(pending: list) -> Iterator[tuple[str, dict | EmochatError]]:
