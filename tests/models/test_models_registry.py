@@ -60,12 +60,14 @@ def test_described_sha256_is_the_files_own():
 
 
 def test_a_model_is_loaded_once_per_process():
+    import emochat
     from emochat.face.expression import ExpressionModel
 
     first = registry.load("face_expression")
     assert isinstance(first, ExpressionModel)
     assert registry.load("face_expression") is first
     assert registry.load(registry.weight_file("face_expression"), slot="face_expression") is first
+    assert emochat.load_model("face_expression") is first
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,11 @@ def _total(files: list[dict]) -> int | None:
     return None if None in sizes else sum(sizes)
 
 
+def _absent(model: dict) -> str:
+    """Why a file has no sha256: a dependency not installed, or a shipped file missing."""
+    return "not installed" if model["kind"] == registry.PYPI else "missing"
+
+
 def table(models: list[dict]) -> str:
     """One line per model: name, version, kind, size, the first file's sha256 (12 hex
     digits) and the card (or where the files come from)."""
@@ -56,7 +61,7 @@ def table(models: list[dict]) -> str:
                 m["version"],
                 m["kind"],
                 _size(_total(m["files"])),
-                first[:12] if first else "not installed",
+                first[:12] if first else _absent(m),
                 m["card"] or m["source"],
             )
         )
@@ -77,7 +82,7 @@ def details(model: dict, card_text: str | None) -> str:
         "files:",
     ]
     for f in model["files"]:
-        lines.append(f"  {f['file']}  {_size(f['bytes'])}  {f['sha256'] or 'not installed'}")
+        lines.append(f"  {f['file']}  {_size(f['bytes'])}  {f['sha256'] or _absent(model)}")
     if card_text is not None:
         lines += ["", card_text.rstrip()]
     return "\n".join(lines)
