@@ -25,7 +25,7 @@ import importlib
 import importlib.util
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -239,6 +239,7 @@ def weight_file(name: str) -> Path:
 
 
 def card_path(name: str) -> Path | None:
+    """Model ``name``'s card (None: a dependency's model, documented by its package)."""
     card = entry(name).card
     return file_path(card) if card else None
 
@@ -271,18 +272,7 @@ def describe(name: str) -> dict[str, Any]:
                 "sha256": sha256(path) if present else None,
             }
         )
-    return {
-        "name": e.name,
-        "version": e.version,
-        "kind": e.kind,
-        "description": e.description,
-        "source": e.source,
-        "slot": e.suffix is not None,
-        "card": e.card,
-        "recipe": e.recipe,
-        "loader": e.loader,
-        "files": files,
-    }
+    return {**asdict(e), "slot": e.suffix is not None, "files": files}
 
 
 # ------------------------------------------------------------------------------ loading
@@ -355,15 +345,13 @@ def load(name_or_path: str | Path | ModelChoice, slot: str | None = None) -> Any
             loader = _resolve_loader(REGISTRY[choice.slot].loader)
             try:
                 _CACHE[key] = loader(choice.path)
-            except EmochatError:
-                raise
-            except ImportError:
-                raise  # a missing extra (torch) is not the file's fault
+            except (EmochatError, ImportError):
+                raise  # already says what is wrong; a missing extra (torch) is not the file's
             except Exception as exc:
+                given = "" if choice.name else f"--model {choice.slot}: "
                 raise EmochatError(
                     choice.path,
-                    f"--model {choice.slot}: not a compatible {choice.slot} model "
-                    f"({type(exc).__name__}: {exc})",
+                    f"{given}not a compatible {choice.slot} model ({type(exc).__name__}: {exc})",
                 ) from exc
         return _CACHE[key]
 
