@@ -1,13 +1,14 @@
 """emochat: multimodal emotion analysis of video, offline on CPU.
 
 ``emochat.analyze(path)`` runs the default pipeline and returns a
-:class:`~emochat.report.model.Report`. Importing the package is cheap: heavy
-stages load their models on first use.
+:class:`~emochat.report.model.Report`; ``emochat.load_model("text_emotion")`` gives
+a registered model (:mod:`emochat.models.registry`). Importing the package is cheap:
+heavy stages load their models on first use.
 """
 
 from emochat._version import __version__
 
-__all__ = ["Report", "__version__", "analyze"]
+__all__ = ["Report", "__version__", "analyze", "load_model"]
 
 
 def __getattr__(name: str):
@@ -16,6 +17,10 @@ def __getattr__(name: str):
         from emochat.api import analyze
 
         return analyze
+    if name == "load_model":
+        from emochat.models.registry import load
+
+        return load
     if name == "Report":
         from emochat.report.model import Report
 

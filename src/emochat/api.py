@@ -7,17 +7,23 @@ serve, eval) call :func:`analyze` or :func:`run_analysis`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from emochat.models import registry
 from emochat.options import AnalyzeOptions
 from emochat.pipeline.contract import AnalysisContext, ProgressFn
 from emochat.pipeline.runner import Pipeline
 from emochat.report.model import Report
 
 
-def default_pipeline() -> Pipeline:
-    """The stages shipped today, in order."""
+def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
+    """The stages shipped today, in order, each with its model: the registered one unless
+    ``models`` (``AnalyzeOptions.models``: slot -> registered name or weight file) names
+    another. A bad choice fails here, before any media is read."""
+    chosen = registry.choices(models)
     # imported here so that `import emochat.api` (and the CLI's --help) stays cheap
     from emochat.audio.pipeline_stage import VoiceStage
     from emochat.face.pipeline_stage import FaceStage
@@ -33,12 +39,15 @@ def default_pipeline() -> Pipeline:
 
     return Pipeline(
         [
-            FaceStage(),
+            FaceStage(expression_model=chosen.get("face_expression")),
             # the aggregator reads encoder frames: the voice stage keeps them, reduced its way
-            VoiceStage(frame_keeper=frame_reducer),
+            VoiceStage(
+                frame_keeper=partial(frame_reducer, chosen.get("aggregator")),
+                speech_model=chosen.get("speech_emotion"),
+            ),
             SegmentStage(),
-            TextStage(),
-            AggregatorStage(),
+            TextStage(model=chosen.get("text_emotion")),
+            AggregatorStage(model=chosen.get("aggregator")),
             FaceCueStage(),
             FusionStage(),
             OverallStage(),
@@ -62,7 +71,7 @@ def run_analysis(
         options.transcript = Path(transcript)
     if language is not None:
         options.language = None if language == "auto" else language
-    return (pipeline or default_pipeline()).run(path, options, progress)
+    return (pipeline or default_pipeline(options.models)).run(path, options, progress)
 
 
 def analyze(

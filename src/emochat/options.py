@@ -6,7 +6,7 @@ the options without importing the code that runs or assembles the stages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,3 +36,7 @@ class AnalyzeOptions:
     default)."""
     reasoner: ReasonerSettings | None = None
     """The LLM reasoner that writes the explanation (None: the built-in grounded one)."""
+    models: dict[str, str] = field(default_factory=dict)
+    """Models put in place of the registered ones: slot (``face_expression``,
+    ``speech_emotion``, ``text_emotion``, ``aggregator``) -> registered name or weight file
+    (``emochat.models.registry``; ``--model SLOT=NAME|PATH``)."""

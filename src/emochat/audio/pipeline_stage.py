@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from emochat.ingest import load_audio
+from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Segment
 
@@ -22,12 +23,15 @@ class VoiceStage:
         self,
         asr_model: str = "base",
         frame_keeper: Callable[[], Callable[[EncoderFrames], EncoderFrames] | None] | None = None,
+        speech_model: registry.ModelChoice | None = None,
     ):
         """``frame_keeper``, called once per run, gives ``analyze_voice``'s ``keep_frames``
         (None: keep no encoder frames). The composition root passes the aggregator's when
-        that stage is in the pipeline, so this stage need not know who reads the frames."""
+        that stage is in the pipeline, so this stage need not know who reads the frames.
+        ``speech_model``: the speech emotion model (None: the registered one)."""
         self.asr_model = asr_model
         self.frame_keeper = frame_keeper
+        self.speech_model = speech_model
 
     def run(self, ctx: AnalysisContext) -> None:
         from emochat.audio import analyze_voice
@@ -49,6 +53,7 @@ class VoiceStage:
             asr_model=self.asr_model,
             keep_frames=self.frame_keeper() if self.frame_keeper else None,
             check=ctx.check_deadline,
+            speech_model=self.speech_model,
         )
         ctx.voice = voice
         for code, message in voice.warnings:

@@ -7,17 +7,20 @@ from pathlib import Path
 
 from emochat.audio.speech_emotion import SpeechEmotion, SpeechEmotionModel
 from emochat.errors import EmochatError, MediaError
+from emochat.models import registry
 
 
 def predict_speech_files(
     paths: Iterable[str | Path],
+    model: registry.ModelChoice | None = None,
 ) -> Iterator[SpeechEmotion | EmochatError]:
     """One result per file, in order: a :class:`SpeechEmotion` (``label``, ``probs``,
     ``valence``, ``arousal``) or the one-line :class:`EmochatError` the file raised
-    (unreadable, no audio track, silent). Each file is one utterance for the model."""
+    (unreadable, no audio track, silent). Each file is one utterance for the model
+    (``model``; None: the registered speech emotion model)."""
     from emochat.ingest import load_audio
 
-    model = SpeechEmotionModel.load()
+    speech: SpeechEmotionModel = registry.load(model or "speech_emotion")
     for path in paths:
         try:
             audio = load_audio(path)
@@ -30,4 +33,4 @@ def predict_speech_files(
         if float(abs(audio).max()) < 1e-4:
             yield MediaError(path, "audio is silent")
             continue
-        yield model.predict([audio])[0]
+        yield speech.predict([audio])[0]

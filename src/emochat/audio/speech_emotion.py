@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 
 from emochat.emotions import valence_arousal
+from emochat.models import registry
 
 RAVDESS_LABELS: tuple[str, ...] = (
     "neutral",
@@ -31,7 +31,7 @@ RAVDESS_LABELS: tuple[str, ...] = (
     "disgust",
     "surprise",
 )
-MODEL_FILE = Path(__file__).with_name("speech_emotion.npz")
+MODEL_FILE = registry.weight_file("speech_emotion")
 SAMPLE_RATE = 16_000
 MIN_SECONDS = 0.25
 
@@ -159,8 +159,9 @@ class SpeechEmotionModel:
         self.meta = meta or {}
 
     @classmethod
-    @cache
     def load(cls, path: str | Path | None = None) -> SpeechEmotionModel:
+        """Read a head file (default: the shipped one). Uncached: analysis code loads it
+        through :func:`emochat.models.registry.load`, once per process."""
         p = Path(path) if path else MODEL_FILE
         if not p.is_file():
             from emochat.errors import EmochatError

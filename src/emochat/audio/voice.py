@@ -19,6 +19,7 @@ from emochat.audio.asr import Word, transcribe
 from emochat.audio.speech_emotion import EncoderFrames, SpeechEmotion, SpeechEmotionModel
 from emochat.audio.transcript import Transcript
 from emochat.audio.vad import speech_segments, utterance_windows
+from emochat.models import registry
 
 SAMPLE_RATE = 16_000
 SILENCE_RMS = 1e-4  # about -80 dBFS: digital silence / no energy at all
@@ -190,6 +191,7 @@ def analyze_voice(
     emotion: bool = True,
     keep_frames: Callable[[EncoderFrames], EncoderFrames] | None = None,
     check: Callable[[], None] = lambda: None,
+    speech_model: registry.ModelChoice | None = None,
 ) -> VoiceAnalysis:
     """Run the voice stages on a clip's audio (mono float32; resampled if not 16 kHz).
 
@@ -197,7 +199,8 @@ def analyze_voice(
     model computes anyway) pass through it and are kept in ``encoder_frames``: the
     Correlation Aggregator's input, reduced to what it reads so long media stay small.
     ``check`` is called between steps and inside the long loops (the pipeline's
-    deadline check: it raises to stop the stage).
+    deadline check: it raises to stop the stage). ``speech_model``: the speech emotion
+    model (None: the registered one), loaded only when there is speech.
     """
     timings: dict[str, float] = {}
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
@@ -265,7 +268,7 @@ def analyze_voice(
     kept: list[EncoderFrames] = []
     if emotion and utterances:
         t0 = time.perf_counter()
-        model = SpeechEmotionModel.load()
+        model: SpeechEmotionModel = registry.load(speech_model or "speech_emotion")
         starts = [max(0, int((u.start_s - 0.1) * SAMPLE_RATE)) for u in utterances]
         clips = [
             audio[a : int((u.end_s + 0.1) * SAMPLE_RATE)]

@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     err = Console(stderr=True)
     # plain values: the options travel to worker processes and Ray tasks
     options = {k: v for k, v in asdict(analysis_options(args)).items() if k != "transcript"}
+    if not options["models"]:
+        del options["models"]  # the registered models: markers written before --model match
     show = not args.quiet and sys.stderr.isatty()
     with Progress(
         TextColumn("{task.description}"),

@@ -33,7 +33,8 @@ class ClipOutput:
 def analysis_options(options: Mapping[str, Any] | None = None):
     """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, max_faces,
     expression_views, language, transcript, stage_time_limit_s, reasoner as a mapping of
-    :class:`~emochat.reasoning.settings.ReasonerSettings` fields)."""
+    :class:`~emochat.reasoning.settings.ReasonerSettings` fields, models: slot -> name or
+    weight file)."""
     from emochat.options import AnalyzeOptions
     from emochat.reasoning.settings import ReasonerSettings
 
@@ -49,6 +50,8 @@ def analysis_options(options: Mapping[str, Any] | None = None):
             opts.stage_time_limit_s = float(value) if value else None
         elif key == "reasoner":
             opts.reasoner = ReasonerSettings(**value) if value else None
+        elif key == "models":
+            opts.models = {str(slot): str(model) for slot, model in (value or {}).items()}
         elif key == "expression_views":
             from emochat.face.expression import TTA_VIEWS
 

@@ -18,6 +18,8 @@ EPILOG = """examples:
   emochat analyze samples/single_face.mp4 -o out/    # writes out/report.json and out/report.html
   emochat analyze clip.mp4 --au-csv --json -q         # per-frame AU CSV; report JSON on stdout
   emochat predict text "I can't believe you did this"
+  emochat models speech_emotion                        # card, files with sha256, recipe
+  emochat predict speech clip.wav --model speech_emotion=my_head.npz
   emochat eval ov-mer --pred predict-openset.csv --gold check-openset.csv
 """
 
@@ -30,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from emochat.cli.options import add_analysis_options, positive_float
+    from emochat.cli.options import add_analysis_options, add_model_option, positive_float
+    from emochat.cli.predict import PREDICT_SLOTS
 
     parser = _Parser(
         prog="emochat",
@@ -100,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = pr_sub.add_parser(name, help=helptext)
         p.add_argument("inputs", nargs="+", help=helptext)
         p.add_argument("--format", choices=["jsonl"], default="jsonl")
+        add_model_option(p, (PREDICT_SLOTS[name],))
         if name == "face":
             p.add_argument(
                 "--crops",
@@ -107,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
                 help="every image is a face crop (FER2013-style): classify it whole, without "
                 "face detection (default: only a small square image with no face found is)",
             )
+
+    from emochat.cli import models as models_cli
+
+    models_cli.add_arguments(
+        sub.add_parser(
+            "models",
+            help="the models emochat runs: versions, files with sha256, cards, recipes",
+            description="List every registered model (shipped: trained by emochat; pypi: a "
+            "dependency's), or show one: its card, files with full sha256, and recipe. "
+            "Shipped models in a slot can be replaced with --model SLOT=NAME|PATH.",
+        )
+    )
 
     ev = sub.add_parser(
         "eval",
@@ -165,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
             from emochat.cli.predict import run_predict
 
             return run_predict(args)
+        if args.command == "models":
+            from emochat.cli import models as models_cli
+
+            return models_cli.run(args)
         if args.command == "eval":
             from emochat.eval import cli as eval_cli
 

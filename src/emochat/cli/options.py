@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from emochat.models import registry
 from emochat.options import AnalyzeOptions
 from emochat.reasoning.settings import KINDS, reasoner_settings
 
@@ -23,9 +24,39 @@ def positive_int(text: str) -> int:
     return value
 
 
+def model_assignment(text: str) -> tuple[str, str]:
+    """``SLOT=NAME|PATH`` as (slot, value)."""
+    slot, sep, value = text.partition("=")
+    if not sep or not slot or not value:
+        raise argparse.ArgumentTypeError(f"expected SLOT=NAME|PATH, got {text!r}")
+    return slot.strip(), value.strip()
+
+
+def add_model_option(parser: argparse.ArgumentParser, slots: tuple[str, ...]) -> None:
+    """--model SLOT=NAME|PATH, repeatable."""
+    parser.add_argument(
+        "--model",
+        dest="models",
+        action="append",
+        type=model_assignment,
+        default=[],
+        metavar="SLOT=NAME|PATH",
+        help=f"use another model in a slot ({', '.join(slots)}): a registered name or a "
+        "compatible weight file (see emochat models); repeatable",
+    )
+
+
+def chosen_models(args: argparse.Namespace) -> dict[str, str]:
+    """The --model choices as ``AnalyzeOptions.models``, checked and loaded now (a bad slot
+    or file stops the command before any input is read); files as absolute paths, so
+    worker processes read the same ones."""
+    chosen = registry.choices(dict(args.models))
+    return {slot: choice.label for slot, choice in chosen.items()}
+
+
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     """--fps, --all-frames, --segment-s, --max-faces, --expression-views, --stage-time-limit,
-    --language, --reasoner and its config."""
+    --language, --reasoner and its config, --model."""
     parser.add_argument(
         "--fps",
         type=positive_float,
@@ -86,6 +117,7 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         "(default: the gemma-3-270m GGUF package); emochat-llm: an adapter folder "
         "(default: the shipped one)",
     )
+    add_model_option(parser, registry.SLOTS)
 
 
 def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
@@ -100,4 +132,5 @@ def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
         reasoner=reasoner_settings(
             args.reasoner, args.reasoner_config, args.reasoner_url, args.reasoner_model
         ),
+        models=chosen_models(args),
     )

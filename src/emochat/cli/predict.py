@@ -7,6 +7,10 @@ import sys
 
 from emochat.cli.output import print_jsonl
 from emochat.errors import EmochatError
+from emochat.models import registry
+
+PREDICT_SLOTS = {"face": "face_expression", "speech": "speech_emotion", "text": "text_emotion"}
+"""The model slot each ``emochat predict`` modality runs (``--model SLOT=...``)."""
 
 
 def _text_inputs(inputs: list[str]) -> list[str]:
@@ -15,12 +19,22 @@ def _text_inputs(inputs: list[str]) -> list[str]:
     return inputs
 
 
-def run_predict(args: argparse.Namespace) -> int:
-    if args.modality == "text":
-        from emochat.text import TextEmotionModel
+def _chosen_model(args: argparse.Namespace) -> registry.ModelChoice | None:
+    """The --model choice for this modality's slot (None: the registered model)."""
+    slot = PREDICT_SLOTS[args.modality]
+    for other, _ in args.models:
+        if other != slot and other in registry.SLOTS:  # an unknown slot: choices() says so
+            raise EmochatError(
+                None, f"--model {other}: emochat predict {args.modality} runs only {slot}"
+            )
+    return registry.choices(dict(args.models)).get(slot)
 
+
+def run_predict(args: argparse.Namespace) -> int:
+    model = _chosen_model(args)
+    if args.modality == "text":
         texts = _text_inputs(args.inputs)
-        model = TextEmotionModel.load()
+        text_model = registry.load(model or "text_emotion")
         print_jsonl(
             {
                 "input": text,
@@ -29,19 +43,19 @@ def run_predict(args: argparse.Namespace) -> int:
                 "valence": pred.valence,
                 "arousal": pred.arousal,
             }
-            for text, pred in zip(texts, model.predict(texts), strict=True)
+            for text, pred in zip(texts, text_model.predict(texts), strict=True)
         )
         return 0
     if args.modality == "face":
         from emochat.face.predict import predict_face_images
 
-        return _each(predict_face_images(args.inputs, crops=args.crops))
+        return _each(predict_face_images(args.inputs, crops=args.crops, model=model))
     from emochat.audio.predict import predict_speech_files
 
     paths = list(args.inputs)
     return _each(
         (path, r if isinstance(r, EmochatError) else r.to_dict())
-        for path, r in zip(paths, predict_speech_files(paths), strict=True)
+        for path, r in zip(paths, predict_speech_files(paths, model), strict=True)
     )
 
 

@@ -44,11 +44,12 @@ def load_dataset(spec: DatasetSpec, split: str | None = None, **kwargs: Any):
 
 
 def _text_factory() -> Predict:
+    from emochat.models.registry import load as load_model
+
     try:
-        from emochat.text import TextEmotionModel
+        model = load_model("text_emotion")
     except ImportError as exc:
         raise NoModelError(None, f"no text emotion model in this version yet ({exc})") from None
-    model = TextEmotionModel.load()
 
     def predict(texts, context=None, domain=None):
         if domain is not None and domain not in model.domains:

@@ -1,6 +1,7 @@
 """Facial expression: 7 basic classes from a 48x48 grey face crop, aligned by landmarks.
 
-The shipped model (``expression.onnx``, see EXPRESSION_MODEL_CARD.md) is an int8 ensemble
+The shipped model (``expression.onnx``, see EXPRESSION_MODEL_CARD.md; registered as
+``face_expression``) is an int8 ensemble
 of two compact CNNs trained on FER2013 by ``train/train_fer.py``, averaged inside one
 graph; it runs on onnxruntime in batches and
 returns probabilities in :data:`~emochat.emotions.BASIC_LABELS` order. By default each
@@ -25,8 +26,9 @@ import cv2
 import numpy as np
 
 from emochat.emotions import BASIC_LABELS, valence_arousal
+from emochat.models import registry
 
-MODEL_FILE = Path(__file__).with_name("expression.onnx")
+MODEL_FILE = registry.weight_file("face_expression")
 CROP_SIZE = 48
 TTA_VIEWS: dict[str, tuple[tuple[float, bool], ...]] = {
     "none": ((1.0, False),),
@@ -166,6 +168,11 @@ class ExpressionModel:
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         return cls(session, tta=tta, batch_size=batch_size)
 
+    def with_views(self, tta: str) -> ExpressionModel:
+        """The same network (one onnxruntime session, shared) with other test-time views:
+        the registry loads a model once, each analysis picks its views."""
+        return type(self)(self._session, tta=tta, batch_size=self.batch_size)
+
     def predict(self, gray_crops: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 7) float32, BASIC_LABELS order, of (N, 48, 48) uint8 crops.
 
@@ -230,7 +237,7 @@ def clip_expression_summary(
     from emochat.face.tracker import FaceTracker
     from emochat.ingest import iter_frames
 
-    model = model or ExpressionModel.load()
+    model = model or registry.load("face_expression")
     tracker = tracker or FaceTracker()
     counts = dict.fromkeys(LABELS, 0)
     crops = []

@@ -9,6 +9,7 @@ import numpy as np
 
 from emochat.errors import MediaError
 from emochat.ingest import Frame, iter_frames
+from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
 
@@ -63,6 +64,10 @@ class FaceStage:
 
     name = "face"
 
+    def __init__(self, expression_model: registry.ModelChoice | None = None):
+        """``expression_model``: the expression model to use (None: the registered one)."""
+        self.expression_model = expression_model
+
     def run(self, ctx: AnalysisContext) -> None:
         from emochat.au import analyze_faces
         from emochat.face import FaceTracker
@@ -79,11 +84,10 @@ class FaceStage:
             if duration > 0:
                 ctx.report_progress(self.name, t_s / duration)
 
-        from emochat.face.expression import ExpressionModel
-
+        expression = registry.load(self.expression_model or "face_expression")
         tracker = _ExpressionTap(
             FaceTracker(max_faces=ctx.options.max_faces, static_image_mode=ctx.media.is_image),
-            ExpressionModel.load(tta=ctx.options.expression_views),
+            expression.with_views(ctx.options.expression_views),
         )
         try:
             analysis = analyze_faces(frames, tracker=tracker, progress=progress)

@@ -19,6 +19,7 @@ import numpy as np
 
 from emochat.errors import EmochatError, MediaError
 from emochat.face.expression import ExpressionModel, crop_aligned, describe, fit_crop
+from emochat.models import registry
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 """Files a folder input expands to (case-insensitive); a folder's other files are ignored,
@@ -40,29 +41,27 @@ FROM_CROP_FLAG = "crops_flag"
 FROM_SMALL_SQUARE = "no_face_small_square"
 """``crop_reason`` of an image taken as a crop by :func:`looks_like_crop`."""
 
-_MODEL: ExpressionModel | None = None
+
+def _expression_model(model: registry.ModelChoice | None) -> ExpressionModel:
+    return registry.load(model or "face_expression")
 
 
-def _model() -> ExpressionModel:
-    global _MODEL
-    if _MODEL is None:
-        _MODEL = ExpressionModel.load()
-    return _MODEL
-
-
-def _classify_crops(crops: Sequence[np.ndarray]) -> list[dict]:
+def _classify_crops(crops: Sequence[np.ndarray], model: ExpressionModel) -> list[dict]:
     if not crops:
         return []
-    return [describe(row) for row in _model().predict(np.stack(crops))]
+    return [describe(row) for row in model.predict(np.stack(crops))]
 
 
-def predict_face_arrays(images: Sequence[np.ndarray]) -> list[dict]:
+def predict_face_arrays(
+    images: Sequence[np.ndarray], model: registry.ModelChoice | None = None
+) -> list[dict]:
     """One result per face crop: ``label``, ``probs`` (label -> p), ``valence``, ``arousal``.
 
     Each input is a face crop as HxW (grey) or HxWx3 (RGB) uint8; crops that are not
     48x48 are resized. This is the ``face`` predictor contract of the eval registry.
+    ``model``: the expression model (None: the registered one).
     """
-    return _classify_crops([fit_crop(im) for im in images])
+    return _classify_crops([fit_crop(im) for im in images], _expression_model(model))
 
 
 def looks_like_crop(height: int, width: int) -> bool:
@@ -124,6 +123,7 @@ def predict_face_images(
     tracker=None,
     crops: bool = False,
     batch_size: int = CROP_BATCH,
+    model: registry.ModelChoice | None = None,
 ) -> Iterator[tuple[str, dict | EmochatError]]:
     """``(path, result)`` per face in each image, or ``(path, EmochatError)``, in input order.
 
@@ -135,8 +135,10 @@ def predict_face_images(
     scores it; ``crop_reason`` says why: :data:`FROM_CROP_FLAG` with ``crops=True``, which
     skips detection, else :data:`FROM_SMALL_SQUARE`). Crops are classified
     ``batch_size`` at a time. An unreadable image, or a larger one with no face, yields
-    an error naming the file; the other images go on.
+    an error naming the file; the other images go on. ``model``: the expression model
+    (None: the registered one).
     """
+    expression = _expression_model(model)
     # (input, error | results | _Crop) in input order, until the crops among them are scored
     pending: list[tuple[str, EmochatError | list[dict] | _Crop]] = []
     n_crops = 0
@@ -148,16 +150,16 @@ def predict_face_images(
                 from emochat.face.tracker import FaceTracker
 
                 tracker = FaceTracker(max_faces=max_faces, static_image_mode=True)
-            outcome = _one_image(Path(item), None if crops else tracker)
+            outcome = _one_image(Path(item), None if crops else tracker, expression)
             pending.append((item, outcome))
             n_crops += isinstance(outcome, _Crop)
         if n_crops == 0 or n_crops >= batch_size:  # nothing waits on the model, or a batch
-            yield from _score(pending)
+            yield from _score(pending, expression)
             n_crops = 0
-    yield from _score(pending)
+    yield from _score(pending, expression)
 
 
-def _one_image(path: Path, tracker) -> EmochatError | list[dict] | _Crop:
+def _one_image(path: Path, tracker, model: ExpressionModel) -> EmochatError | list[dict] | _Crop:
     """The faces the tracker finds in one image, or the image as a crop (no tracker: always)."""
     from emochat.ingest import Frame
 
@@ -171,7 +173,7 @@ def _one_image(path: Path, tracker) -> EmochatError | list[dict] | _Crop:
         tracker.reset()
         faces = tracker.process(Frame(index=0, t_s=0.0, rgb=rgb))
         if faces:
-            probs = _model().predict(np.stack([crop_aligned(rgb, f.landmarks) for f in faces]))
+            probs = model.predict(np.stack([crop_aligned(rgb, f.landmarks) for f in faces]))
             return [
                 {
                     **describe(row),
@@ -189,9 +191,10 @@ def _one_image(path: Path, tracker) -> EmochatError | list[dict] | _Crop:
     return _Crop(fit_crop(rgb), {**fields, "crop_reason": reason})
 
 
-def _score(pending: list) -> Iterator[tuple[str, dict | EmochatError]]:
+def _score(pending: list, model: ExpressionModel) -> Iterator[tuple[str, dict | EmochatError]]:
     """Classify the waiting crops in one batch and hand out every pending result in order."""
-    scored = iter(_classify_crops([o.crop for _, o in pending if isinstance(o, _Crop)]))
+    crops = [o.crop for _, o in pending if isinstance(o, _Crop)]
+    scored = iter(_classify_crops(crops, model))
     for item, outcome in pending:
         if isinstance(outcome, _Crop):
             yield item, {**next(scored), **outcome.fields}

@@ -30,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-MODEL_FILE = Path(__file__).with_name("aggregator.pt")
+from emochat.models import registry
+
+MODEL_FILE = registry.weight_file("aggregator")
 FRAME_DIM = 512
 LLD_DIM = 6  # 5 eGeMAPS figures + voiced flag
 WORD_DIM = 384  # multilingual-e5-small
@@ -296,7 +298,9 @@ class Aggregator:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Aggregator:
-        return _load(str(Path(path) if path else MODEL_FILE))
+        """Read a model file (default: the shipped one). Uncached: analysis code loads it
+        through :func:`emochat.models.registry.load`, once per process."""
+        return _load(Path(path) if path else MODEL_FILE)
 
     def save(self, path: str | Path) -> None:
         torch = _torch()
@@ -357,12 +361,10 @@ class Aggregator:
         return results
 
 
-@cache
-def _load(path: str) -> Aggregator:
+def _load(p: Path) -> Aggregator:
     torch = _torch()
     from emochat.errors import EmochatError
 
-    p = Path(path)
     if not p.is_file():
         raise EmochatError(p, "aggregator model missing; run train/train_aggregator.py")
     blob = torch.load(p, map_location="cpu", weights_only=True)

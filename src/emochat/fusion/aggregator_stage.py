@@ -14,32 +14,36 @@ from pathlib import Path
 
 import numpy as np
 
+from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
 TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVDESS 8 classes"
 
 
-def _model_path() -> Path:
-    from emochat.fusion.aggregator import MODEL_FILE
-
-    return Path(os.environ.get("EMOCHAT_AGGREGATOR_MODEL") or MODEL_FILE)
-
-
-def shipped_model():
-    """The shipped aggregator, or the file ``EMOCHAT_AGGREGATOR_MODEL`` names (a model
-    trained by ``emochat train aggregator``); None when no file exists."""
-    from emochat.fusion.aggregator import Aggregator
-
-    path = _model_path()
-    return Aggregator.load(path) if path.is_file() else None
+def _choice(model: registry.ModelChoice | None) -> registry.ModelChoice:
+    """``model``, else the file ``EMOCHAT_AGGREGATOR_MODEL`` names (a model trained by
+    ``emochat train aggregator``), else the registered one."""
+    if model is not None:
+        return model
+    trained = os.environ.get("EMOCHAT_AGGREGATOR_MODEL")
+    if trained:
+        return registry.ModelChoice("aggregator", Path(trained))
+    return registry.choose("aggregator")
 
 
-def frame_reducer():
+def shipped_model(model: registry.ModelChoice | None = None):
+    """The aggregator to run (``model``, else :func:`_choice`'s default); None when its
+    file does not exist."""
+    choice = _choice(model)
+    return registry.load(choice) if choice.path.is_file() else None
+
+
+def frame_reducer(model: registry.ModelChoice | None = None):
     """The voice stage's ``keep_frames``, or None without a model file. The model (and
     torch) load on the first utterance's frames, so clips without speech never pay for it."""
-    if not _model_path().is_file():
+    if not _choice(model).path.is_file():
         return None
-    return lambda frames: shipped_model().reduce_frames(frames)
+    return lambda frames: shipped_model(model).reduce_frames(frames)
 
 
 def segment_inputs(voice, model) -> list:
@@ -65,11 +69,15 @@ class AggregatorStage:
 
     name = "aggregator"
 
+    def __init__(self, model: registry.ModelChoice | None = None):
+        """``model``: the aggregator to run (None: :func:`shipped_model`'s default)."""
+        self.model = model
+
     def run(self, ctx: AnalysisContext) -> None:
         voice = ctx.voice
         if voice is None or not voice.utterances:
             return  # no speech: the voice stage has said so
-        model = shipped_model()
+        model = shipped_model(self.model)
         if model is None:
             raise StageSkipped("no_aggregator", "aggregator model file missing: no aligned tokens")
         inputs = segment_inputs(voice, model)

@@ -23,7 +23,7 @@ import logging
 import secrets
 import shutil
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -61,6 +61,8 @@ class ServeSettings:
     segment_s: float = 4.0
     analyzer: str | None = None
     """``module:function`` with :func:`emochat.batch.work.analyze_clip`'s signature (tests)."""
+    models: dict[str, str] = field(default_factory=dict)
+    """Every job's models (``AnalyzeOptions.models``; ``emochat serve --model``)."""
 
 
 # ------------------------------------------------------------------------ models
@@ -259,11 +261,12 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         return job
 
     def options_of(fields: AnalyzeFields) -> dict[str, Any]:
-        return {
+        options = {
             "fps": fields.fps or settings.fps,
             "segment_s": fields.segment_s or settings.segment_s,
             "language": None if fields.language in (None, "auto") else fields.language,
         }
+        return {**options, "models": settings.models} if settings.models else options
 
     def check_queue() -> None:
         if store.counts()["queued"] >= settings.max_queue:

@@ -7,7 +7,8 @@ import os
 import sys
 from pathlib import Path
 
-from emochat.cli.options import positive_float, positive_int
+from emochat.cli.options import add_model_option, chosen_models, positive_float, positive_int
+from emochat.models.registry import SLOTS
 
 DESCRIPTION = """Run the analysis service: POST /v1/analyze (upload, or a server-side path inside
 --allowed-root) answers a job id; GET /v1/jobs/{id} gives status and progress;
@@ -72,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=4.0,
         help="default segment length in seconds (default: 4)",
     )
+    add_model_option(parser, SLOTS)
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
@@ -91,6 +93,7 @@ def settings_from(args: argparse.Namespace):
         fps=args.fps,
         segment_s=args.segment_s,
         analyzer=args.analyzer,
+        models=chosen_models(args),
     )
 
 

@@ -12,16 +12,15 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from emochat.emotions import BASIC_LABELS
 from emochat.fsutil import file_sha256
+from emochat.models import registry
 from emochat.text.lexicon import LexiconCues, lexicon_cues
 
-DEFAULT_MODEL = "text_emotion.npz"
 PATCH_PREFIX = "e5patch:"  # npz keys of the BitFit encoder vectors
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -59,7 +58,8 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 def default_model_path() -> Path:
-    return Path(str(resources.files("emochat.text") / "data" / DEFAULT_MODEL))
+    """The shipped model file (registered as ``text_emotion``)."""
+    return registry.weight_file("text_emotion")
 
 
 class TextEmotionModel:
@@ -123,7 +123,7 @@ class TextEmotionModel:
         if self._encoder is None:
             graph_name = self.meta.get("encoder_graph")
             if graph_name:
-                self._encoder = self._tuned_graph(self.graph_dir / graph_name)
+                self._encoder = self._tuned_graph(self._graph_path(graph_name))
             else:
                 self._encoder = self._frozen_encoder(self.encoder_patch)
         return self._encoder
@@ -137,6 +137,13 @@ class TextEmotionModel:
             tuned = self.meta.get("encoder_graph") or self.encoder_patch
             self._cue_encoder = self._frozen_encoder({}) if tuned else self.encoder
         return self._cue_encoder
+
+    def _graph_path(self, name: str) -> Path:
+        """The encoder graph beside the model file, else the shipped one of that name (a
+        copy of the head elsewhere, ``--model text_emotion=PATH``); its sha256 decides."""
+        beside = self.graph_dir / name
+        shipped = default_model_path().parent / name
+        return shipped if not beside.is_file() and shipped.is_file() else beside
 
     def _tuned_graph(self, path: Path):
         from emochat.text.e5onnx import E5Onnx

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 
+from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
 CONTEXT_UTTERANCES = 2
 """Previous utterances given to the model as dialogue context (as ERC systems do)."""
-
-
-@cache
-def _model():
-    from emochat.text import TextEmotionModel
-
-    return TextEmotionModel.load()
 
 
 class TextStage:
@@ -24,13 +16,17 @@ class TextStage:
 
     name = "text"
 
+    def __init__(self, model: registry.ModelChoice | None = None):
+        """``model``: the text emotion model (None: the registered one)."""
+        self.model = model
+
     def run(self, ctx: AnalysisContext) -> None:
         spoken = [s for s in ctx.segments if s.text and s.text.strip()]
         if not spoken:
             raise StageSkipped("no_text", "no words (no speech recognised, no transcript)")
         texts = [s.text for s in spoken]
         context = [texts[max(0, i - CONTEXT_UTTERANCES) : i] for i in range(len(texts))]
-        model = _model()
+        model = registry.load(self.model or "text_emotion")
         predictions = model.predict(texts, context=context)
         # the multimodal LLM's text cue (frozen encoder; the same vectors if not tuned)
         cues = model.cue_embed(texts, embedded=np.stack([p.embedding for p in predictions]))
