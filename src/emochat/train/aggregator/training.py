@@ -27,7 +27,7 @@ from emochat.fusion.aggregator import (
     premix,
     word_vectors,
 )
-from emochat.train.aggregator_features import ClipFeatures
+from emochat.train.aggregator.features import ClipFeatures
 
 
 @dataclass
