@@ -121,7 +121,7 @@ def dataset(actors, words: str = "transcript"):
 
 
 def _scores(y, probs) -> dict:
-    from emochat.train.aggregator.training import uar
+    from emochat.eval.metrics import uar
 
     pred = probs.argmax(1)
     return {"accuracy": round(float((pred == y).mean()), 4), "uar": round(uar(y, pred), 4)}

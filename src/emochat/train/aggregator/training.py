@@ -159,7 +159,3 @@ def predict_probs(model: Aggregator, inputs: list[SegmentInput], batch: int = 64
 
 def agreement_scores(model: Aggregator, inputs: list[SegmentInput]) -> np.ndarray:
     return np.array([r.agreement for r in model.predict(inputs)])
-
-
-def uar(y: np.ndarray, pred: np.ndarray) -> float:
-    return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))

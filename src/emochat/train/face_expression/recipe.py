@@ -82,12 +82,15 @@ from torch import nn
 
 from emochat.emotions import BASIC_LABELS
 from emochat.eval.labels import FER2013_CLASSES
+from emochat.eval.metrics import macro_f1
 from emochat.train.face_expression import STEPS
 from emochat.train.paths import CACHE_ROOT, REPO
 
 CACHE = CACHE_ROOT / "fer"
 MODEL_FILE = REPO / "src" / "emochat" / "face" / "expression.onnx"
 FER_TO_BASIC = np.array([BASIC_LABELS.index(c) for c in FER2013_CLASSES])
+CLASSES = range(len(BASIC_LABELS))
+"""The net's output indices: macro F1 averages over all of them, seen or not."""
 SIZE = 48
 
 
@@ -279,16 +282,6 @@ def predict_probs(
     return torch.cat(out)
 
 
-def macro_f1(y: np.ndarray, pred: np.ndarray, k: int = 7) -> float:
-    f1s = []
-    for c in range(k):
-        tp = np.sum((pred == c) & (y == c))
-        fp = np.sum((pred == c) & (y != c))
-        fn = np.sum((pred != c) & (y == c))
-        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1s))
-
-
 # --- commands ---------------------------------------------------------------------------
 
 
@@ -397,7 +390,7 @@ def cmd_fit(args) -> None:
         p = predict_probs(net, x_va, args.bf16)
         pred = p.argmax(1).numpy()
         acc = float((pred == y_va.numpy()).mean())
-        f1 = macro_f1(y_va.numpy(), pred)
+        f1 = macro_f1(y_va.numpy(), pred, CLASSES)
         rec = {
             "epoch": epoch + 1,
             "loss": round(total / seen, 4),
@@ -489,7 +482,7 @@ def cmd_ensemble(args) -> None:
                 w = np.array([weight[m] for m in combo], dtype=np.float64)
                 p = np.tensordot(w / w.sum(), np.stack([probs[m] for m in combo]), axes=1)
                 pred = p.argmax(1)
-                acc, f1 = float((pred == y).mean()), macro_f1(y, pred)
+                acc, f1 = float((pred == y).mean()), macro_f1(y, pred, CLASSES)
                 print(
                     f"PublicTest {'mirrored' if flip else 'single  '} cost {int(w.sum()) * (1 + flip)} "
                     f"acc {acc:.4f} macro-F1 {f1:.4f}  {' + '.join(combo)}",
@@ -543,7 +536,7 @@ def publictest_figures(target: Path, threads: int) -> dict[str, str]:
         model = ExpressionModel.load(target, num_threads=threads, tta=tta)
         pred = model.predict(x_va.numpy()).argmax(1)
         figures[f"{key}_acc"] = f"{float((pred == y).mean()):.4f}"
-        figures[f"{key}_macro_f1"] = f"{macro_f1(y, pred):.4f}"
+        figures[f"{key}_macro_f1"] = f"{macro_f1(y, pred, CLASSES):.4f}"
     return figures
 
 
@@ -875,7 +868,7 @@ def cmd_test(args) -> None:
         preds[tta] = model.predict(x_te.numpy()).argmax(1)
         figures[tta] = {
             "privatetest_acc": round(float((preds[tta] == y).mean()), 4),
-            "privatetest_macro_f1": round(macro_f1(y, preds[tta]), 4),
+            "privatetest_macro_f1": round(macro_f1(y, preds[tta], CLASSES), 4),
         }
     print(json.dumps({"n": int(len(y)), **figures}))
     default = ExpressionModel.load(args.onnx).tta

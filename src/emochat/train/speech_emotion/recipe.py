@@ -30,6 +30,7 @@ from emochat.audio.speech_emotion import (
     trim_silence,
 )
 from emochat.config import data_root
+from emochat.eval.metrics import uar
 from emochat.train.paths import CACHE_ROOT
 from emochat.train.speech_emotion import STEPS
 
@@ -100,10 +101,6 @@ def features() -> None:
 def load_features() -> dict[str, np.ndarray]:
     with np.load(CACHE / "ravdess_features.npz") as z:
         return {k: z[k] for k in z.files}
-
-
-def uar(y: np.ndarray, pred: np.ndarray) -> float:
-    return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))
 
 
 def make_head(kind: str, c: float):
