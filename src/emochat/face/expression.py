@@ -1,7 +1,7 @@
 """Facial expression: 7 basic classes from a 48x48 grey face crop, aligned by landmarks.
 
 The shipped model (``expression.onnx``, see EXPRESSION_MODEL_CARD.md) is an int8 ensemble
-of two compact CNNs trained on FER2013 by ``train/train_fer.py``, averaged inside one
+of two compact CNNs trained on FER2013 by ``emochat.train.face_expression``, averaged inside one
 graph; it runs on onnxruntime in batches and
 returns probabilities in :data:`~emochat.emotions.BASIC_LABELS` order. By default each
 face is scored in four views averaged together (test-time augmentation ``"zoom"``: the

@@ -27,7 +27,7 @@ def _model_path() -> Path:
 
 def shipped_model():
     """The shipped aggregator, or the file ``EMOCHAT_AGGREGATOR_MODEL`` names (a model
-    trained by ``emochat train aggregator``); None when no file exists."""
+    trained by ``emochat train aggregator manifest``); None when no file exists."""
     from emochat.fusion.aggregator import Aggregator
 
     path = _model_path()
