@@ -1,4 +1,4 @@
-"""The face_expression recipe's plumbing: warm starts from an exported net, ensemble and int8 export.
+"""The face_expression recipe: warm starts from an exported net, ensemble and int8 export.
 
 The nets are RANDOM-WEIGHT ones (with non-trivial BatchNorms), there only to check the
 unfolding, the averaging and the quantization, not any accuracy.

@@ -4,11 +4,11 @@ Protocol: actors 1-20 for training and model selection (actor-grouped folds, the
 same five folds as :mod:`emochat.train.speech_emotion`); actors 21-24 are scored once, by
 ``heldout``, for the figures in src/emochat/fusion/AGGREGATOR_MODEL_CARD.md.
 
-    python -m emochat.train.aggregator features   # voice stage over the 1,440 clips, cached
-    python -m emochat.train.aggregator select     # actor-grouped CV of the candidate settings
-    python -m emochat.train.aggregator fit        # fit the chosen setting on actors 1-20
-    python -m emochat.train.aggregator heldout    # actors 21-24, once, vs the linear speech head
-    python -m emochat.train.aggregator all
+    emochat train aggregator features  # voice stage over the 1,440 clips, cached
+    emochat train aggregator select    # actor-grouped CV of the candidate settings
+    emochat train aggregator fit       # fit the chosen setting on actors 1-20
+    emochat train aggregator heldout   # actors 21-24, once, vs the linear speech head
+    emochat train aggregator all
 
 Deterministic: seeded torch, single thread, fixed fold assignment.
 """

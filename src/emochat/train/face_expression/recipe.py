@@ -4,13 +4,13 @@ Protocol: FER2013 split 0 (Training, 28,709 crops) for training; split 1 (Public
 3,589) for every choice and for picking the epoch; split 2 (PrivateTest, 3,589) is
 touched once, by ``test``, for the figure in EXPRESSION_MODEL_CARD.md.
 
-    python -m emochat.train.face_expression bench     # seconds per epoch of candidate nets
-    python -m emochat.train.face_expression fit       # train (resumable), checkpoints in --out
-    python -m emochat.train.face_expression ensemble  # PublicTest of --members and their combinations
-    python -m emochat.train.face_expression export    # --members (or --out's best) -> int8 expression.onnx
-    python -m emochat.train.face_expression narrow    # --base 8-bit graph -> 7-bit weights (same on any CPU)
-    python -m emochat.train.face_expression speed     # faces/s: torch vs onnxruntime, batched
-    python -m emochat.train.face_expression test      # PrivateTest figure + docs/fer_confusion.png (once)
+    emochat train face_expression bench     # seconds per epoch of candidate nets
+    emochat train face_expression fit       # train (resumable), checkpoints in --out
+    emochat train face_expression ensemble  # PublicTest of --members and their combinations
+    emochat train face_expression export    # --members (or --out's best) -> int8 expression.onnx
+    emochat train face_expression narrow    # --base 8-bit graph -> 7-bit weights (same on any CPU)
+    emochat train face_expression speed     # faces/s: torch vs onnxruntime, batched
+    emochat train face_expression test      # PrivateTest figure + docs/fer_confusion.png (once)
 
 The shipped file averages two nets, exported in int8: member A (four OneCycle cycles,
 each warm-started from the end of the one before) and member C (one long cycle, then a
@@ -19,35 +19,35 @@ CPU (65 s per epoch on the 2026-12-03 Intel Xeon host); two runs go side by side
 need `onnx` (in the `train` extra).
 
     # member A: cycles 1 and 2 (this was the single model shipped before 2026-12-02) ...
-    nice -n 5 python -m emochat.train.face_expression fit                       # 18 epochs -> .cache/fer
-    nice -n 5 python -m emochat.train.face_expression fit --out .cache/fer2 --init .cache/fer/last.pt \
+    nice -n 5 emochat train face_expression fit                       # 18 epochs -> .cache/fer
+    nice -n 5 emochat train face_expression fit --out .cache/fer2 --init .cache/fer/last.pt \
         --epochs 16 --lr 0.02 --warmup 0.15
-    python -m emochat.train.face_expression export --out .cache/fer2 --fp32 --onnx .cache/fer2.onnx
+    emochat train face_expression export --out .cache/fer2 --fp32 --onnx .cache/fer2.onnx
     # ... and cycle 3, which was started from that exported file (git: b70a12d's
     # src/emochat/face/expression.onnx), its BatchNorms unfolded back
-    nice -n 5 python -m emochat.train.face_expression fit --out .cache/fer-c3 --init .cache/fer2.onnx \
+    nice -n 5 emochat train face_expression fit --out .cache/fer-c3 --init .cache/fer2.onnx \
         --seed 2 --epochs 40 --lr 0.02 --warmup 0.15
-    nice -n 5 python -m emochat.train.face_expression fit --out .cache/fer-c4 --init .cache/fer-c3/best.pt \
+    nice -n 5 emochat train face_expression fit --out .cache/fer-c4 --init .cache/fer-c3/best.pt \
         --seed 4 --epochs 14 --lr 0.01 --warmup 0.15
     # member B (shipped with A from 2026-12-02 to 2026-12-03)
-    nice -n 5 python -m emochat.train.face_expression fit --out .cache/fer-s1 --seed 1 --epochs 42
-    python -m emochat.train.face_expression export --members .cache/fer-c4 .cache/fer-s1   # A + B, int8
+    nice -n 5 emochat train face_expression fit --out .cache/fer-s1 --seed 1 --epochs 42
+    emochat train face_expression export --members .cache/fer-c4 .cache/fer-s1   # A + B, int8
     # member C: B's recipe with seed 6, then a second cycle as A's third
-    nice -n 5 python -m emochat.train.face_expression fit --out .cache/fer-s6 --seed 6 --epochs 42
-    nice -n 5 python -m emochat.train.face_expression fit --out .cache/fer-s6c2 --init .cache/fer-s6/last.pt \
+    nice -n 5 emochat train face_expression fit --out .cache/fer-s6 --seed 6 --epochs 42
+    nice -n 5 emochat train face_expression fit --out .cache/fer-s6c2 --init .cache/fer-s6/last.pt \
         --seed 8 --epochs 40 --lr 0.02 --warmup 0.15
     # A's checkpoint did not outlive its machine: ``split`` takes each member out of the
     # A + B file (git: 2cb135c's src/emochat/face/expression.onnx), int8 as shipped
     git show 2cb135c:src/emochat/face/expression.onnx > .cache/a4b.onnx
-    python -m emochat.train.face_expression split --onnx .cache/a4b.onnx --out .cache/split
-    python -m emochat.train.face_expression ensemble --members .cache/split/a4b.member0.onnx \
+    emochat train face_expression split --onnx .cache/a4b.onnx --out .cache/split
+    emochat train face_expression ensemble --members .cache/split/a4b.member0.onnx \
         .cache/split/a4b.member1.onnx .cache/fer-s6c2
-    python -m emochat.train.face_expression export --base .cache/split/a4b.member0.onnx \
+    emochat train face_expression export --base .cache/split/a4b.member0.onnx \
         --members .cache/fer-s6c2                                         # A + C (f479eb7)
     # the A + C graph's weights narrowed to 7 bits, so that CPUs without VNNI compute the
     # same numbers (SAFE_WEIGHT_CODE); shipped since 2026-12-06
     git show f479eb7:src/emochat/face/expression.onnx > .cache/ac8.onnx
-    python -m emochat.train.face_expression narrow --base .cache/ac8.onnx        # -> expression.onnx
+    emochat train face_expression narrow --base .cache/ac8.onnx        # -> expression.onnx
 
 ``--base`` joins new members to an exported graph without touching it (weighted by
 member count). Two more fresh runs of B's recipe (seeds 6 and 7, one cycle) were tried

@@ -4,11 +4,11 @@ Protocol: actors 1-20 for training and every choice (representation, layers, C),
 5-fold cross-validation grouped by actor (4 actors per fold, never split across folds);
 actors 21-24 are touched once, by ``heldout``, for the figure in MODEL_CARD.md.
 
-    python -m emochat.train.speech_emotion features   # cache features in .cache/voice (slow part)
-    python -m emochat.train.speech_emotion compare    # actor-CV table of representations
-    python -m emochat.train.speech_emotion fit        # fit the chosen head on actors 1-20, write npz
-    python -m emochat.train.speech_emotion heldout    # accuracy / UAR on actors 21-24 (once)
-    python -m emochat.train.speech_emotion all
+    emochat train speech_emotion features  # cache features in .cache/voice (slow part)
+    emochat train speech_emotion compare   # actor-CV table of representations
+    emochat train speech_emotion fit       # fit the chosen head on actors 1-20, write npz
+    emochat train speech_emotion heldout   # accuracy / UAR on actors 21-24 (once)
+    emochat train speech_emotion all
 
 Deterministic: fixed fold assignment, seeded solvers, single-threaded torch.
 """

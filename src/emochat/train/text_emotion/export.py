@@ -16,10 +16,10 @@ Inputs: ``x`` (B, T, 384) float32, the embedding LayerNorm's output; ``mask`` (B
 bool. Output: ``mean`` (B, 384), the masked mean of the last layer's token states (not
 normalised, so long texts can average windows as the engine does).
 
-    python -m emochat.train.text_emotion export [--layers 8] [--out src/emochat/text/data/...]
+    emochat train text_emotion export [--layers 8] [--out src/emochat/text/data/...]
     # graphs exported before 2026-12-06 -> float32 compute (ACCURACY_LEVEL), model re-pinned
-    python -m emochat.train.text_emotion export --set-accuracy-level src/emochat/text/data/e5_layers8_q4.onnx
-    python -m emochat.train.text_emotion export --set-accuracy-level \
+    emochat train text_emotion export --set-accuracy-level src/emochat/text/data/e5_layers8_q4.onnx
+    emochat train text_emotion export --set-accuracy-level \
         src/emochat/text/data/e5_layers8_tuned.onnx --repin src/emochat/text/data/text_emotion.npz
 
 Needs torch and onnx (the ``train`` extra); runs in about a minute on CPU. The weights

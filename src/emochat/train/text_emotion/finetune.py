@@ -15,14 +15,14 @@ The result is a small ``.npz`` of patched vectors (name -> float32) that
 ``head --patch FILE`` then re-encodes every split with the real engine and
 trains the shipped head on those embeddings, exactly as ``TextEmotionModel`` runs.
 
-    python -m emochat.train.text_emotion finetune --layers 6 --train-layers 2 --out .cache/text/bitfit.npz
+    emochat train text_emotion finetune --layers 6 --train-layers 2 --out .cache/text/bitfit.npz
 
 With ``--rank R`` the trained layers also get rank-R low-rank adapters (LoRA, Hu et al.
 2022) beside each of their six 4-bit matrices; the output then holds the adapters too
 (``NAME.down`` / ``NAME.up``), and ``export --tuning`` builds it into
 the onnxruntime graph that ``head --graph`` trains the shipped head on:
 
-    python -m emochat.train.text_emotion finetune --layers 8 --train-layers 4 --rank 16 \
+    emochat train text_emotion finetune --layers 8 --train-layers 4 --rank 16 \
         --max-per-corpus 26200 --epochs 3 --lr 1e-3 --weight meld=3 \
         --out .cache/text/lora_L8_4_r16_meld3.npz
 

@@ -15,8 +15,8 @@ only; the dialogue / social / weibo offsets are then tuned on them (``--tune-bia
 The held-out splits (MELD test, GoEmotions test, SMP2020 dev) are scored once at the end
 with ``--eval`` and written into the model's metadata and ``--metrics-out``.
 
-    python -m emochat.train.text_emotion head --eval            # the frozen-encoder model (seed 0)
-    python -m emochat.train.text_emotion head --layers 6 --patch .cache/text/bitfit_L6.npz  # BitFit
+    emochat train text_emotion head --eval            # the frozen-encoder model (seed 0)
+    emochat train text_emotion head --layers 6 --patch .cache/text/bitfit_L6.npz  # BitFit
 
 ``--patch`` takes the encoder vectors written by the ``finetune`` step: every split is
 encoded by the patched engine (its own cache entries) and the vectors are stored in the
@@ -27,7 +27,7 @@ by ``export --tuning`` from the ``finetune`` step's adapters: every split
 is encoded by it (cache entries keyed by its hash), and the output names the graph and
 its SHA-256; the graph must lie beside the model file, where ``TextEmotionModel`` loads it.
 
-    python -m emochat.train.text_emotion head --eval --graph src/emochat/text/data/e5_layers8_tuned.onnx
+    emochat train text_emotion head --eval --graph src/emochat/text/data/e5_layers8_tuned.onnx
 
 Embeddings are cached under ``.cache/text`` (override with ``--cache-dir``); the first
 run encodes ~90k texts (about 45 min on 2 busy cores), later runs take minutes.
