@@ -30,7 +30,7 @@ from emochat.audio.speech_emotion import (
     trim_silence,
 )
 from emochat.config import data_root
-from emochat.eval.metrics import uar
+from emochat.eval.metrics import confusion_matrix, uar
 from emochat.train.paths import CACHE_ROOT
 from emochat.train.speech_emotion import STEPS
 
@@ -247,9 +247,7 @@ def heldout() -> dict:
         p_run = model.predict([read(path)])[0]
         p_cache = model._result(model.predict_features(x[names.index(path.name)])[0])
         assert p_run.label == p_cache.label, (path, p_run, p_cache)
-    cm = np.zeros((8, 8), int)
-    for t, p in zip(y, pred, strict=True):
-        cm[t, p] += 1
+    cm = confusion_matrix(y, pred, labels=range(len(RAVDESS_LABELS)))
     result = {
         "n": int(test.sum()),
         "accuracy": round(float(np.mean(pred == y)), 4),
