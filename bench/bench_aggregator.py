@@ -11,15 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import row  # noqa: E402
+from common import row
 
-from emochat.eval.datasets import ravdess_speech  # noqa: E402
-from emochat.ingest import load_audio  # noqa: E402
+from emochat.eval.datasets import ravdess_speech
+from emochat.ingest import load_audio
 
 
 def main() -> None:

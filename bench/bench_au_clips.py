@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from common import row
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import row  # noqa: E402
-
-from emochat.au import analyze_faces  # noqa: E402
-from emochat.config import media_root  # noqa: E402
-from emochat.ingest import iter_frames  # noqa: E402
+from emochat.au import analyze_faces
+from emochat.config import media_root
+from emochat.ingest import iter_frames
 
 AUS = ("AU01", "AU04", "AU06", "AU12", "AU15")
 

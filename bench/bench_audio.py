@@ -16,17 +16,14 @@ import argparse
 import os
 import resource
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from common import peak_rss_mb, row
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import peak_rss_mb, row  # noqa: E402
-
-from emochat.config import data_root  # noqa: E402
-from emochat.ingest import load_audio  # noqa: E402
+from emochat.config import data_root
+from emochat.ingest import load_audio
 
 SR = 16_000
 

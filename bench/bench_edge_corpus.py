@@ -11,10 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import command, machine  # noqa: E402
+from common import command, machine
 
-from emochat.testing.edge_corpus import CASES, run_case  # noqa: E402
+from emochat.testing.edge_corpus import CASES, run_case
 
 
 def main() -> int:

@@ -26,15 +26,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import row
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import row  # noqa: E402
-
-from emochat.emotions import BASIC_LABELS  # noqa: E402
-from emochat.eval.datasets import fer2013  # noqa: E402
-from emochat.eval.labels import FER2013_CLASSES  # noqa: E402
-from emochat.eval.metrics import accuracy, macro_f1  # noqa: E402
-from emochat.face.expression import TTA_VIEWS, ExpressionModel  # noqa: E402
+from emochat.emotions import BASIC_LABELS
+from emochat.eval.datasets import fer2013
+from emochat.eval.labels import FER2013_CLASSES
+from emochat.eval.metrics import accuracy, macro_f1
+from emochat.face.expression import TTA_VIEWS, ExpressionModel
 
 
 def throughput(fn, x: np.ndarray, batch: int, repeats: int) -> tuple[np.ndarray, float]:

@@ -17,12 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from common import row
 from hypothesis import HealthCheck, given, seed, settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import row  # noqa: E402
-
-from emochat.testing.fuzz import TARGETS, Finding, FuzzWorkdir, check_input  # noqa: E402
+from emochat.testing.fuzz import TARGETS, Finding, FuzzWorkdir, check_input
 
 
 def fuzz(

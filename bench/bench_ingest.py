@@ -13,10 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import peak_rss_mb, row  # noqa: E402
+from common import peak_rss_mb, row
 
-from emochat.ingest import iter_audio_chunks, iter_frames, probe  # noqa: E402
+from emochat.ingest import iter_audio_chunks, iter_frames, probe
 
 
 def make_clip(path: Path, minutes: float, width: int, height: int, fps: int) -> None:

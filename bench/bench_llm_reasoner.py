@@ -23,15 +23,14 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import row  # noqa: E402
+from common import row
 
-from emochat.api import run_analysis  # noqa: E402
+from emochat.api import run_analysis
 from emochat.gemma import default_gguf
-from emochat.reasoning.backends import text_generator  # noqa: E402
-from emochat.reasoning.prompt import build_prompt  # noqa: E402
-from emochat.reasoning.settings import ReasonerSettings  # noqa: E402
-from emochat.testing.loopback import LlamaServer  # noqa: E402
+from emochat.reasoning.backends import text_generator
+from emochat.reasoning.prompt import build_prompt
+from emochat.reasoning.settings import ReasonerSettings
+from emochat.testing.loopback import LlamaServer
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "single_face.mp4"
 

@@ -19,8 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import row  # noqa: E402
+from common import row
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "../shared/media/single_face.mp4"

@@ -34,10 +34,10 @@ def main() -> int:
     from emochat.models.emochat_llm.infer import explain
     from emochat.models.emochat_llm.lm import load_lm
     from emochat.models.emochat_llm.model import EmoChatLM
-    from emochat.train.mllm.config import TrainConfig
-    from emochat.train.mllm.data import cached_corpus
-    from emochat.train.mllm.evaluate import evaluate
-    from emochat.train.mllm.trainer import ADAPTER, train
+    from emochat.train.emochat_llm.config import TrainConfig
+    from emochat.train.emochat_llm.data import cached_corpus
+    from emochat.train.emochat_llm.evaluate import evaluate
+    from emochat.train.emochat_llm.trainer import ADAPTER, train
 
     cfg = TrainConfig.load(args.config)
     held = {

@@ -7,16 +7,14 @@ duration) and each stage's seconds, from the report's own ``timings_s``.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import peak_rss_mb, row  # noqa: E402
+from common import peak_rss_mb, row
 
-import emochat  # noqa: E402
-from emochat.config import media_root  # noqa: E402
-from emochat.options import AnalyzeOptions  # noqa: E402
+import emochat
+from emochat.config import media_root
+from emochat.options import AnalyzeOptions
 
 DEFAULT_CLIPS = ["single_face.mp4", "WolfgangLanger_Pexels.mp4", "no_face.mp4", "face_noface.mov"]
 

@@ -19,11 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import httpx  # noqa: E402
-from common import row  # noqa: E402
+import httpx
+from common import row
 
-from emochat.testing.synth import tone, write_media  # noqa: E402
+from emochat.testing.synth import tone, write_media
 
 MAX_UPLOADS = 200
 

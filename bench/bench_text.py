@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import peak_rss_mb, row  # noqa: E402
+from common import peak_rss_mb, row
 
-from emochat.text import TextEmotionModel  # noqa: E402
+from emochat.text import TextEmotionModel
 
 _FALLBACK = [
     "I am so happy today",

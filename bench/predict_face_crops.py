@@ -28,15 +28,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from common import row
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import row  # noqa: E402
-
-import emochat  # noqa: E402
-from emochat.emotions import BASIC_LABELS  # noqa: E402
-from emochat.eval.datasets import fer2013  # noqa: E402
-from emochat.eval.metrics import accuracy, macro_f1  # noqa: E402
-from emochat.face.predict import predict_face_arrays  # noqa: E402
+import emochat
+from emochat.emotions import BASIC_LABELS
+from emochat.eval.datasets import fer2013
+from emochat.eval.metrics import accuracy, macro_f1
+from emochat.face.predict import predict_face_arrays
 
 
 def run_cli(folder: Path, out: Path) -> tuple[int, float, float]:

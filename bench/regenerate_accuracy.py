@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "bench"))
+from common import machine
 
-from common import machine  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 NUMBER = r"\**(-?\d+(?:\.\d+)?)\**"
 """A recorded number, possibly in bold."""
@@ -343,7 +342,6 @@ def main(
     ap.add_argument("--data-root", type=Path, default=None)
     a = ap.parse_args(argv)
     if a.data_root is None:
-        sys.path.insert(0, str(REPO / "src"))
         from emochat.config import data_root
 
         a.data_root = data_root()

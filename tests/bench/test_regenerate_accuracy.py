@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import regenerate_accuracy as R
 
 from emochat.config import data_root
-from emochat.testing.scripts import load_script
 
 REPO = Path(__file__).resolve().parents[2]
-
-R = load_script(REPO / "bench" / "regenerate_accuracy.py")
 
 SAMPLE = """# Benchmarks
 
@@ -20,7 +18,7 @@ SAMPLE = """# Benchmarks
 | date | machine | command | figures |
 |---|---|---|---|
 | 2026-11-23 | m | `emochat eval ravdess --split test --labels native` | n=240: accuracy **0.7708**, UAR **0.7773**, weighted F1 0.7628, macro F1 0.7612 (x) |
-| 2026-11-23 | m | `python train/train_speech.py heldout` | accuracy 0.546, UAR 0.527 |
+| 2026-11-23 | m | `python -m emochat.train.speech_emotion heldout` | accuracy 0.546, UAR 0.527 |
 
 ## Open-vocabulary emotion-wheel metric (OV-MER)
 

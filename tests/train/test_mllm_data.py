@@ -7,7 +7,7 @@ import pytest
 from emochat.errors import DataError
 from emochat.models.emochat_llm.model import DEFAULT_DIMS
 from emochat.models.emochat_llm.prompt import target_text
-from emochat.train.mllm import data as D
+from emochat.train.emochat_llm import data as D
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from emochat.models.emochat_llm.cues import MODALITIES
 from emochat.models.emochat_llm.lm import load_lm
 from emochat.models.emochat_llm.model import TRAINABLE_FILE, EmoChatLM, Layout, MLLMConfig
 from emochat.models.emochat_llm.prompt import target_text
-from emochat.train.mllm.config import TrainConfig
-from emochat.train.mllm.trainer import latest_checkpoint, train
+from emochat.train.emochat_llm.config import TrainConfig
+from emochat.train.emochat_llm.trainer import latest_checkpoint, train
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_loss_falls_and_resume_continues_where_it_stopped(make_config, tmp_path)
 
 def test_explain_gives_a_basic_label_and_cites_only_present_modalities(build, samples):
     from emochat.models.emochat_llm.infer import explain
-    from emochat.train.mllm.evaluate import evaluate
+    from emochat.train.emochat_llm.evaluate import evaluate
 
     model = build().eval()
     s = samples[1]  # lacks voice

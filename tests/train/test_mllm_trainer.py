@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from emochat.train.mllm.trainer import Dist, batch_indices, latest_checkpoint
+from emochat.train.emochat_llm.trainer import Dist, batch_indices, latest_checkpoint
 
 
 def test_ranks_split_each_step_and_every_sample_comes_once_per_pass():
@@ -34,7 +34,7 @@ def test_two_process_ddp_run_on_cpu_with_gloo(make_config, tmp_path):
     path.write_text(yaml.safe_dump(cfg))
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    cmd += ["-m", "emochat", "train", "llm", "--config", str(path)]
+    cmd += ["-m", "emochat.train.emochat_llm", "train", "--config", str(path)]
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     summary = json.loads((tmp_path / "run" / "train_summary.json").read_text())

@@ -17,8 +17,8 @@ from emochat.cli import main
 from emochat.emotions import BASIC_LABELS
 from emochat.fusion.aggregator import Aggregator, AggregatorConfig
 from emochat.testing.synth import espeak
-from emochat.train.aggregator import TrainSettings, load_inputs, train
-from emochat.train.aggregator_features import build_cache
+from emochat.train.aggregator.features import build_cache
+from emochat.train.aggregator.training import TrainSettings, load_inputs, train
 
 SENTENCES = {
     "kids": ("Kids are talking by the door.", "happy"),
@@ -43,9 +43,7 @@ def manifest(tmp_path_factory):
 
 def test_cli_trains_and_loss_falls(manifest, tmp_path, capsys):
     out = tmp_path / "agg.pt"
-    rc = main(
-        ["train", "aggregator", "--manifest", str(manifest), "-o", str(out), "--epochs", "30"]
-    )
+    rc = main(["train", "aggregator", "manifest", str(manifest), "-o", str(out), "--epochs", "30"])
     assert rc == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["used"] == 4 and summary["labels"] == list(BASIC_LABELS)
@@ -80,6 +78,6 @@ def test_save_load_round_trip(manifest, tmp_path):
 def test_unknown_label_is_a_one_line_error(manifest, tmp_path, capsys):
     bad = manifest.parent / "bad.csv"
     bad.write_text(manifest.read_text().replace(",happy,", ",banana,"), encoding="utf-8")
-    rc = main(["train", "aggregator", "--manifest", str(bad), "-o", str(tmp_path / "x.pt")])
+    rc = main(["train", "aggregator", "manifest", str(bad), "-o", str(tmp_path / "x.pt")])
     err = capsys.readouterr().err.strip()
     assert rc != 0 and "bad.csv" in err and "banana" in err and len(err.splitlines()) == 1

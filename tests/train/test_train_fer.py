@@ -1,4 +1,4 @@
-"""train/train_fer.py plumbing: warm starts from an exported net, ensemble and int8 export.
+"""The face_expression recipe: warm starts from an exported net, ensemble and int8 export.
 
 The nets are RANDOM-WEIGHT ones (with non-trivial BatchNorms), there only to check the
 unfolding, the averaging and the quantization, not any accuracy.
@@ -6,19 +6,12 @@ unfolding, the averaging and the quantization, not any accuracy.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from emochat.face.expression import MODEL_FILE, ExpressionModel
-from emochat.testing.scripts import load_script
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-T = load_script(REPO / "train" / "train_fer.py")
+from emochat.train.face_expression import recipe as T
 
 
 @pytest.fixture(scope="module")

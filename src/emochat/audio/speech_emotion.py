@@ -166,7 +166,9 @@ class SpeechEmotionModel:
         if not p.is_file():
             from emochat.errors import EmochatError
 
-            raise EmochatError(p, "speech emotion model missing; run train/train_speech.py")
+            raise EmochatError(
+                p, "speech emotion model missing; run python -m emochat.train.speech_emotion all"
+            )
         with np.load(p, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"])) if "meta" in z else {}
             return cls(

@@ -139,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "train",
             help="train a model on the corpora or your own labelled clips",
-            description="Train models: the multimodal LLM (emochat train llm --help) or the "
-            "Correlation Aggregator from a manifest of labelled clips (path,label[,transcript]).",
+            description="Run a model's training recipe: emochat train MODEL [STEP] [args]. "
+            "Without MODEL: list the models and their steps.",
         )
     )
 

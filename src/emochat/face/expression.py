@@ -2,7 +2,7 @@
 
 The shipped model (``expression.onnx``, see EXPRESSION_MODEL_CARD.md; registered as
 ``face_expression``) is an int8 ensemble
-of two compact CNNs trained on FER2013 by ``train/train_fer.py``, averaged inside one
+of two compact CNNs trained on FER2013 by ``emochat.train.face_expression``, averaged inside one
 graph; it runs on onnxruntime in batches and
 returns probabilities in :data:`~emochat.emotions.BASIC_LABELS` order. By default each
 face is scored in four views averaged together (test-time augmentation ``"zoom"``: the

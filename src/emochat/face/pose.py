@@ -76,7 +76,7 @@ def rotation_from_euler_deg(pitch: float, yaw: float, roll: float) -> np.ndarray
 def frontal_template() -> np.ndarray:
     """The neutral frontal face (478 x 3, float64): x right, y down, z away, eye corners 1 apart.
 
-    Built from many neutral faces (see :mod:`emochat.au.calibrate`), mirrored to symmetry.
+    Built from many neutral faces (see :mod:`emochat.train.au_calibration`), mirrored to symmetry.
     """
     with resources.files("emochat.face").joinpath(TEMPLATE_FILE).open("rb") as fh:
         return np.load(fh)["landmarks"].astype(np.float64)

@@ -2,7 +2,7 @@
 
 Generalised Procrustes over many neutral faces, turned to face the camera upright,
 mirrored to left-right symmetry and scaled to unit outer-eye-corner distance. Run
-through :mod:`emochat.au.calibrate`; the result ships as ``frontal_template.npz``.
+through :mod:`emochat.train.au_calibration`; the result ships as ``frontal_template.npz``.
 """
 
 from __future__ import annotations

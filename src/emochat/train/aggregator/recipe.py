@@ -1,14 +1,14 @@
 """Train the shipped Correlation Aggregator (src/emochat/fusion/aggregator.pt) on RAVDESS.
 
 Protocol: actors 1-20 for training and model selection (actor-grouped folds, the
-same five folds as train/train_speech.py); actors 21-24 are scored once, by
+same five folds as :mod:`emochat.train.speech_emotion`); actors 21-24 are scored once, by
 ``heldout``, for the figures in src/emochat/fusion/AGGREGATOR_MODEL_CARD.md.
 
-    python train/train_aggregator.py features   # voice stage over the 1,440 clips, cached
-    python train/train_aggregator.py select     # actor-grouped CV of the candidate settings
-    python train/train_aggregator.py fit        # fit the chosen setting on actors 1-20
-    python train/train_aggregator.py heldout    # actors 21-24, once, vs the linear speech head
-    python train/train_aggregator.py all
+    emochat train aggregator features  # voice stage over the 1,440 clips, cached
+    emochat train aggregator select    # actor-grouped CV of the candidate settings
+    emochat train aggregator fit       # fit the chosen setting on actors 1-20
+    emochat train aggregator heldout   # actors 21-24, once, vs the linear speech head
+    emochat train aggregator all
 
 Deterministic: seeded torch, single thread, fixed fold assignment.
 """
@@ -18,13 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from emochat.train.aggregator import RAVDESS_STEPS
+from emochat.train.paths import CACHE_ROOT
 
-CACHE = ROOT / ".cache" / "aggregator"
+CACHE = CACHE_ROOT / "aggregator"
 FEATURES = CACHE / "ravdess"
 
 
@@ -64,7 +63,7 @@ def features(words: str, split: str, shard: int = 0, shards: int = 1) -> None:
     transcript path, ~1 s per clip); ``asr`` runs whisper-base word timestamps (~5-10 s
     per clip on a loaded 2-core machine).
     """
-    from emochat.train.aggregator_features import build_cache
+    from emochat.train.aggregator.features import build_cache
 
     os.environ.setdefault("EMOCHAT_THREADS", "1")
     df = corpus()
@@ -100,8 +99,8 @@ def dataset(actors, words: str = "transcript"):
     import numpy as np
 
     from emochat.fusion.aggregator import AggregatorConfig
-    from emochat.train.aggregator import load_inputs
-    from emochat.train.aggregator_features import ClipFeatures, cache_key
+    from emochat.train.aggregator.features import ClipFeatures, cache_key
+    from emochat.train.aggregator.training import load_inputs
 
     df = corpus()
     df = df[df["actor"].isin(list(actors))]
@@ -122,7 +121,7 @@ def dataset(actors, words: str = "transcript"):
 
 
 def _scores(y, probs) -> dict:
-    from emochat.train.aggregator import uar
+    from emochat.eval.metrics import uar
 
     pred = probs.argmax(1)
     return {"accuracy": round(float((pred == y).mean()), 4), "uar": round(uar(y, pred), 4)}
@@ -144,7 +143,7 @@ def select() -> dict:
 
     from emochat.audio.speech_emotion import RAVDESS_LABELS
     from emochat.fusion.aggregator import AggregatorConfig
-    from emochat.train.aggregator import TrainSettings, predict_probs, train
+    from emochat.train.aggregator.training import TrainSettings, predict_probs, train
 
     inputs, y, pooled, _, actor = dataset(TRAIN_ACTORS)
     tr = np.isin(actor, list(SELECT_TRAIN))
@@ -196,7 +195,7 @@ def fit() -> None:
     """Train on actors 1-20 with the selected epochs; write the shipped weights."""
     from emochat.audio.speech_emotion import RAVDESS_LABELS
     from emochat.fusion.aggregator import MODEL_FILE, AggregatorConfig
-    from emochat.train.aggregator import TrainSettings, train
+    from emochat.train.aggregator.training import TrainSettings, train
 
     choice = json.loads((CACHE / "select.json").read_text())
     inputs, y, _, _, _ = dataset(TRAIN_ACTORS)
@@ -212,7 +211,7 @@ def fit() -> None:
         "validation_ensemble": val["ensemble"][e],
         "validation_linear_head": val["linear_head"],
         "license": "trained on RAVDESS (CC BY-NC-SA 4.0): non-commercial use only",
-        "script": "train/train_aggregator.py",
+        "script": "python -m emochat.train.aggregator",
         "seed": SEED,
     }
     cfg = AggregatorConfig(RAVDESS_LABELS, meta=meta)
@@ -231,7 +230,7 @@ def heldout() -> dict:
     import numpy as np
 
     from emochat.fusion.aggregator import MODEL_FILE, Aggregator
-    from emochat.train.aggregator import agreement_scores, negative_inputs, predict_probs
+    from emochat.train.aggregator.training import agreement_scores, negative_inputs, predict_probs
 
     model = Aggregator.load(MODEL_FILE)
     result = {"n": 0, "words": {}}
@@ -267,13 +266,18 @@ def heldout() -> dict:
     return result
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("step", choices=["features", "select", "fit", "heldout", "all"])
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="emochat.train.aggregator",
+        description=__doc__,
+        epilog="and: manifest (fit one on your own clips; manifest -h)",
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
+    ap.add_argument("step", choices=list(RAVDESS_STEPS))
     ap.add_argument("--shard", default="0/1", help="features only: this process's share, i/n")
     ap.add_argument("--words", choices=["transcript", "asr"], default="transcript")
     ap.add_argument("--split", choices=["all", "train", "test"], default="all")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.step in ("features", "all"):
         i, n = (int(x) for x in args.shard.split("/"))
         features(args.words, args.split, i, n)

@@ -1,7 +1,8 @@
 """The training loop: single process or DDP under torchrun, resumable, step-based.
 
-Launch with ``emochat train llm --config C`` (one process) or
-``python -m torch.distributed.run --nproc_per_node N -m emochat train llm --config C``
+Launch with ``emochat train emochat_llm train --config C`` (one process) or
+``python -m torch.distributed.run --nproc_per_node N -m emochat.train.emochat_llm train
+--config C``
 (DDP: gloo on CPU, nccl on GPUs; bf16 autocast on CUDA). The batches of every step are
 a pure function of (seed, step, rank), so a resumed run sees exactly the samples the
 uninterrupted one would have; checkpoints hold the trainable weights, the optimizer and
@@ -10,6 +11,7 @@ scheduler state, the step and every rank's RNG states.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import math
@@ -30,8 +32,8 @@ import torch.distributed as dist
 from emochat.errors import EmochatError
 from emochat.models.emochat_llm.model import EmoChatLM, Layout
 from emochat.models.emochat_llm.prompt import target_text
-from emochat.train.mllm.config import SourceSpec, TrainConfig
-from emochat.train.mllm.data import (
+from emochat.train.emochat_llm.config import SourceSpec, TrainConfig
+from emochat.train.emochat_llm.data import (
     InstructionSample,
     build_manifest,
     cached_corpus,
@@ -356,3 +358,44 @@ def train_from_file(path: str | Path, overrides: Sequence[str] = ()) -> dict:
 
         setattr(cfg, key, yaml.safe_load(value))
     return train(cfg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``train`` step: train from a config file, or only build its sample caches."""
+    parser = argparse.ArgumentParser(
+        prog="emochat.train.emochat_llm train",
+        description="Train the cue projectors and a LoRA adapter on a causal LM from a YAML "
+        "config (see configs/mllm.yaml). Resumes from the latest checkpoint in output_dir. "
+        "For several processes: python -m torch.distributed.run --nproc_per_node N "
+        "-m emochat.train.emochat_llm train --config FILE",
+    )
+    parser.add_argument("--config", type=Path, required=True, help="YAML training config")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a top-level setting (e.g. --set steps=20); repeatable",
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the feature caches and stop"
+    )
+    args = parser.parse_args(argv)
+    if args.build_only:
+        samples = load_sources(TrainConfig.load(args.config))
+        print(f"{len(samples)} samples ready")
+        return 0
+    try:
+        summary = train_from_file(args.config, args.overrides)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0  # rank 0 speaks for the run
+    last = summary["history"][-1]["loss"] if summary["history"] else None
+    print(
+        f"done: steps {summary['steps'][0]}..{summary['steps'][1]}, last loss {last}, "
+        f"{summary['samples_per_s']} samples/s, {summary['tokens_per_s']} tokens/s"
+    )
+    return 0

@@ -1,13 +1,13 @@
 """Train, score and export the shipped emochat-llm adapter (``emochat/reasoning/llm_adapter``).
 
-1. ``emochat train llm`` with ``configs/mllm_cpu.yaml`` (resumes from its checkpoints);
+1. the ``train`` step with ``configs/mllm_cpu.yaml`` (resumes from its checkpoints);
 2. the adapter, re-attached to an untouched gemma-3-270m, scores class-balanced subsets of
    the held-out splits (RAVDESS actors 21-24, FER2013 PrivateTest, MELD test) by label
    likelihood, beside the pipeline's fusion head and the best single cue model on the
    same samples;
 3. the adapter files are copied into the package and the figures written to ``--metrics``.
 
-    python train/train_llm_adapter.py [--threads 2] [--eval-limit 210] [--no-export]
+    python -m emochat.train.emochat_llm adapter [--threads 2] [--eval-limit 210] [--no-export]
 
 Seeded (the config's seed); the sample caches go to the config's ``cache_dir``.
 """
@@ -18,19 +18,19 @@ import argparse
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
+from emochat.train.paths import REPO
 
 HELD_OUT_CORPORA = ("ravdess", "fer2013", "meld")
 PACKAGE_ADAPTER = REPO / "src" / "emochat" / "reasoning" / "llm_adapter"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="emochat.train.emochat_llm adapter", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--config", type=Path, default=REPO / "configs" / "mllm_cpu.yaml")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     ap.add_argument("--eval-limit", type=int, default=210, help="samples per held-out subset")
@@ -44,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(a.threads)
     from emochat.eval.specs import HELD_OUT
     from emochat.models.emochat_llm.model import CONFIG_FILE, TRAINABLE_FILE, EmoChatLM
-    from emochat.train.mllm.config import TrainConfig
-    from emochat.train.mllm.data import cached_corpus
-    from emochat.train.mllm.evaluate import evaluate
-    from emochat.train.mllm.trainer import ADAPTER, train
+    from emochat.train.emochat_llm.config import TrainConfig
+    from emochat.train.emochat_llm.data import cached_corpus
+    from emochat.train.emochat_llm.evaluate import evaluate
+    from emochat.train.emochat_llm.trainer import ADAPTER, train
 
     cfg = TrainConfig.load(a.config)
     summary_file = Path(cfg.output_dir) / "train_summary.json"

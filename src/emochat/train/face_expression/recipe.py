@@ -4,13 +4,13 @@ Protocol: FER2013 split 0 (Training, 28,709 crops) for training; split 1 (Public
 3,589) for every choice and for picking the epoch; split 2 (PrivateTest, 3,589) is
 touched once, by ``test``, for the figure in EXPRESSION_MODEL_CARD.md.
 
-    python train/train_fer.py bench     # seconds per epoch of candidate nets
-    python train/train_fer.py fit       # train (resumable), checkpoints in --out
-    python train/train_fer.py ensemble  # PublicTest of --members and their combinations
-    python train/train_fer.py export    # --members (or --out's best) -> int8 expression.onnx
-    python train/train_fer.py narrow    # --base 8-bit graph -> 7-bit weights (same on any CPU)
-    python train/train_fer.py speed     # faces/s: torch vs onnxruntime, batched
-    python train/train_fer.py test      # PrivateTest figure + docs/fer_confusion.png (once)
+    emochat train face_expression bench     # seconds per epoch of candidate nets
+    emochat train face_expression fit       # train (resumable), checkpoints in --out
+    emochat train face_expression ensemble  # PublicTest of --members and their combinations
+    emochat train face_expression export    # --members (or --out's best) -> int8 expression.onnx
+    emochat train face_expression narrow    # --base 8-bit graph -> 7-bit weights (same on any CPU)
+    emochat train face_expression speed     # faces/s: torch vs onnxruntime, batched
+    emochat train face_expression test      # PrivateTest figure + docs/fer_confusion.png (once)
 
 The shipped file averages two nets, exported in int8: member A (four OneCycle cycles,
 each warm-started from the end of the one before) and member C (one long cycle, then a
@@ -19,35 +19,35 @@ CPU (65 s per epoch on the 2026-12-03 Intel Xeon host); two runs go side by side
 need `onnx` (in the `train` extra).
 
     # member A: cycles 1 and 2 (this was the single model shipped before 2026-12-02) ...
-    nice -n 5 python train/train_fer.py fit                       # 18 epochs -> .cache/fer
-    nice -n 5 python train/train_fer.py fit --out .cache/fer2 --init .cache/fer/last.pt \
+    nice -n 5 emochat train face_expression fit                       # 18 epochs -> .cache/fer
+    nice -n 5 emochat train face_expression fit --out .cache/fer2 --init .cache/fer/last.pt \
         --epochs 16 --lr 0.02 --warmup 0.15
-    python train/train_fer.py export --out .cache/fer2 --fp32 --onnx .cache/fer2.onnx
+    emochat train face_expression export --out .cache/fer2 --fp32 --onnx .cache/fer2.onnx
     # ... and cycle 3, which was started from that exported file (git: b70a12d's
     # src/emochat/face/expression.onnx), its BatchNorms unfolded back
-    nice -n 5 python train/train_fer.py fit --out .cache/fer-c3 --init .cache/fer2.onnx \
+    nice -n 5 emochat train face_expression fit --out .cache/fer-c3 --init .cache/fer2.onnx \
         --seed 2 --epochs 40 --lr 0.02 --warmup 0.15
-    nice -n 5 python train/train_fer.py fit --out .cache/fer-c4 --init .cache/fer-c3/best.pt \
+    nice -n 5 emochat train face_expression fit --out .cache/fer-c4 --init .cache/fer-c3/best.pt \
         --seed 4 --epochs 14 --lr 0.01 --warmup 0.15
     # member B (shipped with A from 2026-12-02 to 2026-12-03)
-    nice -n 5 python train/train_fer.py fit --out .cache/fer-s1 --seed 1 --epochs 42
-    python train/train_fer.py export --members .cache/fer-c4 .cache/fer-s1   # A + B, int8
+    nice -n 5 emochat train face_expression fit --out .cache/fer-s1 --seed 1 --epochs 42
+    emochat train face_expression export --members .cache/fer-c4 .cache/fer-s1   # A + B, int8
     # member C: B's recipe with seed 6, then a second cycle as A's third
-    nice -n 5 python train/train_fer.py fit --out .cache/fer-s6 --seed 6 --epochs 42
-    nice -n 5 python train/train_fer.py fit --out .cache/fer-s6c2 --init .cache/fer-s6/last.pt \
+    nice -n 5 emochat train face_expression fit --out .cache/fer-s6 --seed 6 --epochs 42
+    nice -n 5 emochat train face_expression fit --out .cache/fer-s6c2 --init .cache/fer-s6/last.pt \
         --seed 8 --epochs 40 --lr 0.02 --warmup 0.15
     # A's checkpoint did not outlive its machine: ``split`` takes each member out of the
     # A + B file (git: 2cb135c's src/emochat/face/expression.onnx), int8 as shipped
     git show 2cb135c:src/emochat/face/expression.onnx > .cache/a4b.onnx
-    python train/train_fer.py split --onnx .cache/a4b.onnx --out .cache/split
-    python train/train_fer.py ensemble --members .cache/split/a4b.member0.onnx \
+    emochat train face_expression split --onnx .cache/a4b.onnx --out .cache/split
+    emochat train face_expression ensemble --members .cache/split/a4b.member0.onnx \
         .cache/split/a4b.member1.onnx .cache/fer-s6c2
-    python train/train_fer.py export --base .cache/split/a4b.member0.onnx \
+    emochat train face_expression export --base .cache/split/a4b.member0.onnx \
         --members .cache/fer-s6c2                                         # A + C (f479eb7)
     # the A + C graph's weights narrowed to 7 bits, so that CPUs without VNNI compute the
     # same numbers (SAFE_WEIGHT_CODE); shipped since 2026-12-06
     git show f479eb7:src/emochat/face/expression.onnx > .cache/ac8.onnx
-    python train/train_fer.py narrow --base .cache/ac8.onnx        # -> expression.onnx
+    emochat train face_expression narrow --base .cache/ac8.onnx        # -> expression.onnx
 
 ``--base`` joins new members to an exported graph without touching it (weighted by
 member count). Two more fresh runs of B's recipe (seeds 6 and 7, one cycle) were tried
@@ -72,7 +72,6 @@ import argparse
 import functools
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -81,15 +80,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from emochat.emotions import BASIC_LABELS
+from emochat.eval.labels import FER2013_CLASSES
+from emochat.eval.metrics import macro_f1
+from emochat.train.face_expression import STEPS
+from emochat.train.paths import CACHE_ROOT, REPO
 
-from emochat.emotions import BASIC_LABELS  # noqa: E402
-from emochat.eval.labels import FER2013_CLASSES  # noqa: E402
-
-CACHE = ROOT / ".cache" / "fer"
-MODEL_FILE = ROOT / "src" / "emochat" / "face" / "expression.onnx"
+CACHE = CACHE_ROOT / "fer"
+MODEL_FILE = REPO / "src" / "emochat" / "face" / "expression.onnx"
 FER_TO_BASIC = np.array([BASIC_LABELS.index(c) for c in FER2013_CLASSES])
+CLASSES = range(len(BASIC_LABELS))
+"""The net's output indices: macro F1 averages over all of them, seen or not."""
 SIZE = 48
 
 
@@ -281,16 +282,6 @@ def predict_probs(
     return torch.cat(out)
 
 
-def macro_f1(y: np.ndarray, pred: np.ndarray, k: int = 7) -> float:
-    f1s = []
-    for c in range(k):
-        tp = np.sum((pred == c) & (y == c))
-        fp = np.sum((pred == c) & (y != c))
-        fn = np.sum((pred != c) & (y == c))
-        f1s.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return float(np.mean(f1s))
-
-
 # --- commands ---------------------------------------------------------------------------
 
 
@@ -399,7 +390,7 @@ def cmd_fit(args) -> None:
         p = predict_probs(net, x_va, args.bf16)
         pred = p.argmax(1).numpy()
         acc = float((pred == y_va.numpy()).mean())
-        f1 = macro_f1(y_va.numpy(), pred)
+        f1 = macro_f1(y_va.numpy(), pred, CLASSES)
         rec = {
             "epoch": epoch + 1,
             "loss": round(total / seen, 4),
@@ -491,7 +482,7 @@ def cmd_ensemble(args) -> None:
                 w = np.array([weight[m] for m in combo], dtype=np.float64)
                 p = np.tensordot(w / w.sum(), np.stack([probs[m] for m in combo]), axes=1)
                 pred = p.argmax(1)
-                acc, f1 = float((pred == y).mean()), macro_f1(y, pred)
+                acc, f1 = float((pred == y).mean()), macro_f1(y, pred, CLASSES)
                 print(
                     f"PublicTest {'mirrored' if flip else 'single  '} cost {int(w.sum()) * (1 + flip)} "
                     f"acc {acc:.4f} macro-F1 {f1:.4f}  {' + '.join(combo)}",
@@ -545,7 +536,7 @@ def publictest_figures(target: Path, threads: int) -> dict[str, str]:
         model = ExpressionModel.load(target, num_threads=threads, tta=tta)
         pred = model.predict(x_va.numpy()).argmax(1)
         figures[f"{key}_acc"] = f"{float((pred == y).mean()):.4f}"
-        figures[f"{key}_macro_f1"] = f"{macro_f1(y, pred):.4f}"
+        figures[f"{key}_macro_f1"] = f"{macro_f1(y, pred, CLASSES):.4f}"
     return figures
 
 
@@ -791,7 +782,7 @@ def cmd_export(args) -> None:
             **({"base": f"{Path(args.base).name} + {len(nets)} nets"} if args.base else {}),
             "precision": "fp32" if args.fp32 else PRECISION_INT8,
             **figures,
-            "train": "train/train_fer.py",
+            "train": "python -m emochat.train.face_expression",
             "license": "trained on FER2013: research use only",
         },
     )
@@ -877,7 +868,7 @@ def cmd_test(args) -> None:
         preds[tta] = model.predict(x_te.numpy()).argmax(1)
         figures[tta] = {
             "privatetest_acc": round(float((preds[tta] == y).mean()), 4),
-            "privatetest_macro_f1": round(macro_f1(y, preds[tta]), 4),
+            "privatetest_macro_f1": round(macro_f1(y, preds[tta], CLASSES), 4),
         }
     print(json.dumps({"n": int(len(y)), **figures}))
     default = ExpressionModel.load(args.onnx).tta
@@ -894,10 +885,12 @@ def cmd_test(args) -> None:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(
+        prog="emochat.train.face_expression", description=__doc__.splitlines()[0]
+    )
     ap.add_argument(
         "command",
-        choices=["bench", "fit", "ensemble", "export", "split", "narrow", "speed", "test"],
+        choices=list(STEPS),
     )
     ap.add_argument("--out", default=str(CACHE), help="checkpoint folder")
     ap.add_argument("--onnx", default=str(MODEL_FILE))
@@ -908,7 +901,7 @@ def main(argv=None) -> None:
         help="ensemble / export / speed: checkpoint folders, .pt files or exported "
         ".onnx files (default: --out)",
     )
-    ap.add_argument("--png", default=str(ROOT / "docs" / "fer_confusion.png"))
+    ap.add_argument("--png", default=str(REPO / "docs" / "fer_confusion.png"))
     ap.add_argument("--widths", default="32,64,128,256")
     ap.add_argument("--depths", default="1,2,2,2")
     ap.add_argument("--dropout", type=float, default=0.4)

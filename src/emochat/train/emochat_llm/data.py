@@ -31,7 +31,7 @@ from emochat.eval.labels import GOEMOTIONS_EKMAN_TO_BASIC, GOEMOTIONS_TO_EKMAN
 from emochat.eval.specs import HELD_OUT
 from emochat.fsutil import atomic_path
 from emochat.models.emochat_llm.cues import MODALITIES, Cues, ModalityCue
-from emochat.train.mllm.features import CueExtractor
+from emochat.train.emochat_llm.features import CueExtractor
 
 CORPORA = ("ravdess", "fer2013", "meld", "goemotions", "smp2020")
 TRAIN_SPLIT = {c: "train" for c in CORPORA}

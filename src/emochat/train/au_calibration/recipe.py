@@ -1,10 +1,11 @@
 """Rebuild the shipped frontal template and population neutral from FER2013 *train* faces.
 
-    python -m emochat.au.calibrate [--per-class 1500]
+    python -m emochat.train.au_calibration [--per-class 1500]
 
 Landmarks come from the same LiteRT mesh model the tracker uses, on 48x48 faces
 upscaled to 192; only split 0 (train) is read, never the held-out PrivateTest.
-Writes ``emochat/face/frontal_template.npz`` and ``emochat/au/neutral_prior.json``.
+Writes ``emochat/face/frontal_template.npz`` and ``emochat/au/neutral_prior.json`` (beside
+the modules that load them).
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emochat.au import baseline
 from emochat.au.baseline import PRIOR_FILE
 from emochat.au.definitions import MEASUREMENT_NAMES
 from emochat.au.geometry import measure
 from emochat.config import data_root
 from emochat.errors import DataError
+from emochat.face import pose
 from emochat.face.landmarker import Landmarker, Region, region_from_landmarks
 from emochat.face.pose import TEMPLATE_FILE, align
 from emochat.face.template import build_template
@@ -74,18 +77,21 @@ def neutral_prior(frontal_neutral: np.ndarray) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="emochat.train.au_calibration", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--per-class", type=int, default=2000)
     parser.add_argument("--template-faces", type=int, default=1000)
     args = parser.parse_args(argv)
     shapes, labels = fer_landmarks(args.per_class)
     neutral = shapes[labels == NEUTRAL].astype(np.float64)
     template = build_template(neutral[: args.template_faces])
-    here = Path(__file__).resolve().parent
-    np.savez(here.parent / "face" / TEMPLATE_FILE, landmarks=template)
+    np.savez(Path(pose.__file__).parent / TEMPLATE_FILE, landmarks=template)
     frontal = np.stack([align(s, template.astype(np.float64)).to_frontal(s) for s in neutral])
     prior = neutral_prior(frontal)
-    (here / PRIOR_FILE).write_text(json.dumps(prior, indent=1) + "\n", encoding="utf-8")
+    (Path(baseline.__file__).parent / PRIOR_FILE).write_text(
+        json.dumps(prior, indent=1) + "\n", encoding="utf-8"
+    )
     print(
         f"template from {min(len(neutral), args.template_faces)} faces, prior from {len(neutral)}"
     )

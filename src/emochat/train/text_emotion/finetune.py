@@ -5,24 +5,24 @@ LayerNorm vectors of the top ``--train-layers`` of the first ``--layers`` e5 lay
 trained (BitFit, Ben Zaken et al. 2022), jointly with a throw-away classification head,
 through :class:`emochat.text.e5torch.E5Torch` (a float32 torch copy of the engine). The
 lower layers are frozen, so their token states are computed once and kept in memory
-(float16). The loss is ``train_text.py``'s: per-corpus logit offsets and label masks,
+(float16). The loss is the ``head`` step's: per-corpus logit offsets and label masks,
 corpus-size weights times inverse class frequency ** 0.5, the seed sentences weighted 3.
 Utterances only (no dialogue context), on a seeded subset of each training corpus
 (``--max-per-corpus``).
 
 The result is a small ``.npz`` of patched vectors (name -> float32) that
 ``E5Encoder(patch=...)`` writes over the engine's copy-on-write model mapping;
-``train_text.py --patch FILE`` then re-encodes every split with the real engine and
+``head --patch FILE`` then re-encodes every split with the real engine and
 trains the shipped head on those embeddings, exactly as ``TextEmotionModel`` runs.
 
-    python train/finetune_text.py --layers 6 --train-layers 2 --out .cache/text/bitfit.npz
+    emochat train text_emotion finetune --layers 6 --train-layers 2 --out .cache/text/bitfit.npz
 
 With ``--rank R`` the trained layers also get rank-R low-rank adapters (LoRA, Hu et al.
 2022) beside each of their six 4-bit matrices; the output then holds the adapters too
-(``NAME.down`` / ``NAME.up``), and ``export_text_encoder.py --tuning`` builds it into
-the onnxruntime graph that ``train_text.py --graph`` trains the shipped head on:
+(``NAME.down`` / ``NAME.up``), and ``export --tuning`` builds it into
+the onnxruntime graph that ``head --graph`` trains the shipped head on:
 
-    python train/finetune_text.py --layers 8 --train-layers 4 --rank 16 \
+    emochat train text_emotion finetune --layers 8 --train-layers 4 --rank 16 \
         --max-per-corpus 26200 --epochs 3 --lr 1e-3 --weight meld=3 \
         --out .cache/text/lora_L8_4_r16_meld3.npz
 
@@ -34,17 +34,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from train_text import (  # noqa: E402
+from emochat.config import data_root
+from emochat.train.paths import CACHE_ROOT
+from emochat.train.text_emotion.head import (
     DOMAIN_OF,
     DOMAINS,
     LABEL_SPACE,
@@ -54,8 +51,6 @@ from train_text import (  # noqa: E402
     f1_scores,
     load_splits,
 )
-
-from emochat.config import data_root  # noqa: E402
 
 SEL = {
     "meld_dev": ("dialogue", "weighted_f1"),
@@ -96,7 +91,9 @@ def batch_states(states: list, idx) -> tuple:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="emochat.train.text_emotion finetune", description=__doc__.split("\n\n")[0]
+    )
     ap.add_argument("--layers", type=int, default=6, help="e5 layers run (1..12)")
     ap.add_argument("--train-layers", type=int, default=2, help="top layers BitFit-trained")
     ap.add_argument(
@@ -121,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data-root", type=Path, default=None)
-    ap.add_argument("--out", type=Path, default=REPO / ".cache" / "text" / "bitfit.npz")
+    ap.add_argument("--out", type=Path, default=CACHE_ROOT / "text" / "bitfit.npz")
     a = ap.parse_args(argv)
     import torch
 

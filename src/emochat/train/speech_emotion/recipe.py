@@ -4,11 +4,11 @@ Protocol: actors 1-20 for training and every choice (representation, layers, C),
 5-fold cross-validation grouped by actor (4 actors per fold, never split across folds);
 actors 21-24 are touched once, by ``heldout``, for the figure in MODEL_CARD.md.
 
-    python train/train_speech.py features   # cache features in .cache/voice (slow part)
-    python train/train_speech.py compare    # actor-CV table of representations
-    python train/train_speech.py fit        # fit the chosen head on actors 1-20, write npz
-    python train/train_speech.py heldout    # accuracy / UAR on actors 21-24 (once)
-    python train/train_speech.py all
+    emochat train speech_emotion features  # cache features in .cache/voice (slow part)
+    emochat train speech_emotion compare   # actor-CV table of representations
+    emochat train speech_emotion fit       # fit the chosen head on actors 1-20, write npz
+    emochat train speech_emotion heldout   # accuracy / UAR on actors 21-24 (once)
+    emochat train speech_emotion all
 
 Deterministic: fixed fold assignment, seeded solvers, single-threaded torch.
 """
@@ -17,25 +17,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
-from emochat.audio.speech_emotion import (  # noqa: E402
+from emochat.audio.speech_emotion import (
     MODEL_FILE,
     RAVDESS_LABELS,
     SpeechEmotionModel,
     pooled_whisper_states,
     trim_silence,
 )
-from emochat.config import data_root  # noqa: E402
+from emochat.config import data_root
+from emochat.eval.metrics import confusion_matrix, uar
+from emochat.train.paths import CACHE_ROOT
+from emochat.train.speech_emotion import STEPS
 
-CACHE = ROOT / ".cache" / "voice"
+CACHE = CACHE_ROOT / "voice"
 SEED = 0
 TRAIN_ACTORS = range(1, 21)
 HELDOUT_ACTORS = range(21, 25)
@@ -102,10 +101,6 @@ def features() -> None:
 def load_features() -> dict[str, np.ndarray]:
     with np.load(CACHE / "ravdess_features.npz") as z:
         return {k: z[k] for k in z.files}
-
-
-def uar(y: np.ndarray, pred: np.ndarray) -> float:
-    return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))
 
 
 def make_head(kind: str, c: float):
@@ -222,7 +217,7 @@ def fit() -> None:
         "actor_cv_acc": round(best["cv_acc"], 4),
         "actor_cv_uar": round(best["cv_uar"], 4),
         "license": "trained on RAVDESS (CC BY-NC-SA 4.0): non-commercial use only",
-        "script": "train/train_speech.py",
+        "script": "python -m emochat.train.speech_emotion",
     }
     model = SpeechEmotionModel(
         np.array(layers),
@@ -252,9 +247,7 @@ def heldout() -> dict:
         p_run = model.predict([read(path)])[0]
         p_cache = model._result(model.predict_features(x[names.index(path.name)])[0])
         assert p_run.label == p_cache.label, (path, p_run, p_cache)
-    cm = np.zeros((8, 8), int)
-    for t, p in zip(y, pred, strict=True):
-        cm[t, p] += 1
+    cm = confusion_matrix(y, pred, labels=range(len(RAVDESS_LABELS)))
     result = {
         "n": int(test.sum()),
         "accuracy": round(float(np.mean(pred == y)), 4),
@@ -290,10 +283,14 @@ def heldout() -> dict:
     return result
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("step", choices=["features", "compare", "fit", "heldout", "all"])
-    args = ap.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="emochat.train.speech_emotion",
+        description=__doc__,
+        formatter_class=argparse.RawTextHelpFormatter,
+    )
+    ap.add_argument("step", choices=list(STEPS))
+    args = ap.parse_args(argv)
     if args.step in ("features", "all"):
         features()
     if args.step in ("compare", "all"):
