@@ -33,7 +33,7 @@ from emochat.errors import DataError  # noqa: E402
 from emochat.face.expression import MODEL_FILE as EXPRESSION_GRAPH  # noqa: E402
 from emochat.testing.onnx_reference import ReferenceGraph  # noqa: E402
 
-TEXT_DATA = Path(__file__).resolve().parents[1] / "src" / "emochat" / "text" / "data"
+TEXT_DATA = Path(__file__).resolve().parents[1] / "src" / "emochat" / "models" / "text_emotion"
 TEXT_GRAPHS = [TEXT_DATA / "e5_layers8_tuned.onnx", TEXT_DATA / "e5_layers8_q4.onnx"]
 MAX_DP = 0.02  # largest probability difference allowed against the reference
 MIN_AGREE = 0.995  # share of inputs whose top class must agree

@@ -62,7 +62,7 @@ def test_models_lists_every_model_with_the_sha256_of_its_files(capsys):
     assert list(by_name) == list(registry.REGISTRY)
     speech = registry.describe("speech_emotion")["files"][0]["sha256"]
     assert speech[:12] in by_name["speech_emotion"]
-    assert "emochat/audio/MODEL_CARD.md" in by_name["speech_emotion"]
+    assert "emochat/models/speech_emotion/CARD.md" in by_name["speech_emotion"]
 
 
 def test_models_name_prints_the_card_files_and_recipe(capsys):
@@ -71,7 +71,7 @@ def test_models_name_prints_the_card_files_and_recipe(capsys):
     card = registry.card_path("face_expression").read_text(encoding="utf-8")
     assert card.strip() in out
     sha = hashlib.sha256(registry.weight_file("face_expression").read_bytes()).hexdigest()
-    assert f"emochat/face/expression.onnx  2.3 MB  {sha}" in out
+    assert f"emochat/models/face_expression/expression.onnx  2.3 MB  {sha}" in out
     assert "recipe: python -m emochat.train.face_expression" in out
 
 

@@ -2,7 +2,7 @@
 
 The model tests use a seeded random-weight network (labelled as such): they check the
 relative-time bias and the shapes, not learned behaviour; the shipped model's accuracy
-is in AGGREGATOR_MODEL_CARD.md and its in-pipeline behaviour in test_fusion_aggregator_clip.py.
+is in models/aggregator/CARD.md and its in-pipeline behaviour in test_fusion_aggregator_clip.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Facial expression: 7 basic classes from a 48x48 grey face crop, aligned by landmarks.
 
-The shipped model (``expression.onnx``, see EXPRESSION_MODEL_CARD.md; registered as
+The shipped model (``expression.onnx``, see models/face_expression/CARD.md; registered as
 ``face_expression``) is an int8 ensemble
 of two compact CNNs trained on FER2013 by ``emochat.train.face_expression``, averaged inside one
 graph; it runs on onnxruntime in batches and

@@ -5,7 +5,7 @@ times are off by tens of milliseconds and face, voice and words drift. Here each
 (its multilingual-e5 vector plus its log duration) is a query over the utterance's
 audio frames: the whisper-base encoder states the speech-emotion model already
 computed (the mean of its middle layers 2-5, each layer-normalised: the layers that
-carry the most paralinguistic information, audio/MODEL_CARD.md) joined with the eGeMAPS prosody LLDs
+carry the most paralinguistic information, models/speech_emotion/CARD.md) joined with the eGeMAPS prosody LLDs
 (pitch, loudness, jitter, shimmer, HNR, voicing) interpolated to the same 50 frames/s.
 Attention scores carry a relative-time bias ``-slope_h * d`` where ``d`` is the
 distance in seconds from the frame to the word's span (0 inside it), one learned slope

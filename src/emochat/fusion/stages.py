@@ -184,7 +184,7 @@ def voice_emotion(evidence: dict) -> dict | None:
 
     Both read the same encoder states of the same audio, so they are one cue, never two
     (that would count the voice twice). The aggregator model's ``fusion_policy``, chosen
-    on validation actors (AGGREGATOR_MODEL_CARD.md), says how: ``replace`` takes the
+    on validation actors (models/aggregator/CARD.md), says how: ``replace`` takes the
     aggregator's distribution, ``ensemble`` the mean of both, ``evidence_only`` keeps the
     speech model's and leaves the aggregator as evidence.
     """

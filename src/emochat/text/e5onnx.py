@@ -19,7 +19,7 @@ import numpy as np
 
 from emochat.text.e5file import E5File, Tokenizer
 
-GRAPH_FILE = Path(str(resources.files("emochat.text") / "data" / "e5_layers8_q4.onnx"))
+GRAPH_FILE = Path(str(resources.files("emochat.models") / "text_emotion" / "e5_layers8_q4.onnx"))
 PREFIX = "query: "  # what the engine prepends (e5's query/passage convention)
 TOKENS_PER_BATCH = 512  # padded tokens per onnxruntime call: fastest measured, bounded memory
 

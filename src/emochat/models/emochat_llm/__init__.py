@@ -6,7 +6,7 @@
 * :mod:`.lm` - the base causal LM (gemma-3-270m from its GGUF package)
 * :mod:`.infer` - :func:`explain`, the call a reasoner makes
 
-The shipped adapter is ``emochat/reasoning/llm_adapter``; the recipe is
+The shipped adapter is ``emochat/models/emochat_llm/llm_adapter``; the recipe is
 :mod:`emochat.train.emochat_llm`. Use: ``model = EmoChatLM.load("runs/mllm/adapter")``;
 ``explain(model, cues)``.
 """

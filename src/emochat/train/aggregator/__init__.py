@@ -1,4 +1,4 @@
-"""The Correlation Aggregator (``emochat/fusion/aggregator.pt``): words x audio frames.
+"""The Correlation Aggregator (``emochat/models/aggregator/aggregator.pt``): words x audio frames.
 
 The shipped model's recipe on RAVDESS is :mod:`.recipe`; ``manifest`` fits one on your
 own labelled clips (:mod:`.manifest`). Both train with :mod:`.training` on the voice

@@ -1,8 +1,8 @@
-"""Train the shipped Correlation Aggregator (src/emochat/fusion/aggregator.pt) on RAVDESS.
+"""Train the shipped Correlation Aggregator (src/emochat/models/aggregator/aggregator.pt) on RAVDESS.
 
 Protocol: actors 1-20 for training and model selection (actor-grouped folds, the
 same five folds as :mod:`emochat.train.speech_emotion`); actors 21-24 are scored once, by
-``heldout``, for the figures in src/emochat/fusion/AGGREGATOR_MODEL_CARD.md.
+``heldout``, for the figures in src/emochat/models/aggregator/CARD.md.
 
     emochat train aggregator features  # voice stage over the 1,440 clips, cached
     emochat train aggregator select    # actor-grouped CV of the candidate settings

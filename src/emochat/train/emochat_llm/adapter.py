@@ -1,4 +1,4 @@
-"""Train, score and export the shipped emochat-llm adapter (``emochat/reasoning/llm_adapter``).
+"""Train, score and export the shipped emochat-llm adapter (``emochat/models/emochat_llm/llm_adapter``).
 
 1. the ``train`` step with ``configs/mllm_cpu.yaml`` (resumes from its checkpoints);
 2. the adapter, re-attached to an untouched gemma-3-270m, scores class-balanced subsets of
@@ -24,7 +24,7 @@ from pathlib import Path
 from emochat.train.paths import REPO
 
 HELD_OUT_CORPORA = ("ravdess", "fer2013", "meld")
-PACKAGE_ADAPTER = REPO / "src" / "emochat" / "reasoning" / "llm_adapter"
+PACKAGE_ADAPTER = REPO / "src" / "emochat" / "models" / "emochat_llm" / "llm_adapter"
 
 
 def main(argv: list[str] | None = None) -> int:

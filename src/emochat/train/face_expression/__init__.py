@@ -1,4 +1,4 @@
-"""The facial-expression CNN (``emochat/face/expression.onnx``), trained on FER2013.
+"""The facial-expression CNN (``emochat/models/face_expression/expression.onnx``), trained on FER2013.
 
 The recipe is :mod:`.recipe`; run ``python -m emochat.train.face_expression STEP``.
 """

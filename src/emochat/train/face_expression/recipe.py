@@ -1,8 +1,8 @@
-"""Train the shipped facial-expression model (src/emochat/face/expression.onnx) on FER2013.
+"""Train the shipped facial-expression model (src/emochat/models/face_expression/expression.onnx) on FER2013.
 
 Protocol: FER2013 split 0 (Training, 28,709 crops) for training; split 1 (PublicTest,
 3,589) for every choice and for picking the epoch; split 2 (PrivateTest, 3,589) is
-touched once, by ``test``, for the figure in EXPRESSION_MODEL_CARD.md.
+touched once, by ``test``, for the figure in models/face_expression/CARD.md.
 
     emochat train face_expression bench     # seconds per epoch of candidate nets
     emochat train face_expression fit       # train (resumable), checkpoints in --out
@@ -24,7 +24,7 @@ need `onnx` (in the `train` extra).
         --epochs 16 --lr 0.02 --warmup 0.15
     emochat train face_expression export --out .cache/fer2 --fp32 --onnx .cache/fer2.onnx
     # ... and cycle 3, which was started from that exported file (git: b70a12d's
-    # src/emochat/face/expression.onnx), its BatchNorms unfolded back
+    # src/emochat/models/face_expression/expression.onnx), its BatchNorms unfolded back
     nice -n 5 emochat train face_expression fit --out .cache/fer-c3 --init .cache/fer2.onnx \
         --seed 2 --epochs 40 --lr 0.02 --warmup 0.15
     nice -n 5 emochat train face_expression fit --out .cache/fer-c4 --init .cache/fer-c3/best.pt \
@@ -37,8 +37,8 @@ need `onnx` (in the `train` extra).
     nice -n 5 emochat train face_expression fit --out .cache/fer-s6c2 --init .cache/fer-s6/last.pt \
         --seed 8 --epochs 40 --lr 0.02 --warmup 0.15
     # A's checkpoint did not outlive its machine: ``split`` takes each member out of the
-    # A + B file (git: 2cb135c's src/emochat/face/expression.onnx), int8 as shipped
-    git show 2cb135c:src/emochat/face/expression.onnx > .cache/a4b.onnx
+    # A + B file (git: 2cb135c's src/emochat/models/face_expression/expression.onnx), int8 as shipped
+    git show 2cb135c:src/emochat/models/face_expression/expression.onnx > .cache/a4b.onnx
     emochat train face_expression split --onnx .cache/a4b.onnx --out .cache/split
     emochat train face_expression ensemble --members .cache/split/a4b.member0.onnx \
         .cache/split/a4b.member1.onnx .cache/fer-s6c2
@@ -46,7 +46,7 @@ need `onnx` (in the `train` extra).
         --members .cache/fer-s6c2                                         # A + C (f479eb7)
     # the A + C graph's weights narrowed to 7 bits, so that CPUs without VNNI compute the
     # same numbers (SAFE_WEIGHT_CODE); shipped since 2026-12-06
-    git show f479eb7:src/emochat/face/expression.onnx > .cache/ac8.onnx
+    git show f479eb7:src/emochat/models/face_expression/expression.onnx > .cache/ac8.onnx
     emochat train face_expression narrow --base .cache/ac8.onnx        # -> expression.onnx
 
 ``--base`` joins new members to an exported graph without touching it (weighted by
@@ -87,7 +87,7 @@ from emochat.train.face_expression import STEPS
 from emochat.train.paths import CACHE_ROOT, REPO
 
 CACHE = CACHE_ROOT / "fer"
-MODEL_FILE = REPO / "src" / "emochat" / "face" / "expression.onnx"
+MODEL_FILE = REPO / "src" / "emochat" / "models" / "face_expression" / "expression.onnx"
 FER_TO_BASIC = np.array([BASIC_LABELS.index(c) for c in FER2013_CLASSES])
 CLASSES = range(len(BASIC_LABELS))
 """The net's output indices: macro F1 averages over all of them, seen or not."""

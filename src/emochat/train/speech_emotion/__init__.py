@@ -1,4 +1,4 @@
-"""The speech-emotion head (``emochat/audio/speech_emotion.npz``), trained on RAVDESS.
+"""The speech-emotion head (``emochat/models/speech_emotion/speech_emotion.npz``), trained on RAVDESS.
 
 The recipe is :mod:`.recipe`; run ``python -m emochat.train.speech_emotion STEP``.
 """

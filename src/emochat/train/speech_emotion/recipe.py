@@ -1,4 +1,4 @@
-"""Train the shipped speech-emotion head (src/emochat/audio/speech_emotion.npz) on RAVDESS.
+"""Train the shipped speech-emotion head (src/emochat/models/speech_emotion/speech_emotion.npz) on RAVDESS.
 
 Protocol: actors 1-20 for training and every choice (representation, layers, C), by
 5-fold cross-validation grouped by actor (4 actors per fold, never split across folds);

@@ -1,4 +1,4 @@
-"""The text emotion model (``emochat/text/data/``): the e5 encoder graph and the MLP head.
+"""The text emotion model (``emochat/models/text_emotion/``): the e5 encoder graph and the MLP head.
 
 Three steps, each its own module: ``finetune`` the encoder's top layers, ``export`` them
 into the onnxruntime graph, train the ``head`` on that graph's embeddings.

