@@ -51,10 +51,10 @@ from emochat.batch.summary import combine_parts, segment_rows, write_part
 from emochat.batch.work import (
     ClipOutput,
     init_worker_process,
-    limit_threads,
     safe_analyze,
     write_clip_outputs,
 )
+from emochat.core.settings import limit_native_threads
 from emochat.errors import DataError
 from emochat.fsutil import atomic_write_text
 
@@ -373,7 +373,7 @@ def _run_ray(
 
 
 def _ray_task(path: str, options: dict[str, Any], video_src: str) -> dict[str, Any]:
-    limit_threads()
+    limit_native_threads()
     return safe_analyze(path, options, video_src)
 
 

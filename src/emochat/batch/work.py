@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from emochat.core.settings import limit_native_threads
 from emochat.fsutil import atomic_write_text, remove_stale_temps
 
 ProgressFn = Callable[[str, float], None]
@@ -134,15 +135,9 @@ def write_clip_outputs(out_dir: Path, output: ClipOutput) -> list[Path]:
     return [html, js]
 
 
-def limit_threads() -> None:
-    """One BLAS/OpenMP thread per worker process (workers are the parallelism)."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-
-
 def init_worker_process() -> None:
-    """Pool initializer: :func:`limit_threads`, and die with the parent (Linux)."""
-    limit_threads()
+    """Pool initializer: one native thread per worker, and die with the parent (Linux)."""
+    limit_native_threads()
     try:
         import ctypes
         import signal

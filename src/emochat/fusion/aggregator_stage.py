@@ -9,11 +9,11 @@ looked. The encoder frames are released afterwards.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from emochat.core.settings import aggregator_model_override
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
 TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVDESS 8 classes"
@@ -22,7 +22,7 @@ TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVD
 def _model_path() -> Path:
     from emochat.fusion.aggregator import MODEL_FILE
 
-    return Path(os.environ.get("EMOCHAT_AGGREGATOR_MODEL") or MODEL_FILE)
+    return aggregator_model_override() or Path(MODEL_FILE)
 
 
 def shipped_model():

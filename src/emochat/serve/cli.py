@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from emochat.cli.options import positive_float, positive_int
+from emochat.core.settings import serve_token
 
 DESCRIPTION = """Run the analysis service: POST /v1/analyze (upload, or a server-side path inside
 --allowed-root) answers a job id; GET /v1/jobs/{id} gives status and progress;
@@ -87,7 +87,7 @@ def settings_from(args: argparse.Namespace):
         workers=args.workers,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         max_queue=args.max_queue,
-        token=args.token or os.environ.get("EMOCHAT_SERVE_TOKEN") or None,
+        token=args.token or serve_token(),
         fps=args.fps,
         segment_s=args.segment_s,
         analyzer=args.analyzer,

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
+from emochat.core.settings import torchrun
 from emochat.errors import DataError
 
 
@@ -103,7 +103,7 @@ def _run_llm(args: argparse.Namespace) -> int:
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
-    if int(os.environ.get("RANK", "0")) != 0:
+    if torchrun().rank != 0:
         return 0  # rank 0 speaks for the run
     last = summary["history"][-1]["loss"] if summary["history"] else None
     print(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import random
 import resource
 import shutil
@@ -27,6 +26,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from emochat.core.settings import torchrun
 from emochat.errors import EmochatError
 from emochat.models.emochat_llm.model import EmoChatLM, Layout
 from emochat.models.emochat_llm.prompt import target_text
@@ -56,13 +56,13 @@ class Dist:
 
 def setup_distributed() -> Dist:
     """Join the process group torchrun describes in the environment (if any)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = torchrun().world_size
     if world <= 1:
         return Dist()
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend=backend)
-    local = int(os.environ.get("LOCAL_RANK", "0"))
+    local = torchrun().local_rank
     if torch.cuda.is_available():
         torch.cuda.set_device(local)
     return Dist(dist.get_rank(), dist.get_world_size(), local)
