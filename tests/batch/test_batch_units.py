@@ -11,7 +11,7 @@ import pytest
 from emochat.batch.cli import add_arguments
 from emochat.batch.runner import Clip, OutputDir, discover, run_batch
 from emochat.batch.summary import SCHEMA, combine_parts, segment_rows
-from emochat.batch.work import ClipOutput, analysis_options, write_clip_outputs
+from emochat.batch.work import ClipOutput, write_clip_outputs
 from emochat.errors import DataError
 from emochat.report.model import Emotion, Report, Segment
 from emochat.testing.synth import tone, write_media
@@ -107,23 +107,6 @@ def test_redone_clip_appears_once(tmp_path):
     )
     assert combine_parts([], tmp_path / "empty.parquet") == 0
     assert pq.read_schema(tmp_path / "empty.parquet").names == SCHEMA.names
-
-
-def test_analysis_options():
-    opts = analysis_options({"fps": 2, "segment_s": 3, "language": "auto", "transcript": "t.srt"})
-    assert (opts.fps, opts.segment_s, opts.language, opts.transcript) == (
-        2.0,
-        3.0,
-        None,
-        Path("t.srt"),
-    )
-    assert analysis_options({"fps": None}).fps is None
-    assert opts.expression_views == "zoom"
-    assert analysis_options({"expression_views": "mirror"}).expression_views == "mirror"
-    with pytest.raises(ValueError, match="expression_views"):
-        analysis_options({"expression_views": "tencrop"})
-    with pytest.raises(ValueError):
-        analysis_options({"fsp": 3})
 
 
 def test_cli_arguments():

@@ -31,41 +31,6 @@ class ClipOutput:
     seconds: float
 
 
-def analysis_options(options: Mapping[str, Any] | None = None):
-    """``AnalyzeOptions`` from a plain mapping (fps, segment_s, max_side, max_faces,
-    expression_views, language, transcript, stage_time_limit_s, reasoner as a mapping of
-    :class:`~emochat.reasoning.settings.ReasonerSettings` fields)."""
-    from emochat.options import AnalyzeOptions
-    from emochat.reasoning.settings import ReasonerSettings
-
-    opts = AnalyzeOptions()
-    for key, value in (options or {}).items():
-        if key == "transcript":
-            opts.transcript = Path(value) if value else None
-        elif key == "language":
-            opts.language = None if value in (None, "", "auto") else str(value)
-        elif key == "fps":
-            opts.fps = float(value) if value else None
-        elif key == "stage_time_limit_s":
-            opts.stage_time_limit_s = float(value) if value else None
-        elif key == "reasoner":
-            opts.reasoner = ReasonerSettings(**value) if value else None
-        elif key == "expression_views":
-            from emochat.face.expression import TTA_VIEWS
-
-            if value not in TTA_VIEWS:
-                raise ValueError(
-                    f"expression_views must be one of {list(TTA_VIEWS)}, not {value!r}"
-                )
-            opts.expression_views = value
-        elif key in ("segment_s", "max_side", "max_faces"):
-            if value is not None:
-                setattr(opts, key, type(getattr(opts, key))(value))
-        else:
-            raise ValueError(f"unknown analysis option {key!r}")
-    return opts
-
-
 def analyze_clip(
     path: str | Path,
     options: Mapping[str, Any] | None = None,
@@ -79,10 +44,11 @@ def analyze_clip(
     its own folders to clients).
     """
     from emochat.api import run_analysis
+    from emochat.options import AnalyzeOptions
     from emochat.report.html import render_context_html
 
     t0 = time.perf_counter()
-    ctx = run_analysis(path, options=analysis_options(options), progress=progress)
+    ctx = run_analysis(path, options=AnalyzeOptions.from_mapping(options), progress=progress)
     if media_name is not None:
         ctx.report.media["path"] = media_name
     html = render_context_html(ctx, video_src=video_src)

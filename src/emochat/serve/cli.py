@@ -8,6 +8,7 @@ from pathlib import Path
 
 from emochat.cli.options import positive_float, positive_int
 from emochat.core.settings import serve_token
+from emochat.options import AnalyzeOptions
 
 DESCRIPTION = """Run the analysis service: POST /v1/analyze (upload, or a server-side path inside
 --allowed-root) answers a job id; GET /v1/jobs/{id} gives status and progress;
@@ -63,14 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fps",
         type=positive_float,
-        default=10.0,
-        help="default frames analysed per second (default: 10)",
+        default=AnalyzeOptions.fps,
+        help=f"default frames analysed per second (default: {AnalyzeOptions.fps:g})",
     )
     parser.add_argument(
         "--segment-s",
         type=positive_float,
-        default=4.0,
-        help="default segment length in seconds (default: 4)",
+        default=AnalyzeOptions.segment_s,
+        help=f"default segment length in seconds (default: {AnalyzeOptions.segment_s:g})",
     )
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
