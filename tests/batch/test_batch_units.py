@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from emochat.apps.jobs import ClipOutput, write_outputs
 from emochat.batch.cli import add_arguments
 from emochat.batch.runner import Clip, OutputDir, discover, run_batch
 from emochat.batch.summary import SCHEMA, combine_parts, segment_rows
-from emochat.batch.work import ClipOutput, write_clip_outputs
 from emochat.errors import DataError
 from emochat.report.model import Emotion, Report, Segment
 from emochat.testing.synth import tone, write_media
@@ -167,7 +167,7 @@ def test_rewriting_a_clip_removes_a_killed_attempts_temporaries(tmp_path):
     (out / ".report.html.k1ll3d.tmp").write_text("<html>half")
     (out / ".report.json.k1ll3d.tmp").write_text("{")
     (out / "notes.txt").write_text("the user's own file")
-    written = write_clip_outputs(out, ClipOutput(_report(), "<html></html>", 1.0))
+    written = write_outputs(out, ClipOutput(_report(), "<html></html>", 1.0))
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "report.html", "report.json"]
     assert [p.name for p in written] == ["report.html", "report.json"]
     assert json.loads((out / "report.json").read_text())["segments"]

@@ -61,7 +61,7 @@ class ServeSettings:
     fps: float = AnalyzeOptions.fps
     segment_s: float = AnalyzeOptions.segment_s
     analyzer: str | None = None
-    """``module:function`` with :func:`emochat.batch.work.analyze_clip`'s signature (tests)."""
+    """``module:function`` with :func:`emochat.apps.jobs.analyze_clip`'s signature (tests)."""
 
 
 # ------------------------------------------------------------------------ models
