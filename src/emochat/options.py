@@ -83,14 +83,14 @@ class AnalyzeOptions:
         is a mapping of ``ReasonerSettings`` fields. Unknown keys raise :class:`ValueError`."""
         values: dict[str, Any] = {}
         for key, value in (mapping or {}).items():
-            kind = _KINDS.get(key)
-            if kind is None:
-                raise ValueError(f"unknown analysis option {key!r}; known: {', '.join(_KINDS)}")
+            read = _READERS.get(key)
+            if read is None:
+                raise ValueError(f"unknown analysis option {key!r}; known: {', '.join(_READERS)}")
             if value is None or value == "" or value == {}:
                 if key in _NULLABLE:
                     values[key] = None
                 continue
-            values[key] = kind(key, value)
+            values[key] = read(key, value)
         return cls(**values)
 
     def to_mapping(self) -> dict[str, Any]:
@@ -110,6 +110,8 @@ def _check_positive(name: str, value: Any, optional: bool) -> None:
 
 
 def _number(cast: type) -> Any:
+    """A reader that casts to ``cast`` and names the option when it cannot."""
+
     def convert(name: str, value: Any) -> Any:
         try:
             return cast(value)
@@ -132,7 +134,7 @@ def _reasoner(name: str, value: Any) -> ReasonerSettings:
     return ReasonerSettings(**value)
 
 
-_KINDS = {
+_READERS = {
     "fps": _number(float),
     "max_side": _number(int),
     "max_faces": _number(int),
