@@ -8,6 +8,7 @@ serve, eval) call :func:`analyze` or :func:`run_analysis`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -65,12 +66,15 @@ def run_analysis(
     progress: ProgressFn | None = None,
     pipeline: Pipeline | None = None,
 ) -> AnalysisContext:
-    """Like :func:`analyze`, but returns the whole context (for exports that need it)."""
-    options = options or AnalyzeOptions()
-    if transcript is not None:
-        options.transcript = Path(transcript)
-    if language is not None:
-        options.language = None if language == "auto" else language
+    """Like :func:`analyze`, but returns the whole context (for exports that need it).
+
+    ``transcript`` and ``language`` (``"auto"``: detected), when given, override
+    ``options``' own; the caller's ``options`` is left as it is.
+    """
+    given = {"transcript": transcript, "language": language}
+    options = replace(
+        options or AnalyzeOptions(), **{k: v for k, v in given.items() if v is not None}
+    )
     return (pipeline or default_pipeline(options.models)).run(path, options, progress)
 
 

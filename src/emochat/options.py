@@ -1,22 +1,43 @@
-"""AnalyzeOptions: the knobs of one analysis and their defaults, in one place.
+"""AnalyzeOptions: the knobs of one analysis, in one place.
 
-Apart from the pipeline so that front ends (CLI, batch, serve) and the stages can read
-the options without importing the code that runs or assembles the stages.
+The one copy of their defaults, of what ``"auto"`` means and of what values are valid,
+so that front ends (CLI, batch, serve, eval) derive their flags and forms from here
+instead of repeating them. Apart from the pipeline so that front ends and stages can
+read the options without importing the code that runs or assembles the stages.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from emochat.reasoning.settings import ReasonerSettings
 
+AUTO = "auto"
+"""A front end's word for "let the analysis decide" (today: the spoken language)."""
+LANGUAGES = ("en", "zh")
+"""The spoken/transcript languages front ends offer (the ASR accepts other codes too)."""
+LANGUAGE_CHOICES = (AUTO, *LANGUAGES)
+EXPRESSION_VIEWS = ("zoom", "mirror", "none")
+"""The expression model's test-time views (``emochat.face.expression.TTA_VIEWS``), named
+here so that a front end lists them without loading the model."""
+
+
+def resolve_auto(value: str | None) -> str | None:
+    """None (the analysis decides) for ``"auto"`` or an empty value; any other value as is."""
+    return None if value in (None, "", AUTO) else value
+
 
 @dataclass
 class AnalyzeOptions:
-    """Knobs of one analysis; defaults are tuned for a 2-core laptop."""
+    """Knobs of one analysis; defaults are tuned for a 2-core laptop.
+
+    Invalid values raise :class:`ValueError` naming the option and what it accepts;
+    ``language="auto"`` becomes None.
+    """
 
     fps: float | None = 10.0
     """Video frames analysed per second of media (None: every frame)."""
@@ -25,11 +46,12 @@ class AnalyzeOptions:
     max_faces: int = 8
     """Faces tracked at once (a group photo or a panel can hold several)."""
     expression_views: str = "zoom"
-    """Test-time views of the expression model (``emochat.face.expression.TTA_VIEWS``):
-    ``zoom`` (4, the most accurate), ``mirror`` (2, twice as fast) or ``none``."""
+    """Test-time views of the expression model (:data:`EXPRESSION_VIEWS`): ``zoom``
+    (4, the most accurate), ``mirror`` (2, twice as fast) or ``none``."""
     segment_s: float = 4.0
     """Window length used for segments when no utterance segmentation exists."""
     language: str | None = None
+    """Spoken/transcript language code (None or ``"auto"``: detected)."""
     transcript: Path | None = None
     stage_time_limit_s: float | None = None
     """Seconds any one stage may take (None: :func:`emochat.pipeline.runner.stage_time_limit`'s
@@ -40,3 +62,100 @@ class AnalyzeOptions:
     """Models put in place of the registered ones: slot (``face_expression``,
     ``speech_emotion``, ``text_emotion``, ``aggregator``) -> registered name or weight file
     (``emochat.models.registry``; ``--model SLOT=NAME|PATH``)."""
+
+    def __post_init__(self) -> None:
+        self.language = resolve_auto(self.language)
+        if self.transcript is not None:
+            self.transcript = Path(self.transcript)
+        for name in ("fps", "segment_s", "stage_time_limit_s"):
+            _check_positive(name, getattr(self, name), optional=name != "segment_s")
+        for name in ("max_side", "max_faces"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+        if self.expression_views not in EXPRESSION_VIEWS:
+            raise ValueError(
+                f"expression_views must be one of {', '.join(EXPRESSION_VIEWS)}, "
+                f"not {self.expression_views!r}"
+            )
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[str, Any] | None) -> AnalyzeOptions:
+        """Options from plain values (a TOML table, JSON, a form; what :meth:`to_mapping`
+        gives): numbers may be strings; an empty value (None, "", {}) is None where the
+        option allows None (``fps``: every frame) and the default elsewhere; ``reasoner``
+        is a mapping of ``ReasonerSettings`` fields. Unknown keys raise :class:`ValueError`."""
+        values: dict[str, Any] = {}
+        for key, value in (mapping or {}).items():
+            read = _READERS.get(key)
+            if read is None:
+                raise ValueError(f"unknown analysis option {key!r}; known: {', '.join(_READERS)}")
+            if value is None or value == "" or value == {}:
+                if key in _NULLABLE:
+                    values[key] = None
+                continue
+            values[key] = read(key, value)
+        return cls(**values)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The options as plain JSON values; :meth:`from_mapping` reads them back."""
+        plain = asdict(self)
+        if self.transcript is not None:
+            plain["transcript"] = str(self.transcript)
+        return plain
+
+
+def _check_positive(name: str, value: Any, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        unset = " or None" if optional else ""
+        raise ValueError(f"{name} must be a number > 0{unset}, not {value!r}")
+
+
+def _number(cast: type) -> Any:
+    """A reader that casts to ``cast`` and names the option when it cannot."""
+
+    def convert(name: str, value: Any) -> Any:
+        try:
+            return cast(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number, not {value!r}") from None
+
+    return convert
+
+
+def _reasoner(name: str, value: Any) -> ReasonerSettings:
+    from emochat.reasoning.settings import ReasonerSettings
+
+    if isinstance(value, ReasonerSettings):
+        return value
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a table of reasoner settings, not {value!r}")
+    unknown = value.keys() - {f.name for f in fields(ReasonerSettings)}
+    if unknown:
+        raise ValueError(f"unknown {name} setting(s): {', '.join(sorted(unknown))}")
+    return ReasonerSettings(**value)
+
+
+def _models(name: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{name} must be a table of slot = model name or file, not {value!r}")
+    return {str(slot): str(model) for slot, model in value.items()}
+
+
+_READERS = {
+    "fps": _number(float),
+    "max_side": _number(int),
+    "max_faces": _number(int),
+    "expression_views": lambda name, value: str(value),
+    "segment_s": _number(float),
+    "language": lambda name, value: str(value),
+    "transcript": lambda name, value: Path(value),
+    "stage_time_limit_s": _number(float),
+    "reasoner": _reasoner,
+    "models": _models,
+}
+"""How :meth:`AnalyzeOptions.from_mapping` reads each option's plain value."""
+_NULLABLE = frozenset(f.name for f in fields(AnalyzeOptions) if str(f.type).endswith("| None"))
+"""Options that None may set (their annotations are strings: ``from __future__``)."""

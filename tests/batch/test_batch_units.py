@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from emochat.apps.jobs import ClipOutput, write_outputs
 from emochat.batch.cli import add_arguments
 from emochat.batch.runner import Clip, OutputDir, discover, run_batch
 from emochat.batch.summary import SCHEMA, combine_parts, segment_rows
-from emochat.batch.work import ClipOutput, analysis_options, write_clip_outputs
 from emochat.errors import DataError
 from emochat.report.model import Emotion, Report, Segment
 from emochat.testing.synth import tone, write_media
@@ -109,23 +109,6 @@ def test_redone_clip_appears_once(tmp_path):
     assert pq.read_schema(tmp_path / "empty.parquet").names == SCHEMA.names
 
 
-def test_analysis_options():
-    opts = analysis_options({"fps": 2, "segment_s": 3, "language": "auto", "transcript": "t.srt"})
-    assert (opts.fps, opts.segment_s, opts.language, opts.transcript) == (
-        2.0,
-        3.0,
-        None,
-        Path("t.srt"),
-    )
-    assert analysis_options({"fps": None}).fps is None
-    assert opts.expression_views == "zoom"
-    assert analysis_options({"expression_views": "mirror"}).expression_views == "mirror"
-    with pytest.raises(ValueError, match="expression_views"):
-        analysis_options({"expression_views": "tencrop"})
-    with pytest.raises(ValueError):
-        analysis_options({"fsp": 3})
-
-
 def test_cli_arguments():
     import argparse
 
@@ -184,7 +167,7 @@ def test_rewriting_a_clip_removes_a_killed_attempts_temporaries(tmp_path):
     (out / ".report.html.k1ll3d.tmp").write_text("<html>half")
     (out / ".report.json.k1ll3d.tmp").write_text("{")
     (out / "notes.txt").write_text("the user's own file")
-    written = write_clip_outputs(out, ClipOutput(_report(), "<html></html>", 1.0))
+    written = write_outputs(out, ClipOutput(_report(), "<html></html>", 1.0))
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "report.html", "report.json"]
     assert [p.name for p in written] == ["report.html", "report.json"]
     assert json.loads((out / "report.json").read_text())["segments"]

@@ -156,7 +156,8 @@ def test_analyze_uses_the_chosen_models(angry_clip, swapped_speech_head, tmp_pat
 
 
 def test_batch_and_serve_carry_the_models_to_their_workers(swapped_speech_head, tmp_path):
-    from emochat.batch.work import analysis_options
+    from emochat.cli.options import analysis_options
+    from emochat.options import AnalyzeOptions
     from emochat.serve.cli import settings_from
 
     model = ["--model", f"speech_emotion={swapped_speech_head}"]
@@ -164,7 +165,5 @@ def test_batch_and_serve_carry_the_models_to_their_workers(swapped_speech_head, 
     args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path), *model])
     assert settings_from(args).models == chosen
     args = build_parser().parse_args(["batch", str(tmp_path), "-o", str(tmp_path / "o"), *model])
-    from emochat.cli.options import analysis_options as cli_options
-
-    assert cli_options(args).models == chosen
-    assert analysis_options({"models": chosen}).models == chosen
+    assert analysis_options(args).models == chosen
+    assert AnalyzeOptions.from_mapping({"models": chosen}).models == chosen

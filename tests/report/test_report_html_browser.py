@@ -200,7 +200,7 @@ def test_missing_video_is_reported_on_the_page_not_as_a_script_error(browser, tm
 
 @pytest.mark.parametrize("clip", sorted(REAL_CLIPS))
 def test_real_clip_report_renders_with_data(browser, media_dir, tmp_path, clip):
-    from emochat.batch.work import analyze_clip
+    from emochat.apps.jobs import analyze_clip
 
     out = analyze_clip(media_dir / clip, {"fps": REAL_CLIPS[clip]})
     assert out.report.get("au") and out.report["segments"]
@@ -242,7 +242,7 @@ def test_docs_screenshots_exist():
 
 
 def test_photo_report_lays_faces_side_by_side(browser, media_dir, tmp_path):
-    from emochat.batch.work import analyze_clip
+    from emochat.apps.jobs import analyze_clip
 
     out = analyze_clip(media_dir / "multi_face.jpg", {})
     faces = len(out.report["au"]["tracks"])

@@ -4,7 +4,7 @@ from emochat.au.agent import AUAgent, AUFrame
 from emochat.au.analysis import FaceAnalysis, FaceSummary, analyze_faces
 from emochat.au.definitions import ACTION_UNITS, AU_CODES, AU_LABELS
 from emochat.au.events import AUEvent
-from emochat.au.openface_csv import write_openface_csv
+from emochat.au.openface_csv import openface_csv, write_openface_csv
 from emochat.au.result import AUResult, AUTrack
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "FaceAnalysis",
     "FaceSummary",
     "analyze_faces",
+    "openface_csv",
     "write_openface_csv",
 ]

@@ -22,9 +22,8 @@ HEADER = (
 )
 
 
-def write_openface_csv(analysis: FaceAnalysis, path: str | Path) -> Path:
-    """Write one row per (frame, face), frames in order; returns the path."""
-    path = Path(path)
+def openface_csv(analysis: FaceAnalysis) -> str:
+    """The CSV's text: one row per (frame, face), frames in order."""
     rows = []  # (frame_index, face_id, text)
     seen_frames = set()
     for face_id, track in analysis.au.tracks.items():
@@ -50,9 +49,13 @@ def write_openface_csv(analysis: FaceAnalysis, path: str | Path) -> Path:
         if int(index) not in seen_frames:
             rows.append((int(index), 0, f"{int(index) + 1}, 0, {t_s:.3f}, 0.00, 0, {empty_tail}"))
     rows.sort(key=lambda r: (r[0], r[1]))
+    return "".join(line + "\n" for line in [", ".join(HEADER), *(text for _, _, text in rows)])
+
+
+def write_openface_csv(analysis: FaceAnalysis, path: str | Path) -> Path:
+    """Write :func:`openface_csv` to ``path``; returns the path."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as fh:
-        fh.write(", ".join(HEADER) + "\n")
-        for _, _, text in rows:
-            fh.write(text + "\n")
+        fh.write(openface_csv(analysis))
     return path

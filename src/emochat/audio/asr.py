@@ -8,12 +8,13 @@ speech are dropped.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import cache
 
 import numpy as np
+
+from emochat.core.settings import cpu_threads
 
 SAMPLE_RATE = 16_000
 MARGIN_S = 0.3
@@ -42,21 +43,6 @@ class AsrResult:
     language: str | None
     language_probability: float
     segments: list[dict]  # whisper segments: start_s, end_s, text, avg_logprob, no_speech_prob
-
-
-def cpu_threads() -> int:
-    """Threads for the voice models: ``EMOCHAT_THREADS`` if set, else the usable cores.
-
-    On a machine shared with other busy processes, 1 thread is faster than spinning
-    thread pools fighting for the same cores (see bench/bench_audio.py).
-    """
-    env = os.environ.get("EMOCHAT_THREADS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @cache

@@ -4,7 +4,7 @@
 library entry is :func:`emochat.batch.runner.run_batch`.
 """
 
+from emochat.apps.jobs import ClipOutput, analyze_clip
 from emochat.batch.runner import BatchResult, run_batch
-from emochat.batch.work import ClipOutput, analyze_clip
 
 __all__ = ["BatchResult", "ClipOutput", "analyze_clip", "run_batch"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from emochat.cli.options import add_analysis_options, analysis_options, positive_int
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     err = Console(stderr=True)
     # plain values: the options travel to worker processes and Ray tasks
-    options = {k: v for k, v in asdict(analysis_options(args)).items() if k != "transcript"}
+    options = {k: v for k, v in analysis_options(args).to_mapping().items() if k != "transcript"}
     if not options["models"]:
         del options["models"]  # the registered models: markers written before --model match
     show = not args.quiet and sys.stderr.isatty()

@@ -45,16 +45,16 @@ from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from emochat.batch.summary import combine_parts, segment_rows, write_part
-from emochat.batch.work import (
+from emochat.apps.jobs import (
     ClipOutput,
     init_worker_process,
-    limit_threads,
+    relative_video_src,
     safe_analyze,
-    write_clip_outputs,
+    write_outputs,
 )
+from emochat.batch.summary import combine_parts, segment_rows, write_part
+from emochat.core.settings import limit_native_threads
 from emochat.errors import DataError
 from emochat.fsutil import atomic_write_text
 
@@ -238,7 +238,7 @@ class OutputDir:
         self, clip: Clip, output: ClipOutput, options: Mapping[str, Any] | None = None
     ) -> int:
         out = self.clips / clip.id
-        write_clip_outputs(out, output)
+        write_outputs(out, output)
         rows = segment_rows(clip.id, str(clip.path), output.report)
         write_part(rows, self.part(clip.id))
         self._write_marker(
@@ -373,20 +373,11 @@ def _run_ray(
 
 
 def _ray_task(path: str, options: dict[str, Any], video_src: str) -> dict[str, Any]:
-    limit_threads()
+    limit_native_threads()
     return safe_analyze(path, options, video_src)
 
 
 # ------------------------------------------------------------------------- driver
-
-
-def _video_src(media: Path, out_dir: Path) -> str:
-    """The media as a URL relative to the clip's report.html, so it plays in place."""
-    try:
-        rel = os.path.relpath(media.resolve(), out_dir.resolve())
-    except ValueError:  # another drive (Windows)
-        return media.resolve().as_uri()
-    return quote(Path(rel).as_posix())
 
 
 def run_batch(
@@ -471,7 +462,7 @@ def _run(clips, todo, out, source, workers, engine, options, ray_address, on_cli
     result = BatchResult(out.root, total=len(clips), skipped=len(clips) - len(todo))
     recorded = _plain(options)
     tasks: list[Task] = [
-        (c, dict(options or {}), _video_src(c.path, out.clips / c.id)) for c in todo
+        (c, dict(options or {}), relative_video_src(c.path, out.clips / c.id)) for c in todo
     ]
     runs = _run_ray(tasks, workers, ray_address) if engine == "ray" else _run_local(tasks, workers)
     if tasks:

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from emochat.api import run_analysis
+from emochat.apps.jobs import error_record, run_job
 from emochat.cli.options import analysis_options
 from emochat.cli.watchdog import Watchdog, run_time_limit
 from emochat.errors import EmochatError
-from emochat.fsutil import atomic_path, atomic_write_text
+from emochat.fsutil import atomic_write_text
 from emochat.ingest import probe
-from emochat.options import AnalyzeOptions
-from emochat.pipeline.contract import AnalysisContext
-from emochat.report.html import render_context_html
-from emochat.report.model import Report
 
 
 def output_dirs(base: Path, media: list[Path]) -> list[Path]:
@@ -48,80 +44,57 @@ def output_dirs(base: Path, media: list[Path]) -> list[Path]:
     return dirs
 
 
-def write_outputs(ctx: AnalysisContext, out_dir: Path, au_csv: bool) -> list[Path]:
-    """report.json, report.html and optionally au.csv; each appears whole or not at all."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    if au_csv:
-        if ctx.faces is None:
-            ctx.report.warn("export", "no_au_csv", "the media has no video, so no au.csv")
-        else:
-            written.append(_write_au_csv(ctx.faces, out_dir / "au.csv"))
-    # the page plays the video beside its timelines; a relative link survives moving both
-    video = os.path.relpath(Path(ctx.path).resolve(), out_dir.resolve())
-    html = render_context_html(ctx, video_src=Path(video).as_posix())
-    written.append(atomic_write_text(out_dir / "report.html", html))
-    written.append(ctx.report.write_json(out_dir / "report.json"))
-    return written
-
-
-def _write_au_csv(faces, path: Path) -> Path:
-    from emochat.au import write_openface_csv
-
-    with atomic_path(path) as tmp:
-        write_openface_csv(faces, tmp)
-    return path
-
-
-def print_summary(console: Console, report: Report, written: list[Path]) -> None:
-    media = report.media
+def print_summary(console: Console, report: dict, written: list[Path]) -> None:
+    """A few lines about one analysed input, from its report.json content."""
+    media = report["media"]
     console.print(
         f"[bold]{Path(media['path']).name}[/]  {media['duration_s']:.1f} s"
         + (f", {media['width']}x{media['height']}" if media.get("width") else "")
         + (", audio" if media["has_audio"] else ", no audio")
-        + f" — analysed in {report.timings_s.get('total', 0):.1f} s"
+        + f" — analysed in {report['timings_s'].get('total', 0):.1f} s"
     )
-    if report.overall is not None:
-        console.print(f"overall: {_overall_line(report.overall)}")
-    if report.faces:
-        console.print(f"faces: {len(report.faces)} track(s)")
+    if report["overall"] is not None:
+        console.print(f"overall: {_overall_line(report['overall'])}")
+    if report["faces"]:
+        console.print(f"faces: {len(report['faces'])} track(s)")
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("time (s)", "face", "emotion", "p", "active AUs"):
         table.add_column(col)
-    for seg in report.segments:
-        if seg.emotion is None:
+    for seg in report["segments"]:
+        emotion = seg.get("emotion")
+        if emotion is None:
             continue
-        face = seg.evidence.get("face", {})
+        face = seg.get("evidence", {}).get("face", {})
         aus = ", ".join(f"{a['au']} {a['mean']:.1f}" for a in face.get("active_aus", [])[:4])
         table.add_row(
-            f"{seg.start_s:.1f}-{seg.end_s:.1f}",
-            str(seg.face_id if seg.face_id is not None else "-"),
-            seg.emotion.label,
-            f"{seg.emotion.probs[seg.emotion.label]:.2f}",
+            f"{seg['start_s']:.1f}-{seg['end_s']:.1f}",
+            str(seg.get("face_id", "-")),
+            emotion["label"],
+            f"{emotion['probs'][emotion['label']]:.2f}",
             aus or "-",
         )
     if table.row_count:
         console.print(table)
-    if report.explanation is not None:
-        console.print(f"why: {report.explanation.text}")
-    for w in report.warnings:
-        console.print(f"[yellow]warning[/] ({w.stage}/{w.code}): {w.message}")
+    if report["explanation"] is not None:
+        console.print(f"why: {report['explanation']['text']}")
+    for w in report["warnings"]:
+        console.print(f"[yellow]warning[/] ({w['stage']}/{w['code']}): {w['message']}")
     console.print("wrote " + ", ".join(str(p) for p in written))
 
 
-def _overall_line(overall) -> str:
+def _overall_line(overall: dict) -> str:
     """'happy (0.71), neutral 0.20, fear 0.03  (valence ..., arousal ...)': the label once."""
-    probs = overall.probs
-    runners_up = sorted((k for k in probs if k != overall.label), key=lambda k: -probs[k])[:2]
+    probs, label = overall["probs"], overall["label"]
+    runners_up = sorted((k for k in probs if k != label), key=lambda k: -probs[k])[:2]
     return (
-        f"[bold]{overall.label}[/] ({probs[overall.label]:.2f})"
+        f"[bold]{label}[/] ({probs[label]:.2f})"
         + "".join(f", {k} {probs[k]:.2f}" for k in runners_up)
-        + f"  (valence {overall.valence:+.2f}, arousal {overall.arousal:.2f})"
+        + f"  (valence {overall['valence']:+.2f}, arousal {overall['arousal']:.2f})"
     )
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    options = analysis_options(args)
+    options = replace(analysis_options(args), transcript=args.transcript)
     console = Console(stderr=args.json)
     err = Console(stderr=True)
     many = len(args.media) > 1
@@ -160,39 +133,29 @@ def _analyze_and_write(media, out_dir, args, options, console, err, many) -> dic
     With several inputs ``--json`` prints JSON Lines (one report per line), so a reader
     can split them; one input keeps the indented report.
     """
+    show = not args.quiet and sys.stderr.isatty()
     try:
-        ctx = _analyze_one(media, args, options, quiet=args.quiet)
-        written = write_outputs(ctx, out_dir, args.au_csv)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=not show,
+        ) as progress:
+            task = progress.add_task(f"{media.name}: starting", total=1.0)
+
+            def on_progress(stage: str, fraction: float) -> None:
+                progress.update(task, description=f"{media.name}: {stage}", completed=fraction)
+
+            output, written = run_job(media, out_dir, options, on_progress, au_csv=args.au_csv)
     except EmochatError as exc:
         if not many:
             raise
         err.print(f"emochat: error: {exc}", markup=False, highlight=False)
-        return {"input": str(media), "output": str(out_dir), "error": exc.problem}
+        return {"input": str(media), "output": str(out_dir), "error": error_record(exc)["error"]}
     if args.json:
-        print(ctx.report.to_json(indent=None if many else 2), flush=True)
+        print(json.dumps(output.report, indent=None if many else 2, ensure_ascii=False), flush=True)
     if not args.quiet:
-        print_summary(console, ctx.report, written)
+        print_summary(console, output.report, written)
     return None
-
-
-def _analyze_one(media: Path, args, options: AnalyzeOptions, quiet: bool) -> AnalysisContext:
-    show = not quiet and sys.stderr.isatty()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not show,
-    ) as progress:
-        task = progress.add_task(f"{media.name}: starting", total=1.0)
-
-        def on_progress(stage: str, fraction: float) -> None:
-            progress.update(task, description=f"{media.name}: {stage}", completed=fraction)
-
-        return run_analysis(
-            media,
-            transcript=args.transcript,
-            options=options,
-            progress=on_progress,
-        )

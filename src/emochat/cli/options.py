@@ -1,4 +1,7 @@
-"""Argument types and the analysis options shared by analyze, batch and serve."""
+"""Argument types and the analysis options shared by analyze, batch and serve.
+
+Defaults and choices come from :class:`~emochat.options.AnalyzeOptions`, the one copy.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import argparse
 from pathlib import Path
 
 from emochat.models import registry
-from emochat.options import AnalyzeOptions
+from emochat.options import AUTO, EXPRESSION_VIEWS, LANGUAGE_CHOICES, AnalyzeOptions
 from emochat.reasoning.settings import KINDS, reasoner_settings
 
 
@@ -60,38 +63,42 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fps",
         type=positive_float,
-        default=10.0,
-        help="video frames analysed per second (default: 10)",
+        default=AnalyzeOptions.fps,
+        help=f"video frames analysed per second (default: {AnalyzeOptions.fps:g})",
     )
     parser.add_argument("--all-frames", action="store_true", help="analyse every video frame")
     parser.add_argument(
         "--segment-s",
         type=positive_float,
-        default=4.0,
-        help="segment length in seconds where there is no speech (default: 4)",
+        default=AnalyzeOptions.segment_s,
+        help="segment length in seconds where there is no speech "
+        f"(default: {AnalyzeOptions.segment_s:g})",
     )
     parser.add_argument(
-        "--max-faces", type=positive_int, default=8, help="faces tracked at once (default: 8)"
+        "--max-faces",
+        type=positive_int,
+        default=AnalyzeOptions.max_faces,
+        help=f"faces tracked at once (default: {AnalyzeOptions.max_faces})",
     )
     parser.add_argument(
         "--expression-views",
-        choices=["zoom", "mirror", "none"],
-        default="zoom",
+        choices=EXPRESSION_VIEWS,
+        default=AnalyzeOptions.expression_views,
         help="test-time views per face for the expression model: zoom (4 views, default, "
         "most accurate), mirror (2, twice as fast), none (1)",
     )
     parser.add_argument(
         "--stage-time-limit",
         type=positive_float,
-        default=None,
+        default=AnalyzeOptions.stage_time_limit_s,
         metavar="S",
         help="seconds any one stage may take before it is stopped with a 'timeout' warning "
         "(default: 300 + 6 x the media's duration)",
     )
     parser.add_argument(
         "--language",
-        choices=["auto", "en", "zh"],
-        default="auto",
+        choices=LANGUAGE_CHOICES,
+        default=AUTO,
         help="spoken/transcript language (default: auto-detect)",
     )
     parser.add_argument(
@@ -127,7 +134,7 @@ def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
         segment_s=args.segment_s,
         max_faces=args.max_faces,
         expression_views=args.expression_views,
-        language=None if args.language == "auto" else args.language,
+        language=args.language,
         stage_time_limit_s=args.stage_time_limit,
         reasoner=reasoner_settings(
             args.reasoner, args.reasoner_config, args.reasoner_url, args.reasoner_model

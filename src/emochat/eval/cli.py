@@ -18,6 +18,7 @@ from pathlib import Path
 from emochat.errors import DataError
 from emochat.eval.registry import EVALUATORS, Evaluator, NoModelError, register_evaluator
 from emochat.eval.specs import DATASETS
+from emochat.options import AUTO, LANGUAGE_CHOICES
 
 DEFAULT_OUT = Path("eval-results")
 
@@ -261,8 +262,8 @@ def _manifest_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--language",
-        choices=["auto", "en", "zh"],
-        default="auto",
+        choices=LANGUAGE_CHOICES,
+        default=AUTO,
         help="spoken/transcript language passed to the pipeline (default: auto)",
     )
     _add_run_options(p, "clips")

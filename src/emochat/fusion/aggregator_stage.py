@@ -9,11 +9,9 @@ looked. The encoder frames are released afterwards.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 
+from emochat.core.settings import aggregator_model_override
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
@@ -22,12 +20,12 @@ TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVD
 
 def _choice(model: registry.ModelChoice | None) -> registry.ModelChoice:
     """``model``, else the file ``EMOCHAT_AGGREGATOR_MODEL`` names (a model trained by
-    ``emochat train aggregator``), else the registered one."""
+    ``emochat train aggregator manifest``), else the registered one."""
     if model is not None:
         return model
-    trained = os.environ.get("EMOCHAT_AGGREGATOR_MODEL")
+    trained = aggregator_model_override()
     if trained:
-        return registry.ModelChoice("aggregator", Path(trained))
+        return registry.ModelChoice("aggregator", trained)
     return registry.choose("aggregator")
 
 

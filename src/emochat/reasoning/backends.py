@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import select
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Protocol
 
+from emochat.core.settings import secret
 from emochat.gemma import default_gguf
 from emochat.reasoning.settings import ReasonerSettings
 
@@ -68,7 +68,7 @@ class OpenAICompatible:
     def generate(self, prompt: str) -> str:
         url, body = self._request(prompt)
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(self.settings.api_key_env) if self.settings.api_key_env else None
+        key = secret(self.settings.api_key_env)
         if key:
             headers["Authorization"] = f"Bearer {key}"
         request = urllib.request.Request(url, json.dumps(body).encode(), headers, method="POST")

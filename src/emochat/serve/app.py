@@ -38,6 +38,7 @@ from starlette.datastructures import UploadFile
 from emochat import __version__
 from emochat.batch.runner import MEDIA_SUFFIXES
 from emochat.errors import EmochatError
+from emochat.options import LANGUAGE_CHOICES, AnalyzeOptions, resolve_auto
 from emochat.serve.store import Job, JobStore
 from emochat.serve.worker import WorkerPool
 
@@ -57,10 +58,10 @@ class ServeSettings:
     max_upload_bytes: int = 500 * 1024 * 1024
     max_queue: int = 1000
     token: str | None = None
-    fps: float = 10.0
-    segment_s: float = 4.0
+    fps: float = AnalyzeOptions.fps
+    segment_s: float = AnalyzeOptions.segment_s
     analyzer: str | None = None
-    """``module:function`` with :func:`emochat.batch.work.analyze_clip`'s signature (tests)."""
+    """``module:function`` with :func:`emochat.apps.jobs.analyze_clip`'s signature (tests)."""
     models: dict[str, str] = field(default_factory=dict)
     """Every job's models (``AnalyzeOptions.models``; ``emochat serve --model``)."""
 
@@ -73,7 +74,7 @@ class AnalyzeFields(BaseModel):
 
     fps: float | None = Field(None, gt=0, le=60, description="frames analysed per second")
     segment_s: float | None = Field(None, gt=0, le=600, description="segment length (s)")
-    language: Literal["auto", "en", "zh"] | None = None
+    language: Literal[LANGUAGE_CHOICES] | None = None
 
 
 class PathRequest(AnalyzeFields):
@@ -264,7 +265,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         options = {
             "fps": fields.fps or settings.fps,
             "segment_s": fields.segment_s or settings.segment_s,
-            "language": None if fields.language in (None, "auto") else fields.language,
+            "language": resolve_auto(fields.language),
         }
         return {**options, "models": settings.models} if settings.models else options
 
@@ -347,7 +348,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                             },
                             "fps": {"type": "number"},
                             "segment_s": {"type": "number"},
-                            "language": {"type": "string", "enum": ["auto", "en", "zh"]},
+                            "language": {"type": "string", "enum": list(LANGUAGE_CHOICES)},
                         },
                     }
                 },

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from emochat.cli.options import add_model_option, chosen_models, positive_float, positive_int
+from emochat.core.settings import serve_token
 from emochat.models.registry import SLOTS
+from emochat.options import AnalyzeOptions
 
 DESCRIPTION = """Run the analysis service: POST /v1/analyze (upload, or a server-side path inside
 --allowed-root) answers a job id; GET /v1/jobs/{id} gives status and progress;
@@ -64,14 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fps",
         type=positive_float,
-        default=10.0,
-        help="default frames analysed per second (default: 10)",
+        default=AnalyzeOptions.fps,
+        help=f"default frames analysed per second (default: {AnalyzeOptions.fps:g})",
     )
     parser.add_argument(
         "--segment-s",
         type=positive_float,
-        default=4.0,
-        help="default segment length in seconds (default: 4)",
+        default=AnalyzeOptions.segment_s,
+        help=f"default segment length in seconds (default: {AnalyzeOptions.segment_s:g})",
     )
     add_model_option(parser, SLOTS)
     parser.add_argument(
@@ -89,7 +90,7 @@ def settings_from(args: argparse.Namespace):
         workers=args.workers,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         max_queue=args.max_queue,
-        token=args.token or os.environ.get("EMOCHAT_SERVE_TOKEN") or None,
+        token=args.token or serve_token(),
         fps=args.fps,
         segment_s=args.segment_s,
         analyzer=args.analyzer,

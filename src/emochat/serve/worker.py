@@ -43,10 +43,7 @@ def execute_job(
     media_name: str | None = None,
 ) -> dict[str, Any]:
     """Runs in a worker process: analyse one job's media and write its outputs."""
-    import traceback
-
-    from emochat.batch.work import analyze_clip, write_clip_outputs
-    from emochat.errors import EmochatError
+    from emochat.apps.jobs import error_record, run_job
 
     store = JobStore(db_path)
     last = [0.0]
@@ -57,15 +54,21 @@ def execute_job(
             last[0] = now
             store.set_progress(job_id, runner, stage, fraction)
 
-    fn = _resolve(analyzer) if analyzer else analyze_clip
     try:
-        out = fn(media_path, options, progress, "media", media_name)
-        write_clip_outputs(Path(job_dir), out)
-    except EmochatError as exc:
-        return {"ok": False, "error": exc.problem}
+        out, _ = run_job(
+            media_path,
+            Path(job_dir),
+            options,
+            progress,
+            media_name=media_name,
+            video_src="media",  # the job's media endpoint, beside report.html
+            analyzer=_resolve(analyzer) if analyzer else None,
+        )
     except Exception as exc:
-        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
-        return {"ok": False, "error": f"internal error: {type(exc).__name__}: {exc}"}
+        failure = error_record(exc)
+        if "traceback" in failure:
+            log.error("job %s failed:\n%s", job_id, failure["traceback"])
+        return {"ok": False, "error": failure["error"]}
     finally:
         store.close()
     return {"ok": True, "seconds": out.seconds}
@@ -133,7 +136,7 @@ class WorkerPool:
 
     # ---------------------------------------------------------------- internals
     def _new_executor(self) -> ProcessPoolExecutor:
-        from emochat.batch.work import init_worker_process
+        from emochat.apps.jobs import init_worker_process
 
         return ProcessPoolExecutor(
             max_workers=self.workers,

@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import json
 import math
-import os
 import random
 import resource
 import shutil
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from emochat.core.settings import torchrun
 from emochat.errors import EmochatError
 from emochat.models.emochat_llm.model import EmoChatLM, Layout
 from emochat.models.emochat_llm.prompt import target_text
@@ -58,13 +58,13 @@ class Dist:
 
 def setup_distributed() -> Dist:
     """Join the process group torchrun describes in the environment (if any)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+    world = torchrun().world_size
     if world <= 1:
         return Dist()
     if not dist.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend=backend)
-    local = int(os.environ.get("LOCAL_RANK", "0"))
+    local = torchrun().local_rank
     if torch.cuda.is_available():
         torch.cuda.set_device(local)
     return Dist(dist.get_rank(), dist.get_world_size(), local)
@@ -391,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
-    if int(os.environ.get("RANK", "0")) != 0:
+    if torchrun().rank != 0:
         return 0  # rank 0 speaks for the run
     last = summary["history"][-1]["loss"] if summary["history"] else None
     print(

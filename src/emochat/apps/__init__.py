@@ -1,0 +1,1 @@
+"""What the front ends (CLI, batch, serve) share: one clip's job (:mod:`.jobs`)."""

@@ -1,0 +1,1 @@
+"""The floor every other package stands on; it imports nothing of emochat."""
