@@ -65,6 +65,12 @@ def cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def prefer_single_voice_thread() -> None:
+    """Make :func:`cpu_threads` 1 unless ``EMOCHAT_THREADS`` says otherwise (for recipes
+    that run one process per core)."""
+    os.environ.setdefault("EMOCHAT_THREADS", "1")
+
+
 def limit_native_threads() -> None:
     """One BLAS/OpenMP thread per worker process (workers are the parallelism).
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from emochat.train.aggregator import RAVDESS_STEPS
@@ -63,9 +62,10 @@ def features(words: str, split: str, shard: int = 0, shards: int = 1) -> None:
     transcript path, ~1 s per clip); ``asr`` runs whisper-base word timestamps (~5-10 s
     per clip on a loaded 2-core machine).
     """
+    from emochat.core.settings import prefer_single_voice_thread
     from emochat.train.aggregator.features import build_cache
 
-    os.environ.setdefault("EMOCHAT_THREADS", "1")
+    prefer_single_voice_thread()
     df = corpus()
     if split != "all":
         df = df[df["split"] == split]
