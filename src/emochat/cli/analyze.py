@@ -91,8 +91,8 @@ def print_summary(console: Console, report: Report, written: list[Path]) -> None
     for seg in report.segments:
         if seg.emotion is None:
             continue
-        face = seg.evidence.get("face", {})
-        aus = ", ".join(f"{a['au']} {a['mean']:.1f}" for a in face.get("active_aus", [])[:4])
+        face = seg.evidence.get("face")
+        aus = ", ".join(f"{a['au']} {a['mean']:.1f}" for a in face.active_aus[:4]) if face else ""
         table.add_row(
             f"{seg.start_s:.1f}-{seg.end_s:.1f}",
             str(seg.face_id if seg.face_id is not None else "-"),
