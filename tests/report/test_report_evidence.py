@@ -44,6 +44,7 @@ def test_goldens_hold_every_modality():
 def test_schema_defines_each_registered_modality():
     schema = report_schema()
     evidence = schema["$defs"]["segment"]["properties"]["evidence"]
+    assert schema["$defs"]["modality"]["enum"] == list(EVIDENCE_TYPES)
     for modality in EVIDENCE_TYPES:
         assert evidence["properties"][modality] == {"$ref": f"#/$defs/{modality}_evidence"}
         assert schema["$defs"][f"{modality}_evidence"]["required"]
