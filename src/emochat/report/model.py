@@ -124,6 +124,7 @@ class ModalityEvidence(_JsonBlock):
     """
 
     modality: ClassVar[str]
+    nested: ClassVar[Mapping[str, type]] = {"emotion": Emotion}
     emotion: Emotion | None
     """The modality's own estimate (a subclass declares it as a dataclass field)."""
 
@@ -240,7 +241,6 @@ class TextEvidence(ModalityEvidence):
     """A segment's words: the text model's emotion, open-vocabulary words, lexicon cues."""
 
     modality: ClassVar[str] = "text"
-    nested: ClassVar[Mapping[str, type]] = {"emotion": Emotion}
     emotion_keys: ClassVar[tuple[str, ...]] = (
         "label",
         "probs",
