@@ -92,7 +92,7 @@ class _JsonBlock:
 
     def to_json(self) -> dict[str, Any]:
         out = {}
-        for f in fields(self):  # type: ignore[arg-type]
+        for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, Emotion):
                 value = value.to_json(self.emotion_keys)
@@ -135,6 +135,7 @@ class ModalityEvidence(_JsonBlock):
 
     @property
     def reliability(self) -> float:
+        """How far to trust ``emotion`` here, 0..1 (by default fully, until a rule is known)."""
         return 1.0
 
     @property
