@@ -1,8 +1,9 @@
 """Reliability-weighted fusion of per-modality emotion estimates, with conflict detection.
 
 Each modality brings a distribution over the basic labels and a reliability in
-0..1 (face: tracking confidence and frames seen; voice: speech presence; text:
-ASR confidence or 1 for a user transcript). The fused distribution is the
+0..1, both from its evidence (``report.model``; face: tracking confidence and frames
+seen; voice: speech presence; text: ASR confidence or 1 for a user transcript); a
+modality without a prior here gets 1. The fused distribution is the
 weighted linear pool ``sum(w_m * p_m) / sum(w_m)`` with ``w_m = prior_m *
 reliability_m``: linear pooling keeps a confident minority modality visible
 instead of letting one near-zero probability veto it, which matters when cues
