@@ -33,3 +33,14 @@ def valence_arousal(probs: Mapping[str, float]) -> tuple[float, float]:
     valence = sum(CIRCUMPLEX[k][0] * p for k, p in probs.items() if k in CIRCUMPLEX) / total
     arousal = sum(CIRCUMPLEX[k][1] * p for k, p in probs.items() if k in CIRCUMPLEX) / total
     return round(valence, 4), round(arousal, 4)
+
+
+def fold_to_basic(probs: Mapping[str, float]) -> dict[str, float]:
+    """Fold labels outside the basic space into it (RAVDESS calm -> neutral) and renormalise."""
+    folded = dict.fromkeys(BASIC_LABELS, 0.0)
+    for label, p in probs.items():
+        target = "neutral" if label == "calm" else label
+        if target in folded:
+            folded[target] += float(p)
+    total = sum(folded.values()) or 1.0
+    return {k: v / total for k, v in folded.items()}

@@ -146,8 +146,8 @@ def test_audio_transcript_replaces_asr(tmp_path):
     u = va.utterances[0]
     assert u.source == "transcript" and [w.text for w in u.words] == ["hello", "there", "friend"]
     ev = va.to_evidence(0)
-    json.dumps(ev)
-    assert ev["emotion"]["label"] in RAVDESS_LABELS and len(ev["words"]) == 3
+    json.dumps(ev.to_json())
+    assert ev.emotion.label in RAVDESS_LABELS and len(ev.words) == 3
 
 
 def test_audio_predict_speech_files(tmp_path):

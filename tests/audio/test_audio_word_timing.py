@@ -150,8 +150,8 @@ def test_audio_words_recognised_and_timed(speech_clip, asr_model):
     # two sentences separated by a 1 s pause -> two utterances
     assert len(va.utterances) == 2
     ev = va.to_evidence(0)
-    assert ev["words"][0]["text"].lower().startswith("my")
-    assert ev["emotion"]["label"] in va.emotion[0].probs
+    assert ev.words[0]["text"].lower().startswith("my")
+    assert ev.emotion.label in va.emotion[0].probs
 
 
 def test_audio_asr_in_windows_keeps_media_time(speech_clip):

@@ -13,7 +13,7 @@ from emochat.batch.cli import add_arguments
 from emochat.batch.runner import Clip, OutputDir, discover, run_batch
 from emochat.batch.summary import SCHEMA, combine_parts, segment_rows
 from emochat.errors import DataError
-from emochat.report.model import Emotion, Report, Segment
+from emochat.report.model import Emotion, FaceEvidence, Report, Segment, VoiceEvidence
 from emochat.testing.synth import tone, write_media
 
 
@@ -37,11 +37,21 @@ def _report(n_segments: int = 2) -> dict:
                     "happy", {"happy": 0.8, "neutral": 0.2}, 0.5, 0.6, ["cheerful"], "t"
                 ),
                 evidence={
-                    "face": {
-                        "active_aus": [{"au": "AU12", "mean": 2.0}],
-                        "emotion": {"label": "happy", "probs": {"happy": 1.0}},
-                    },
-                    "voice": {"emotion": {"label": "calm", "probs": {"calm": 1.0}}},
+                    "face": FaceEvidence(
+                        face_id=0,
+                        n_frames=10,
+                        mean_confidence=1.0,
+                        au_mean={"AU12": 2.0},
+                        active_aus=[{"au": "AU12", "mean": 2.0}],
+                        events=[],
+                        emotion=Emotion("happy", {"happy": 1.0}),
+                    ),
+                    "voice": VoiceEvidence(
+                        start_s=2.0 * i,
+                        end_s=2.0 * i + 2,
+                        text="hi",
+                        emotion=Emotion("calm", {"calm": 1.0}),
+                    ),
                 },
             )
         )

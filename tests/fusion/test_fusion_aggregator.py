@@ -13,7 +13,7 @@ import torch
 from emochat.audio import prosody as pros
 from emochat.audio.speech_emotion import RAVDESS_LABELS, EncoderFrames
 from emochat.fusion.aggregator import Aggregator, AggregatorConfig, SegmentInput, premix
-from emochat.fusion.stages import voice_emotion
+from emochat.report.model import AggregatorEvidence, Emotion, VoiceEvidence
 
 
 def _frames(n: int = 300, voiced_from: float = 1.0) -> pros.Frames:
@@ -90,14 +90,20 @@ def test_premix_keeps_times_and_halves_the_frame_rate():
 
 
 def test_voice_cue_is_one_cue_whatever_the_policy():
-    linear = {"label": "sad", "probs": {k: (0.65 if k == "sad" else 0.05) for k in RAVDESS_LABELS}}
+    linear = Emotion("sad", {k: (0.65 if k == "sad" else 0.05) for k in RAVDESS_LABELS})
     agg_probs = {k: (0.65 if k == "happy" else 0.05) for k in RAVDESS_LABELS}
-    agg = {"emotion": {"label": "happy", "probs": agg_probs, "source": "aggregator"}}
-    ev = {"emotion": linear, "aggregator": dict(agg, fusion_policy="evidence_only")}
-    assert voice_emotion(ev) is linear
-    ev["aggregator"]["fusion_policy"] = "replace"
-    assert voice_emotion(ev)["label"] == "happy"
-    ev["aggregator"]["fusion_policy"] = "ensemble"
-    mixed = voice_emotion(ev)
-    assert abs(mixed["probs"]["sad"] - mixed["probs"]["happy"]) < 1e-6
-    assert abs(sum(mixed["probs"].values()) - 1) < 1e-3
+    agg = AggregatorEvidence(
+        emotion=Emotion("happy", agg_probs, source="aggregator"),
+        agreement=0.5,
+        vector=[],
+        model="test",
+        fusion_policy="evidence_only",
+    )
+    ev = VoiceEvidence(start_s=0.0, end_s=1.0, text="", emotion=linear, aggregator=agg)
+    assert ev.emotion_for_fusion is linear
+    agg.fusion_policy = "replace"
+    assert ev.emotion_for_fusion.label == "happy"
+    agg.fusion_policy = "ensemble"
+    mixed = ev.emotion_for_fusion
+    assert abs(mixed.probs["sad"] - mixed.probs["happy"]) < 1e-6
+    assert abs(sum(mixed.probs.values()) - 1) < 1e-3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from emochat.emotions import BASIC_LABELS
-from emochat.fusion.fuse import ModalityCue, fuse, to_basic
+from emochat.emotions import BASIC_LABELS, fold_to_basic
+from emochat.fusion.fuse import ModalityCue, fuse
 from emochat.report.model import Emotion
 
 
@@ -15,7 +15,7 @@ def _e(label: str, p: float) -> Emotion:
 
 
 def test_calm_folds_into_neutral():
-    assert to_basic({"calm": 0.5, "happy": 0.25, "neutral": 0.25}) == pytest.approx(
+    assert fold_to_basic({"calm": 0.5, "happy": 0.25, "neutral": 0.25}) == pytest.approx(
         {**dict.fromkeys(BASIC_LABELS, 0.0), "neutral": 0.75, "happy": 0.25}
     )
 

@@ -15,18 +15,36 @@ from emochat.emotions import BASIC_LABELS
 from emochat.models.emochat_llm.cues import FACE_DIM
 from emochat.reasoning.emochat_llm import default_adapter, segment_cues
 from emochat.reasoning.settings import ReasonerSettings
-from emochat.report.model import Emotion, Report, Segment, validate_report
+from emochat.report.model import (
+    Emotion,
+    FaceEvidence,
+    Report,
+    Segment,
+    TextEvidence,
+    VoiceEvidence,
+    validate_report,
+)
 
 PROBS = {lab: (0.4 if lab == "happy" else 0.1) for lab in BASIC_LABELS}
 
 
 def _segment() -> Segment:
-    face = {
-        "au_mean": {"AU12": 2.4, "AU06": 1.1},
-        "expression": {"label": "happy", "probs": PROBS, "source": "face-cnn"},
-    }
-    voice = {"emotion": {"label": "calm", "probs": {"calm": 0.6, "happy": 0.4}}}
-    text = {"text": "what a day", "emotion": {"label": "happy", "probs": PROBS}}
+    face = FaceEvidence(
+        face_id=0,
+        n_frames=10,
+        mean_confidence=0.9,
+        au_mean={"AU12": 2.4, "AU06": 1.1},
+        active_aus=[],
+        events=[],
+        expression=Emotion("happy", PROBS, source="face-cnn"),
+    )
+    voice = VoiceEvidence(
+        start_s=0.0,
+        end_s=2.0,
+        text="what a day",
+        emotion=Emotion("calm", {"calm": 0.6, "happy": 0.4}),
+    )
+    text = TextEvidence(text="what a day", emotion=Emotion("happy", PROBS))
     return Segment(
         0.0,
         2.0,

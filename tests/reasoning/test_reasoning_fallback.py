@@ -113,9 +113,9 @@ def test_request_carries_the_textualised_analysis(sample_context, explain_with, 
     assert body["temperature"] == 0.3 and "\n\n" in body["stop"]
     face = next(s for s in sample_context.report.segments if "face" in s.evidence)
     prompt = body["prompt"]
-    assert face.evidence["face"]["description"] in prompt  # the AU Agent's own words
+    assert face.evidence["face"].description in prompt  # the AU Agent's own words
     assert f"{face.start_s:.1f}-{face.end_s:.1f} s" in prompt
-    assert all(a["au"] in prompt for a in face.evidence["face"]["active_aus"])
+    assert all(a["au"] in prompt for a in face.evidence["face"].active_aus)
     assert prompt.endswith("Explanation:")
 
 
@@ -131,7 +131,7 @@ def test_chat_api_reads_message_content(sample_context, explain_with, scripted_s
 
 def test_text_naming_an_unmeasured_au_is_flagged(sample_context, explain_with, scripted_server):
     measured = {
-        a["au"] for s in sample_context.report.segments for a in s.evidence["face"]["active_aus"]
+        a["au"] for s in sample_context.report.segments for a in s.evidence["face"].active_aus
     }
     assert "AU12" in measured and "AU09" not in measured
     server = scripted_server(lambda body: completion("AU12 and a nose wrinkler (AU9) show joy."))

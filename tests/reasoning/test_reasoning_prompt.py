@@ -5,26 +5,36 @@ from __future__ import annotations
 import copy
 
 from emochat.reasoning.prompt import MAX_PROMPT_SEGMENTS, build_prompt, unmeasured_cues
-from emochat.report.model import Emotion, Report, Segment
+from emochat.report.model import Emotion, FaceEvidence, Report, Segment, TextEvidence, VoiceEvidence
 
 PROBS = {"happy": 0.2, "sad": 0.7, "neutral": 0.1}
 
 
 def _spoken_report() -> Report:
     """One segment with face, voice and text evidence shaped like the pipeline's."""
-    face = {
-        "face_id": 0,
-        "description": "lip corner puller (AU12) strong, 1.0-2.0 s",
-        "active_aus": [{"au": "AU12", "name": "lip corner puller", "mean": 2.6}],
-        "events": [{"au": "AU12", "face_id": 0, "onset_s": 1.0, "offset_s": 2.0, "micro": False}],
-        "emotion": {"label": "happy", "probs": {"happy": 0.8, "sad": 0.2}},
-    }
+    face = FaceEvidence(
+        face_id=0,
+        n_frames=12,
+        mean_confidence=0.9,
+        au_mean={"AU12": 2.6},
+        description="lip corner puller (AU12) strong, 1.0-2.0 s",
+        active_aus=[{"au": "AU12", "name": "lip corner puller", "mean": 2.6}],
+        events=[{"au": "AU12", "face_id": 0, "onset_s": 1.0, "offset_s": 2.0, "micro": False}],
+        emotion=Emotion("happy", {"happy": 0.8, "sad": 0.2}),
+    )
     word = {"text": " terrible", "start_s": 2.5, "end_s": 2.9, "prosody": {"z": {"loudness": 1.4}}}
-    voice = {"emotion": {"label": "sad", "probs": {"sad": 0.6, "happy": 0.4}}, "words": [word]}
-    text = {
-        "emotion": {"label": "sad", "probs": {"sad": 0.9, "happy": 0.1}},
-        "lexicon_words": ["terrible"],
-    }
+    voice = VoiceEvidence(
+        start_s=0.5,
+        end_s=3.0,
+        text="I feel terrible",
+        emotion=Emotion("sad", {"sad": 0.6, "happy": 0.4}),
+        words=[word],
+    )
+    text = TextEvidence(
+        text="I feel terrible",
+        emotion=Emotion("sad", {"sad": 0.9, "happy": 0.1}),
+        lexicon_words=["terrible"],
+    )
     conflict = {"modalities": ["face", "text"], "labels": ["happy", "sad"]}
     seg = Segment(
         0.5,

@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from emochat.report.html import default_video_src, render_html
-from emochat.report.model import Emotion, Explanation, Report, Segment, validate_report
+from emochat.report.model import (
+    Emotion,
+    Explanation,
+    FaceEvidence,
+    Report,
+    Segment,
+    TextEvidence,
+    VoiceEvidence,
+    validate_report,
+)
 
 AUS = ["AU01", "AU02", "AU04", "AU06", "AU12", "AU15"]
 LABELS = ["neutral", "happy", "sad", "angry", "fear", "disgust", "surprise"]
@@ -101,20 +110,25 @@ def rich_report(duration: float = 8.0, path: str = "clip one.mp4") -> Report:
                 face_id=0,
                 emotion=emotion,
                 evidence={
-                    "face": {
-                        "face_id": 0,
-                        "n_frames": 30,
-                        "description": f"face looks {label}",
-                        "active_aus": [{"au": "AU12", "name": "Lip Corner Puller", "mean": 2.1}],
-                        "emotion": {"label": label, "probs": _probs(label, 0.6)},
-                    },
-                    "voice": {
-                        "text": text,
-                        "words": words,
-                        "prosody": {"pitch_mean_st": 31.0, "loudness": 0.6},
-                        "emotion": {"label": "calm", "probs": {"calm": 0.6, "happy": 0.4}},
-                    },
-                    "text": {"label": label, "probs": _probs(label, 0.8)},
+                    "face": FaceEvidence(
+                        face_id=0,
+                        n_frames=30,
+                        mean_confidence=0.9,
+                        au_mean={"AU12": 2.1},
+                        description=f"face looks {label}",
+                        active_aus=[{"au": "AU12", "name": "Lip Corner Puller", "mean": 2.1}],
+                        events=[],
+                        emotion=Emotion(label, _probs(label, 0.6)),
+                    ),
+                    "voice": VoiceEvidence(
+                        start_s=a,
+                        end_s=b,
+                        text=text,
+                        words=words,
+                        prosody={"pitch_mean_st": 31.0, "loudness": 0.6},
+                        emotion=Emotion("calm", {"calm": 0.6, "happy": 0.4}),
+                    ),
+                    "text": TextEvidence(text=text, emotion=Emotion(label, _probs(label, 0.8))),
                 },
             )
         )
@@ -167,7 +181,7 @@ def test_dict_input_and_minimal_report_render():
 
 def test_nan_becomes_null_and_thumbnails_must_be_data_uris():
     report = rich_report()
-    report.segments[0].evidence["voice"]["prosody"]["pitch_mean_st"] = float("nan")
+    report.segments[0].evidence["voice"].prosody["pitch_mean_st"] = float("nan")
     html = render_html(
         report, thumbnails={0: "data:image/jpeg;base64,AAAA", 1: "http://x/y.jpg"}, video_src=""
     )

@@ -111,7 +111,7 @@ def test_synthetic_report_renders_every_panel_in_sync(browser, tmp_path):
     assert page.count("rect.event.micro") == 1
     assert all(n > 10 for n in page.curve_lengths())
     assert page.count(".transcript .w") == sum(
-        len(s.evidence["voice"]["words"]) for s in report.segments
+        len(s.evidence["voice"].words) for s in report.segments
     )
     # a cited moment moves the video, the cursor and the highlight band together
     t = page.seek_video_via_first_cite()

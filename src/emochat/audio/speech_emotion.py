@@ -1,7 +1,7 @@
 """Speech emotion: 8 RAVDESS classes from pooled whisper-base encoder states.
 
 Representation (chosen by actor-grouped cross-validation on RAVDESS actors 1-20, see
-MODEL_CARD.md): the utterance is trimmed of leading/trailing silence, run through the
+models/speech_emotion/CARD.md): the utterance is trimmed of leading/trailing silence, run through the
 whisper-base encoder at its own length (:mod:`emochat.audio.whisper_encoder`), and each
 selected layer's frames are pooled to mean and standard deviation. A linear softmax head
 (standardisation + multinomial logistic regression, stored in ``speech_emotion.npz``)

@@ -20,6 +20,7 @@ from emochat.audio.speech_emotion import EncoderFrames, SpeechEmotion, SpeechEmo
 from emochat.audio.transcript import Transcript
 from emochat.audio.vad import speech_segments, utterance_windows
 from emochat.models import registry
+from emochat.report.model import Emotion, VoiceEvidence
 
 SAMPLE_RATE = 16_000
 SILENCE_RMS = 1e-4  # about -80 dBFS: digital silence / no energy at all
@@ -71,8 +72,8 @@ class VoiceAnalysis:
         feats = emo.extra.get("features") if emo is not None else None
         return {} if feats is None else {"voice": feats}
 
-    def to_evidence(self, utterance_index: int) -> dict:
-        """JSON-serialisable voice evidence of one utterance (segment)."""
+    def to_evidence(self, utterance_index: int) -> VoiceEvidence:
+        """The voice evidence of one utterance (segment)."""
         u = self.utterances[utterance_index]
         emo = self.emotion[utterance_index] if utterance_index < len(self.emotion) else None
         p = self.prosody[utterance_index]
@@ -96,18 +97,20 @@ class VoiceAnalysis:
                     },
                 }
             )
-        return {
-            "start_s": u.start_s,
-            "end_s": u.end_s,
-            "text": u.text,
-            "language": u.language,
-            "source": u.source,
-            "asr_confidence": u.asr_confidence,
-            "emotion": emo.to_dict() if emo is not None else None,
-            "emotion_model": "whisper-base encoder + linear head, RAVDESS 8 classes",
-            "prosody": p.to_dict(),
-            "words": words,
-        }
+        return VoiceEvidence(
+            start_s=u.start_s,
+            end_s=u.end_s,
+            text=u.text,
+            language=u.language,
+            source=u.source,
+            asr_confidence=u.asr_confidence,
+            emotion=(
+                Emotion(emo.label, emo.probs, emo.valence, emo.arousal) if emo is not None else None
+            ),
+            emotion_model="whisper-base encoder + linear head, RAVDESS 8 classes",
+            prosody=p.to_dict(),
+            words=words,
+        )
 
 
 def _rms(audio: np.ndarray, block: int = 1 << 20) -> float:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from emochat.core.settings import aggregator_model_override
+from emochat.emotions import valence_arousal
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
+from emochat.report.model import AggregatorEvidence, Emotion
 
 TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVDESS 8 classes"
 
@@ -88,32 +90,22 @@ class AggregatorStage:
             ev = seg.evidence.get("voice")
             if not ev:
                 continue
-            i = by_span.get((ev["start_s"], ev["end_s"]))
+            i = by_span.get((ev.start_s, ev.end_s))
             if i not in results:
                 continue
-            ev["aggregator"] = aggregator_evidence(results[i], model)
-            for word, (centre, spread) in zip(
-                ev["words"], results[i].word_attention_s, strict=True
-            ):
+            ev.aggregator = aggregator_evidence(results[i], model)
+            for word, (centre, spread) in zip(ev.words, results[i].word_attention_s, strict=True):
                 word["attention_s"] = centre
                 word["attention_spread_s"] = spread
         voice.encoder_frames = []  # the frames are held only until the tokens exist
 
 
-def aggregator_evidence(r, model) -> dict:
-    from emochat.emotions import valence_arousal
-
+def aggregator_evidence(r, model) -> AggregatorEvidence:
     v, a = valence_arousal(r.probs)
-    return {
-        "emotion": {
-            "label": r.label,
-            "probs": r.probs,
-            "valence": v,
-            "arousal": a,
-            "source": "aggregator",
-        },
-        "agreement": r.agreement,
-        "vector": r.pooled,
-        "model": TOKEN_SOURCE,
-        "fusion_policy": model.cfg.meta.get("fusion_policy", "evidence_only"),
-    }
+    return AggregatorEvidence(
+        emotion=Emotion(r.label, r.probs, v, a, source="aggregator"),
+        agreement=r.agreement,
+        vector=r.pooled,
+        model=TOKEN_SOURCE,
+        fusion_policy=model.cfg.meta.get("fusion_policy", "evidence_only"),
+    )

@@ -1,8 +1,9 @@
 """Reliability-weighted fusion of per-modality emotion estimates, with conflict detection.
 
 Each modality brings a distribution over the basic labels and a reliability in
-0..1 (face: tracking confidence and frames seen; voice: speech presence; text:
-ASR confidence or 1 for a user transcript). The fused distribution is the
+0..1, both from its evidence (``report.model``; face: tracking confidence and frames
+seen; voice: speech presence; text: ASR confidence or 1 for a user transcript); a
+modality without a prior here gets 1. The fused distribution is the
 weighted linear pool ``sum(w_m * p_m) / sum(w_m)`` with ``w_m = prior_m *
 reliability_m``: linear pooling keeps a confident minority modality visible
 instead of letting one near-zero probability veto it, which matters when cues
@@ -12,10 +13,9 @@ labels of opposite valence (a smile with sad words), and both cues are kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-from emochat.emotions import BASIC_LABELS, CIRCUMPLEX
+from emochat.emotions import BASIC_LABELS, CIRCUMPLEX, fold_to_basic
 from emochat.report.model import Emotion
 
 MODALITY_PRIOR: dict[str, float] = {"face": 1.0, "voice": 0.8, "text": 1.0}
@@ -33,17 +33,6 @@ class ModalityCue:
     reliability: float
 
 
-def to_basic(probs: Mapping[str, float]) -> dict[str, float]:
-    """Fold labels outside the basic space into it (RAVDESS calm -> neutral) and renormalise."""
-    folded = dict.fromkeys(BASIC_LABELS, 0.0)
-    for label, p in probs.items():
-        target = "neutral" if label == "calm" else label
-        if target in folded:
-            folded[target] += float(p)
-    total = sum(folded.values()) or 1.0
-    return {k: v / total for k, v in folded.items()}
-
-
 def _valence_sign(label: str) -> int:
     v = CIRCUMPLEX.get(label, (0.0, 0.0))[0]
     return 0 if abs(v) < 0.3 else (1 if v > 0 else -1)
@@ -57,7 +46,7 @@ def find_conflict(cues: list[ModalityCue]) -> dict | None:
     """
     confident = []
     for cue in cues:
-        probs = to_basic(cue.emotion.probs)
+        probs = fold_to_basic(cue.emotion.probs)
         label = max((k for k in probs if k != "neutral"), key=probs.get)
         if probs[label] >= CONFIDENT and _valence_sign(label) != 0:
             confident.append((cue.modality, label, round(probs[label], 4)))
@@ -80,7 +69,7 @@ def fuse(cues: list[ModalityCue]) -> tuple[Emotion, dict[str, float], dict | Non
         raise ValueError("fusion needs at least one cue with positive reliability")
     fused = dict.fromkeys(BASIC_LABELS, 0.0)
     for cue in cues:
-        for label, p in to_basic(cue.emotion.probs).items():
+        for label, p in fold_to_basic(cue.emotion.probs).items():
             fused[label] += weights[cue.modality] / total * p
     probs = {k: round(v, 4) for k, v in fused.items()}
     open_vocab = [w for c in cues for w in c.emotion.open_vocab]

@@ -9,15 +9,15 @@ words; the face emotion comes from :mod:`emochat.fusion.face_emotion`.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import numpy as np
 
 from emochat.emotions import BASIC_LABELS
 from emochat.fusion.face_emotion import average_face_readers, emotion_from_aus
-from emochat.fusion.fuse import ModalityCue, fuse, to_basic
+from emochat.fusion.fuse import ModalityCue, fuse
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
-from emochat.report.model import Emotion, Segment
+from emochat.report.model import Emotion, FaceEvidence, Segment
 
 ACTIVE_AU_INTENSITY = 1.0
 """Mean intensity (0-5) above which an AU is listed as active in a segment (FACS 'A' trace ~1)."""
@@ -151,53 +151,18 @@ class FaceCueStage:
         emotion = average_face_readers(expression, au_emotion) if expression else au_emotion
         seg.face_id = face_id
         seg.emotion = emotion
-        seg.evidence["face"] = {
-            "face_id": face_id,
-            "n_frames": n,
-            "mean_confidence": confidence,
-            "au_mean": means,
-            "active_aus": [{"au": a, "name": labels.get(a, a), "mean": means[a]} for a in active],
-            "events": events,
-            "description": ctx.faces.au.describe(face_id, seg.start_s, seg.end_s),
-            "emotion": asdict(emotion),
-            "expression": asdict(expression) if expression else None,
-            "au_emotion": asdict(au_emotion),
-        }
-
-
-def _reliability(modality: str, evidence: dict) -> float:
-    """How much to trust one modality's estimate in one segment (0..1)."""
-    if modality == "face":
-        return min(1.0, evidence.get("n_frames", 0) / 5.0) * evidence.get("mean_confidence", 1.0)
-    if modality == "voice":
-        span = evidence.get("end_s", 0.0) - evidence.get("start_s", 0.0)
-        return min(1.0, span / 1.0)  # under a second of speech says little about emotion
-    if modality == "text":
-        words = len((evidence.get("text") or "").split())
-        confidence = evidence.get("asr_confidence")
-        return min(1.0, words / 3.0) * (1.0 if confidence is None else confidence)
-    return 1.0
-
-
-def voice_emotion(evidence: dict) -> dict | None:
-    """The voice cue fusion uses: the speech model's emotion, or with it the aggregator's.
-
-    Both read the same encoder states of the same audio, so they are one cue, never two
-    (that would count the voice twice). The aggregator model's ``fusion_policy``, chosen
-    on validation actors (models/aggregator/CARD.md), says how: ``replace`` takes the
-    aggregator's distribution, ``ensemble`` the mean of both, ``evidence_only`` keeps the
-    speech model's and leaves the aggregator as evidence.
-    """
-    linear = evidence.get("emotion")
-    agg = evidence.get("aggregator") or {}
-    policy, token = agg.get("fusion_policy"), agg.get("emotion")
-    if not token or policy not in ("replace", "ensemble") or not linear:
-        return linear
-    if policy == "replace":
-        return token
-    a, b = to_basic(linear["probs"]), to_basic(token["probs"])
-    probs = {k: round((a[k] + b[k]) / 2, 4) for k in BASIC_LABELS}
-    return asdict(Emotion.from_probs(probs, source="speech+aggregator"))
+        seg.evidence["face"] = FaceEvidence(
+            face_id=face_id,
+            n_frames=n,
+            mean_confidence=confidence,
+            au_mean=means,
+            active_aus=[{"au": a, "name": labels.get(a, a), "mean": means[a]} for a in active],
+            events=events,
+            description=ctx.faces.au.describe(face_id, seg.start_s, seg.end_s),
+            emotion=emotion,
+            expression=expression,
+            au_emotion=au_emotion,
+        )
 
 
 class FusionStage:
@@ -207,20 +172,11 @@ class FusionStage:
 
     def run(self, ctx: AnalysisContext) -> None:
         for seg in ctx.segments:
-            cues = []
-            for modality in ("face", "voice", "text"):
-                evidence = seg.evidence.get(modality)
-                if not evidence or not evidence.get("emotion"):
-                    continue
-                emo = voice_emotion(evidence) if modality == "voice" else evidence["emotion"]
-                emotion = Emotion(
-                    label=emo["label"],
-                    probs=emo["probs"],
-                    open_vocab=[w for w in emo.get("open_vocab", []) if isinstance(w, str)],
-                    source=emo.get("source", modality),
-                )
-                cues.append(ModalityCue(modality, emotion, _reliability(modality, evidence)))
-            cues = [c for c in cues if c.reliability > 0]
+            cues = [
+                ModalityCue(ev.modality, ev.emotion_for_fusion, ev.reliability)
+                for ev in seg.ordered_evidence()
+                if ev.emotion_for_fusion is not None and ev.reliability > 0
+            ]
             if not cues:
                 continue
             emotion, weights, conflict = fuse(cues)

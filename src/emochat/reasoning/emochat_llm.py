@@ -23,10 +23,18 @@ from pathlib import Path
 import numpy as np
 
 from emochat.emotions import BASIC_LABELS
+from emochat.models.emochat_llm.cues import Cues, ModalityCue, face_vector
 from emochat.reasoning.backends import GenerationError
 from emochat.reasoning.grounded import GroundedReasoner
 from emochat.reasoning.settings import ReasonerSettings
-from emochat.report.model import Explanation, Report, Segment
+from emochat.report.model import (
+    Explanation,
+    FaceEvidence,
+    Report,
+    Segment,
+    TextEvidence,
+    VoiceEvidence,
+)
 
 MAX_SEGMENTS = 6
 """Segments the LLM explains per clip (longest first); the rest keep the grounded text."""
@@ -60,34 +68,50 @@ def load_model(adapter: str, n_threads: int = 0):
         return EmoChatLM.load(adapter)
 
 
-def segment_cues(seg: Segment):
-    """The :class:`~emochat.models.emochat_llm.cues.Cues` of one analysed segment (None if none).
+def _face_cue(seg: Segment, face: FaceEvidence) -> ModalityCue | None:
+    """Mean AU intensities and mean expression-CNN probabilities (none without the CNN)."""
+    if face.expression is None:
+        return None
+    probs = face.expression.probs
+    au = {k: float(v) for k, v in face.au_mean.items()}
+    fer = np.array([probs.get(lab, 0.0) for lab in BASIC_LABELS], dtype=np.float32)
+    return ModalityCue(vector=face_vector(au, fer), probs=dict(probs), au=au)
 
-    Face: the segment's mean AU intensities and mean expression-CNN probabilities from its
-    evidence; voice and text: the vectors the voice and text stages kept for it.
-    """
-    from emochat.models.emochat_llm.cues import Cues, ModalityCue, face_vector
 
+def _voice_cue(seg: Segment, voice: VoiceEvidence) -> ModalityCue | None:
+    """The pooled encoder states the voice stage kept, beside the speech model's answer."""
+    if "voice" not in seg.cue_vectors or voice.emotion is None:
+        return None
+    return ModalityCue(
+        vector=np.asarray(seg.cue_vectors["voice"], dtype=np.float32),
+        probs=dict(voice.emotion.probs),
+    )
+
+
+def _text_cue(seg: Segment, text: TextEvidence) -> ModalityCue | None:
+    """The e5 embedding the text stage kept, beside the text model's answer and the words."""
+    if "text" not in seg.cue_vectors or text.emotion is None:
+        return None
+    return ModalityCue(
+        vector=np.asarray(seg.cue_vectors["text"], dtype=np.float32),
+        probs=dict(text.emotion.probs),
+        words=seg.text or text.text,
+    )
+
+
+_CUE_READERS = {"face": _face_cue, "voice": _voice_cue, "text": _text_cue}
+"""The modalities the model has projectors for (it was trained on these), and how each
+reads its evidence; evidence of another modality is not shown to it."""
+
+
+def segment_cues(seg: Segment) -> Cues | None:
+    """The :class:`~emochat.models.emochat_llm.cues.Cues` of one analysed segment (None if none)."""
     by: dict[str, ModalityCue] = {}
-    face = seg.evidence.get("face")
-    if face and face.get("expression"):
-        probs = face["expression"]["probs"]
-        au = {k: float(v) for k, v in (face.get("au_mean") or {}).items()}
-        fer = np.array([probs.get(lab, 0.0) for lab in BASIC_LABELS], dtype=np.float32)
-        by["face"] = ModalityCue(vector=face_vector(au, fer), probs=dict(probs), au=au)
-    voice = seg.evidence.get("voice") or {}
-    if "voice" in seg.cue_vectors and voice.get("emotion"):
-        by["voice"] = ModalityCue(
-            vector=np.asarray(seg.cue_vectors["voice"], dtype=np.float32),
-            probs=dict(voice["emotion"]["probs"]),
-        )
-    text = seg.evidence.get("text") or {}
-    if "text" in seg.cue_vectors and text.get("emotion"):
-        by["text"] = ModalityCue(
-            vector=np.asarray(seg.cue_vectors["text"], dtype=np.float32),
-            probs=dict(text["emotion"]["probs"]),
-            words=seg.text or text.get("text"),
-        )
+    for ev in seg.ordered_evidence():
+        read = _CUE_READERS.get(ev.modality)
+        cue = read(seg, ev) if read else None
+        if cue is not None:
+            by[ev.modality] = cue
     return Cues(by) if by else None
 
 

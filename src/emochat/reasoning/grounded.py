@@ -7,13 +7,23 @@ test) can look up in that segment's evidence:
 - face: ``AU12`` (an active AU or an AU event of that face),
 - voice: ``voice:<label>`` (the speech-emotion label) or ``word:<text>`` (a word
   spoken with marked loudness or pitch),
-- text: ``text:<label>`` (the text-emotion label) or ``lexicon:<word>``.
+- text: ``text:<label>`` (the text-emotion label) or ``lexicon:<word>``,
+- any other modality: ``<modality>:<label>`` (its emotion label).
 """
 
 from __future__ import annotations
 
 from emochat.au.definitions import intensity_text
-from emochat.report.model import Explanation, Report, Segment
+from emochat.report.model import (
+    Explanation,
+    FaceEvidence,
+    ModalityEvidence,
+    Report,
+    Segment,
+    TextEvidence,
+    VoiceEvidence,
+    evidence_from_json,
+)
 
 MAX_SEGMENTS_CITED = 3
 MAX_AUS_PER_SEGMENT = 3
@@ -41,21 +51,20 @@ def _cite(cites: list, modality: str, cue: str, start_s: float, end_s: float, **
     cites.append({"modality": modality, "cue": cue, "start_s": start_s, "end_s": end_s, **extra})
 
 
-def _face_sentence(seg: Segment, where: str, cites: list) -> list[str]:
-    face = seg.evidence["face"]
-    aus = face["active_aus"][:MAX_AUS_PER_SEGMENT]
+def _face_sentence(seg: Segment, face: FaceEvidence, where: str, cites: list) -> list[str]:
+    aus = face.active_aus[:MAX_AUS_PER_SEGMENT]
     out = []
     if aus:
         # graded by the segment mean and saying so: the AU Agent's description grades peaks
         cues = ", ".join(
             f"{a['name']} ({a['au']}) {intensity_text(a['mean'], 'mean')}" for a in aus
         )
-        out.append(f"{where}, face {face['face_id']}: {cues} -> {face['emotion']['label']}.")
+        out.append(f"{where}, face {face.face_id}: {cues} -> {face.emotion.label}.")
         for a in aus:
-            _cite(cites, "face", a["au"], seg.start_s, seg.end_s, face_id=face["face_id"])
+            _cite(cites, "face", a["au"], seg.start_s, seg.end_s, face_id=face.face_id)
     else:
-        out.append(f"{where}, face {face['face_id']}: no action unit above its neutral baseline.")
-    micro = [e for e in face["events"] if e["micro"] and e["au"] not in NOT_EXPRESSIVE]
+        out.append(f"{where}, face {face.face_id}: no action unit above its neutral baseline.")
+    micro = [e for e in face.events if e["micro"] and e["au"] not in NOT_EXPRESSIVE]
     if micro:
         e = max(micro, key=lambda e: e["peak"])
         out.append(
@@ -66,16 +75,14 @@ def _face_sentence(seg: Segment, where: str, cites: list) -> list[str]:
     return out
 
 
-def _voice_sentence(seg: Segment, cites: list) -> list[str]:
-    voice = seg.evidence["voice"]
-    emo = voice.get("emotion")
-    if not emo:
+def _voice_sentence(seg: Segment, voice: VoiceEvidence, where: str, cites: list) -> list[str]:
+    emo = voice.emotion
+    if emo is None:
         return []
-    p = emo["probs"][emo["label"]]
-    sentence = f"The voice sounds {emo['label']} (p={p:.2f})"
-    _cite(cites, "voice", f"voice:{emo['label']}", seg.start_s, seg.end_s)
+    sentence = f"The voice sounds {emo.label} (p={emo.confidence:.2f})"
+    _cite(cites, "voice", f"voice:{emo.label}", seg.start_s, seg.end_s)
     marked = []
-    for w in voice.get("words", []):
+    for w in voice.words:
         z = (w.get("prosody") or {}).get("z") or {}
         if max(z.get("loudness", 0.0), z.get("pitch_mean_st", 0.0)) >= MARKED_Z:
             marked.append(w)
@@ -87,23 +94,32 @@ def _voice_sentence(seg: Segment, cites: list) -> list[str]:
     return [sentence + "."]
 
 
-def _text_sentence(seg: Segment, cites: list) -> list[str]:
-    text = seg.evidence["text"]
-    emo = text.get("emotion")
-    if not emo:
+def _text_sentence(seg: Segment, text: TextEvidence, where: str, cites: list) -> list[str]:
+    emo = text.emotion
+    if emo is None:
         return []
-    p = emo["probs"][emo["label"]]
-    sentence = (
-        f'The words "{_short(seg.text or text.get("text", ""))}" read as {emo["label"]} (p={p:.2f})'
-    )
-    _cite(cites, "text", f"text:{emo['label']}", seg.start_s, seg.end_s)
-    lexicon = [w for w in text.get("lexicon_words", []) if isinstance(w, str)][:3]
+    words = _short(seg.text or text.text or "")
+    sentence = f'The words "{words}" read as {emo.label} (p={emo.confidence:.2f})'
+    _cite(cites, "text", f"text:{emo.label}", seg.start_s, seg.end_s)
+    lexicon = [w for w in text.lexicon_words if isinstance(w, str)][:3]
     if lexicon:
         sentence += " (" + ", ".join(f"'{w}'" for w in lexicon) + ")"
         for w in lexicon:
             _cite(cites, "text", f"lexicon:{w}", seg.start_s, seg.end_s)
     return [sentence + "."]
 
+
+def _other_sentence(seg: Segment, ev: ModalityEvidence, where: str, cites: list) -> list[str]:
+    """A modality without sentences of its own: its emotion label, cited as such."""
+    emo = ev.emotion
+    if emo is None:
+        return []
+    _cite(cites, ev.modality, f"{ev.modality}:{emo.label}", seg.start_s, seg.end_s)
+    return [f"The {ev.modality} reads as {emo.label} (p={emo.confidence:.2f})."]
+
+
+_SENTENCES = {"face": _face_sentence, "voice": _voice_sentence, "text": _text_sentence}
+"""The modalities whose cues have words of their own; the face's sentence names the place."""
 
 _SOURCE = {"face": "the face", "voice": "the voice", "text": "the words"}
 
@@ -140,38 +156,32 @@ def explain(segments: list[Segment], overall, photo: bool = False) -> Explanatio
     cites: list[dict] = []
     for seg in _salient_segments(segments, overall.label):
         where = _span(seg, photo)
-        if "face" in seg.evidence:
-            sentences += _face_sentence(seg, where, cites)
-        elif seg.evidence:
+        if "face" not in seg.evidence:
             sentences.append(f"{where}:")
-        if "voice" in seg.evidence:
-            sentences += _voice_sentence(seg, cites)
-        if "text" in seg.evidence:
-            sentences += _text_sentence(seg, cites)
+        for ev in seg.ordered_evidence():
+            sentences += _SENTENCES.get(ev.modality, _other_sentence)(seg, ev, where, cites)
         if seg.emotion.conflict:
             sentences.append(_conflict_sentence(seg.emotion))
     return Explanation(text=" ".join(sentences), cites=cites, reasoner="grounded")
 
 
 def _evidence_has(seg: dict, cite: dict) -> bool:
-    ev, cue = seg["evidence"], cite["cue"]
-    if cite["modality"] == "face":
-        face = ev.get("face") or {}
-        if face.get("face_id") != cite.get("face_id"):
+    ev = evidence_from_json(seg["evidence"]).get(cite["modality"])
+    if ev is None:
+        return False
+    cue = cite["cue"]
+    if isinstance(ev, FaceEvidence):
+        if ev.face_id != cite.get("face_id"):
             return False
-        return cue in {a["au"] for a in face.get("active_aus", [])} | {
-            e["au"] for e in face.get("events", [])
-        }
+        return cue in {a["au"] for a in ev.active_aus} | {e["au"] for e in ev.events}
     kind, _, value = cue.partition(":")
-    if cite["modality"] == "voice":
-        voice = ev.get("voice") or {}
-        if kind == "voice":
-            return (voice.get("emotion") or {}).get("label") == value
-        return kind == "word" and value in {w["text"] for w in voice.get("words", [])}
-    text = ev.get("text") or {}
-    if kind == "text":
-        return (text.get("emotion") or {}).get("label") == value
-    return kind == "lexicon" and value in text.get("lexicon_words", [])
+    if kind == ev.modality:  # voice:<label>, text:<label>, <modality>:<label>
+        return ev.emotion is not None and ev.emotion.label == value
+    if isinstance(ev, VoiceEvidence):
+        return kind == "word" and value in {w["text"] for w in ev.words}
+    if isinstance(ev, TextEvidence):
+        return kind == "lexicon" and value in ev.lexicon_words
+    return False
 
 
 def uncited_cues(report: dict) -> list[str]:

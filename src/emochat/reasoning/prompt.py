@@ -13,7 +13,15 @@ import re
 
 from emochat.au.definitions import AU_LABELS
 from emochat.reasoning.grounded import MARKED_Z
-from emochat.report.model import Report, Segment
+from emochat.report.model import (
+    Emotion,
+    FaceEvidence,
+    ModalityEvidence,
+    Report,
+    Segment,
+    TextEvidence,
+    VoiceEvidence,
+)
 
 MAX_PROMPT_SEGMENTS = 24
 """Longer clips keep their most confident segments (in time order) so the prompt fits."""
@@ -27,27 +35,27 @@ INSTRUCTION = (
 )
 
 
-def _probability(emotion: dict | None) -> str:
-    if not emotion:
+def _probability(emotion: Emotion | None) -> str:
+    if emotion is None:
         return ""
-    return f"{emotion['label']} (p={emotion['probs'][emotion['label']]:.2f})"
+    return f"{emotion.label} (p={emotion.confidence:.2f})"
 
 
-def _face_line(face: dict) -> str:
-    aus = ", ".join(f"{a['au']} {a['name']} {a['mean']:.1f}" for a in face["active_aus"])
-    line = f"  Face {face['face_id']}: {face.get('description') or 'no AU events'}."
+def _face_line(seg: Segment, face: FaceEvidence) -> str:
+    aus = ", ".join(f"{a['au']} {a['name']} {a['mean']:.1f}" for a in face.active_aus)
+    line = f"  Face {face.face_id}: {face.description or 'no AU events'}."
     if aus:
         line += f" Active AUs (mean): {aus}."
-    return line + f" Face reads {_probability(face.get('emotion'))}."
+    return line + f" Face reads {_probability(face.emotion)}."
 
 
-def _voice_line(voice: dict) -> str | None:
-    emo = voice.get("emotion")
-    if not emo:
+def _voice_line(seg: Segment, voice: VoiceEvidence) -> str | None:
+    emo = voice.emotion
+    if emo is None:
         return None
     stressed = [
         f"'{w['text'].strip()}' at {w['start_s']:.1f} s"
-        for w in voice.get("words", [])
+        for w in voice.words
         if max(
             ((w.get("prosody") or {}).get("z") or {}).get(k, 0.0)
             for k in ("loudness", "pitch_mean_st")
@@ -60,16 +68,26 @@ def _voice_line(voice: dict) -> str | None:
     return line
 
 
-def _text_line(seg: Segment, text: dict) -> str | None:
-    emo = text.get("emotion")
-    words = " ".join((seg.text or text.get("text") or "").split())
-    if not emo or not words:
+def _text_line(seg: Segment, text: TextEvidence) -> str | None:
+    emo = text.emotion
+    words = " ".join((seg.text or text.text or "").split())
+    if emo is None or not words:
         return None
     line = f'  Words: "{words}" read as {_probability(emo)}.'
-    lexicon = [w for w in text.get("lexicon_words", []) if isinstance(w, str)]
+    lexicon = [w for w in text.lexicon_words if isinstance(w, str)]
     if lexicon:
         line += " Emotion words: " + ", ".join(lexicon[:5]) + "."
     return line
+
+
+def _other_line(seg: Segment, ev: ModalityEvidence) -> str | None:
+    """A modality without a line of its own: its emotion."""
+    if ev.emotion is None:
+        return None
+    return f"  {ev.modality.capitalize()}: reads {_probability(ev.emotion)}."
+
+
+_LINES = {"face": _face_line, "voice": _voice_line, "text": _text_line}
 
 
 def _fused_line(seg: Segment) -> str:
@@ -87,13 +105,8 @@ def _fused_line(seg: Segment) -> str:
 def _segment_lines(seg: Segment, photo: bool) -> list[str]:
     where = "The photo" if photo else f"{seg.start_s:.1f}-{seg.end_s:.1f} s"
     lines = [f"Segment {where}:"]
-    ev = seg.evidence
-    if "face" in ev:
-        lines.append(_face_line(ev["face"]))
-    if "voice" in ev:
-        lines.append(_voice_line(ev["voice"]))
-    if "text" in ev:
-        lines.append(_text_line(seg, ev["text"]))
+    for ev in seg.ordered_evidence():
+        lines.append(_LINES.get(ev.modality, _other_line)(seg, ev))
     lines.append(_fused_line(seg))
     return [line for line in lines if line]
 
@@ -134,9 +147,9 @@ def measured_aus(report: Report) -> set[str]:
     """AUs the report holds as active or as events, in any segment."""
     found = set()
     for seg in report.segments:
-        face = seg.evidence.get("face") or {}
-        found |= {a["au"] for a in face.get("active_aus", [])}
-        found |= {e["au"] for e in face.get("events", [])}
+        face = seg.evidence.get("face")
+        if face is not None:
+            found |= {a["au"] for a in face.active_aus} | {e["au"] for e in face.events}
     return found
 
 

@@ -1,7 +1,8 @@
 """report.html: one self-contained, offline, interactive page.
 
 The page embeds ``report.to_dict()`` as JSON plus a small hand-written script
-(``assets/report.js``, no dependencies, no network) that draws synchronised
+(``assets/core.js`` and one ``assets/lanes/<modality>.js`` per modality, inlined into
+the page: no dependencies, no network) that draws synchronised
 timelines: per-segment emotion probabilities (fused and per modality), valence and
 arousal, face thumbnails, an AU intensity heatmap per face with its events, pitch
 and loudness curves and the words when the report holds voice evidence, the
@@ -26,16 +27,39 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from emochat.report.model import Report
+from emochat.report.model import EVIDENCE_TYPES, Report
 
 log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
 
 
+def _asset_file(name: str):
+    return resources.files("emochat.report").joinpath("assets", *name.split("/"))
+
+
 @cache
 def _asset(name: str) -> str:
-    return resources.files("emochat.report").joinpath("assets", name).read_text("utf-8")
+    return _asset_file(name).read_text("utf-8")
+
+
+@cache
+def _script(modalities: tuple[str, ...]) -> str:
+    """core.js, each modality's lane file (in evidence order), then the boot call.
+
+    A modality without a lane file is registered bare: the core still draws its emotion
+    lane and legend from its evidence."""
+    parts = [_asset("core.js")]
+    for modality in modalities:
+        lane = f"lanes/{modality}.js"
+        if _asset_file(lane).is_file():
+            parts.append(_asset(lane))
+        else:
+            parts.append(
+                f"window.emochat.registerModality({{ modality: {json.dumps(modality)} }});\n"
+            )
+    parts.append("window.emochat.boot();\n")
+    return "".join(parts)
 
 
 def _finite(value: Any) -> Any:
@@ -128,7 +152,7 @@ def render_html(
         "STATIC": _static_summary(data),
         "DATA": _script_json(data),
         "EXTRA": _script_json(extra),
-        "SCRIPT": _asset("report.js").replace("</", "<\\/"),
+        "SCRIPT": _script(tuple(EVIDENCE_TYPES)).replace("</", "<\\/"),
     }
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), _asset("report.html"))
 

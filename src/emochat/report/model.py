@@ -5,19 +5,27 @@ block no stage produced (``overall``, ``faces``, ``au``, ``expression``, ``expla
 is ``null`` rather than a placeholder, so a reader can index any key and still tell "not
 measured" from "measured as nothing". Inside the blocks a field that is None is left
 out instead (a segment without text has no ``text`` key): the schema keeps those nested
-fields optional and never null, and nested dicts such as ``evidence`` vary by stage anyway.
+fields optional and never null.
+
+A segment's ``evidence`` holds one typed block per modality that measured something there
+(:class:`FaceEvidence`, :class:`VoiceEvidence`, :class:`TextEvidence`), each with its own
+``emotion`` and ``reliability``: fusion, the reasoners and the HTML lanes loop over whatever
+is present, so a new modality is a new :class:`ModalityEvidence` subclass, not an edit of
+each of them.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
+from emochat.emotions import fold_to_basic, valence_arousal
 from emochat.fsutil import atomic_write_text
 
 SCHEMA_VERSION = "2.0.0"
@@ -51,11 +59,223 @@ class Emotion:
     @classmethod
     def from_probs(cls, probs: dict[str, float], source: str, **extra: Any) -> Emotion:
         """The top label and the circumplex valence/arousal of a distribution."""
-        from emochat.emotions import valence_arousal
-
         valence, arousal = valence_arousal(probs)
         label = max(probs, key=probs.get)
         return cls(label, probs, valence, arousal, source=source, **extra)
+
+    @property
+    def confidence(self) -> float:
+        """The probability of the top label."""
+        return self.probs[self.label]
+
+    def to_json(self, keys: Collection[str] | None = None) -> dict[str, Any]:
+        """report.json's form; ``keys`` keeps only those fields, in field order (the evidence
+        blocks of some modalities have always held a subset)."""
+        data = asdict(self)
+        return data if keys is None else {k: v for k, v in data.items() if k in keys}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Emotion:
+        return cls(**data)
+
+
+class _JsonBlock:
+    """A dataclass written to report.json field by field, in field order.
+
+    ``nested`` names the fields that hold typed blocks (an :class:`Emotion`, an
+    :class:`AggregatorEvidence`); every other field is plain JSON already.
+    """
+
+    nested: ClassVar[Mapping[str, type]] = {}
+    emotion_keys: ClassVar[tuple[str, ...] | None] = None
+    """The :class:`Emotion` fields this block's emotions have always held (None: all)."""
+
+    def to_json(self) -> dict[str, Any]:
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Emotion):
+                value = value.to_json(self.emotion_keys)
+            elif isinstance(value, _JsonBlock):
+                value = value.to_json()
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        return cls(
+            **{
+                k: cls.nested[k].from_json(v) if k in cls.nested and v is not None else v
+                for k, v in data.items()
+            }
+        )
+
+
+EVIDENCE_TYPES: dict[str, type[ModalityEvidence]] = {}
+"""Modality name -> its evidence class, in the order fusion and the reasoners read them."""
+
+
+class ModalityEvidence(_JsonBlock):
+    """What one modality measured in one segment, and how far to trust its emotion there.
+
+    A subclass (a dataclass) registers itself under its ``modality`` name, which is its key
+    in ``Segment.evidence`` and report.json. Its producer fills it; ``reliability`` (0..1) is
+    computed from what it measured, so fusion weighs any modality without knowing it.
+    """
+
+    modality: ClassVar[str]
+    nested: ClassVar[Mapping[str, type]] = {"emotion": Emotion}
+    emotion: Emotion | None
+    """The modality's own estimate (a subclass declares it as a dataclass field)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "modality" in cls.__dict__:
+            EVIDENCE_TYPES[cls.modality] = cls
+
+    @property
+    def reliability(self) -> float:
+        """How far to trust ``emotion`` here, 0..1 (by default fully, until a rule is known)."""
+        return 1.0
+
+    @property
+    def emotion_for_fusion(self) -> Emotion | None:
+        """The estimate fusion pools (by default the modality's own ``emotion``)."""
+        return self.emotion
+
+
+@dataclass(kw_only=True)
+class FaceEvidence(ModalityEvidence):
+    """The dominant face of a segment: AUs above its neutral baseline, events, its emotion."""
+
+    modality: ClassVar[str] = "face"
+    nested: ClassVar[Mapping[str, type]] = {
+        "emotion": Emotion,
+        "expression": Emotion,
+        "au_emotion": Emotion,
+    }
+
+    face_id: int
+    n_frames: int
+    mean_confidence: float
+    """Mean tracking confidence over the segment's frames."""
+    au_mean: dict[str, float]
+    active_aus: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    description: str | None = None
+    """The AU Agent's words for the segment."""
+    emotion: Emotion | None = None
+    """The face readers' ensemble (expression CNN + AU prototypes), or the AUs' alone."""
+    expression: Emotion | None = None
+    au_emotion: Emotion | None = None
+
+    @property
+    def reliability(self) -> float:
+        """Five frames make a full look; a shaky track counts for less."""
+        return min(1.0, self.n_frames / 5.0) * self.mean_confidence
+
+
+@dataclass(kw_only=True)
+class AggregatorEvidence(_JsonBlock):
+    """Correlation Aggregator token of an utterance: words x audio frames cross-attention."""
+
+    nested: ClassVar[Mapping[str, type]] = {"emotion": Emotion}
+    emotion_keys: ClassVar[tuple[str, ...]] = ("label", "probs", "valence", "arousal", "source")
+
+    emotion: Emotion
+    agreement: float
+    vector: list[float]
+    model: str
+    fusion_policy: str
+    """How fusion uses the token beside the speech model (see ``VoiceEvidence``)."""
+
+
+@dataclass(kw_only=True)
+class VoiceEvidence(ModalityEvidence):
+    """One utterance: its words with prosody, the speech model's emotion, the aggregator's."""
+
+    modality: ClassVar[str] = "voice"
+    nested: ClassVar[Mapping[str, type]] = {"emotion": Emotion, "aggregator": AggregatorEvidence}
+    emotion_keys: ClassVar[tuple[str, ...]] = ("label", "probs", "valence", "arousal")
+
+    start_s: float
+    end_s: float
+    text: str
+    language: str | None = None
+    source: str = "asr"
+    """``asr`` or ``transcript`` (the user's)."""
+    asr_confidence: float | None = None
+    emotion: Emotion | None = None
+    """The speech-emotion model's (RAVDESS labels)."""
+    emotion_model: str = ""
+    prosody: dict[str, Any] = field(default_factory=dict)
+    words: list[dict[str, Any]] = field(default_factory=list)
+    aggregator: AggregatorEvidence | None = None
+
+    @property
+    def reliability(self) -> float:
+        """Under a second of speech says little about emotion."""
+        return min(1.0, (self.end_s - self.start_s) / 1.0)
+
+    @property
+    def emotion_for_fusion(self) -> Emotion | None:
+        """The speech model's emotion, or with it the aggregator's.
+
+        Both read the same encoder states of the same audio, so they are one cue, never two
+        (that would count the voice twice). The aggregator model's ``fusion_policy``, chosen
+        on validation actors (models/aggregator/CARD.md), says how: ``replace`` takes the
+        aggregator's distribution, ``ensemble`` the mean of both, ``evidence_only`` keeps the
+        speech model's and leaves the aggregator as evidence.
+        """
+        token, speech = self.aggregator, self.emotion
+        if token is None or speech is None or token.fusion_policy not in ("replace", "ensemble"):
+            return speech
+        if token.fusion_policy == "replace":
+            return token.emotion
+        a, b = fold_to_basic(speech.probs), fold_to_basic(token.emotion.probs)
+        probs = {k: round((a[k] + b[k]) / 2, 4) for k in a}
+        return Emotion.from_probs(probs, source="speech+aggregator")
+
+
+@dataclass(kw_only=True)
+class TextEvidence(ModalityEvidence):
+    """A segment's words: the text model's emotion, open-vocabulary words, lexicon cues."""
+
+    modality: ClassVar[str] = "text"
+    emotion_keys: ClassVar[tuple[str, ...]] = (
+        "label",
+        "probs",
+        "valence",
+        "arousal",
+        "open_vocab",
+        "source",
+    )
+
+    text: str
+    language: str | None = None
+    asr_confidence: float | None = None
+    """The recogniser's mean word probability (None: the user's transcript)."""
+    emotion: Emotion | None = None
+    open_vocab_scores: list[list[Any]] = field(default_factory=list)
+    """[word, score] pairs of the open-vocabulary emotion words."""
+    lexicon_words: list[str] = field(default_factory=list)
+    vader_compound: float | None = None
+    nrc: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reliability(self) -> float:
+        """Three words make a full sentence; misheard words count for less."""
+        words = len((self.text or "").split())
+        confidence = 1.0 if self.asr_confidence is None else self.asr_confidence
+        return min(1.0, words / 3.0) * confidence
+
+
+def evidence_from_json(data: Mapping[str, Mapping[str, Any]]) -> dict[str, ModalityEvidence]:
+    """A segment's report.json ``evidence`` back as typed blocks."""
+    unknown = set(data) - set(EVIDENCE_TYPES)
+    if unknown:
+        raise ValueError(f"unknown modalities {sorted(unknown)}; known: {list(EVIDENCE_TYPES)}")
+    return {m: EVIDENCE_TYPES[m].from_json(block) for m, block in data.items()}
 
 
 @dataclass
@@ -68,10 +288,17 @@ class Segment:
     speaker: str | None = None
     face_id: int | None = None
     emotion: Emotion | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, ModalityEvidence] = field(default_factory=dict)
+    """Modality name -> what that modality measured here, in the order the stages added it."""
     cue_vectors: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The segment emotion tokens the stages computed (voice: pooled whisper-base states,
     text: the e5 embedding), for the multimodal LLM reasoner; not written to report.json."""
+
+    def ordered_evidence(self) -> list[ModalityEvidence]:
+        """The evidence in the registered modality order (face, voice, text, ...): the order
+        fusion weighs and the reasoners read it, whichever stage ran first."""
+        rank = {m: i for i, m in enumerate(EVIDENCE_TYPES)}
+        return sorted(self.evidence.values(), key=lambda ev: rank[ev.modality])
 
 
 @dataclass
@@ -111,8 +338,19 @@ class Report:
         self.warnings.append(Warning(stage, code, message))
 
     def to_dict(self) -> dict[str, Any]:
-        # shallow copies without the cue vectors: asdict would deep-copy them first
-        light = replace(self, segments=[replace(s, cue_vectors={}) for s in self.segments])
+        # shallow copies without the cue vectors (asdict would deep-copy them first), the
+        # evidence already in its JSON form (each block knows which fields it writes)
+        light = replace(
+            self,
+            segments=[
+                replace(
+                    s,
+                    cue_vectors={},
+                    evidence={m: ev.to_json() for m, ev in s.evidence.items()},
+                )
+                for s in self.segments
+            ],
+        )
         # top-level keys stay (null: not produced); Nones inside the blocks are left out
         return {k: _drop_none(v) for k, v in asdict(light, dict_factory=_json_fields).items()}
 

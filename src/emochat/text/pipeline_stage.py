@@ -6,6 +6,7 @@ import numpy as np
 
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
+from emochat.report.model import Emotion, TextEvidence
 
 CONTEXT_UTTERANCES = 2
 """Previous utterances given to the model as dialogue context (as ERC systems do)."""
@@ -31,23 +32,23 @@ class TextStage:
         # the multimodal LLM's text cue (frozen encoder; the same vectors if not tuned)
         cues = model.cue_embed(texts, embedded=np.stack([p.embedding for p in predictions]))
         for seg, pred, cue in zip(spoken, predictions, cues, strict=True):
-            voice = seg.evidence.get("voice") or {}
+            voice = seg.evidence.get("voice")  # the recogniser's language and confidence
             lexicon = pred.lexicon
             seg.cue_vectors = {**seg.cue_vectors, "text": cue}
-            seg.evidence["text"] = {
-                "text": seg.text,
-                "language": voice.get("language"),
-                "asr_confidence": voice.get("asr_confidence"),
-                "emotion": {
-                    "label": pred.label,
-                    "probs": {k: round(v, 4) for k, v in pred.probs.items()},
-                    "valence": round(pred.valence, 4),
-                    "arousal": round(pred.arousal, 4),
-                    "open_vocab": [w for w, _ in pred.open_vocab],
-                    "source": "text-e5",
-                },
-                "open_vocab_scores": [[w, s] for w, s in pred.open_vocab],
-                "lexicon_words": [w for w, _ in lexicon.vader_words] if lexicon else [],
-                "vader_compound": lexicon.vader_compound if lexicon else None,
-                "nrc": lexicon.nrc if lexicon else {},
-            }
+            seg.evidence["text"] = TextEvidence(
+                text=seg.text,
+                language=voice.language if voice else None,
+                asr_confidence=voice.asr_confidence if voice else None,
+                emotion=Emotion(
+                    label=pred.label,
+                    probs={k: round(v, 4) for k, v in pred.probs.items()},
+                    valence=round(pred.valence, 4),
+                    arousal=round(pred.arousal, 4),
+                    open_vocab=[w for w, _ in pred.open_vocab],
+                    source="text-e5",
+                ),
+                open_vocab_scores=[[w, s] for w, s in pred.open_vocab],
+                lexicon_words=[w for w, _ in lexicon.vader_words] if lexicon else [],
+                vader_compound=lexicon.vader_compound if lexicon else None,
+                nrc=lexicon.nrc if lexicon else {},
+            )

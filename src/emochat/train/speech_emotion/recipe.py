@@ -2,7 +2,7 @@
 
 Protocol: actors 1-20 for training and every choice (representation, layers, C), by
 5-fold cross-validation grouped by actor (4 actors per fold, never split across folds);
-actors 21-24 are touched once, by ``heldout``, for the figure in MODEL_CARD.md.
+actors 21-24 are touched once, by ``heldout``, for the figure in models/speech_emotion/CARD.md.
 
     emochat train speech_emotion features  # cache features in .cache/voice (slow part)
     emochat train speech_emotion compare   # actor-CV table of representations

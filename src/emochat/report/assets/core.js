@@ -1,6 +1,12 @@
 /* emochat interactive report: renders report.json (embedded below) as synchronised
  * timelines. Plain ES2017, no dependencies, no network. Every panel is drawn only
- * when the report holds its data, so absent blocks give absent panels. */
+ * when the report holds its data, so absent blocks give absent panels.
+ *
+ * This core draws what every report has (the player, the answer and its explanation,
+ * the time axis, the fused and per-modality emotion lanes, valence/arousal, the segment
+ * table) and loops over the modalities registered by the lane files (lanes/<modality>.js,
+ * inlined after it): each adds its own lanes, page sections and table columns through
+ * window.emochat.registerModality. report.html calls window.emochat.boot() last. */
 (function () {
   'use strict';
 
@@ -19,10 +25,9 @@
 
   var media = R.media || {};
   var segments = Array.isArray(R.segments) ? R.segments : [];
-  var au = R.au && Array.isArray(R.au.tracks) && Array.isArray(R.au.names) ? R.au : null;
   var thumbs = X.thumbnails || {};
 
-  var state = { t: 0, band: null, hlAU: null, lanes: [], player: null, words: [], rows: [] };
+  var state = { t: 0, band: null, cite: null, lanes: [], player: null, words: [], rows: [] };
 
   // ---------------------------------------------------------------- helpers
   function num(v) { return typeof v === 'number' && isFinite(v); }
@@ -94,100 +99,31 @@
     return [a, b > a ? b : a + Math.max(D * 0.02, 0.04)];
   }
 
-  // ------------------------------------------------------------ collect data
-  function voiceWords() {
-    var out = [];
-    segments.forEach(function (seg, si) {
-      var v = seg.evidence && seg.evidence.voice;
-      if (v && Array.isArray(v.words)) {
-        v.words.forEach(function (w) {
-          if (w && num(w.start_s) && num(w.end_s)) out.push({ w: w, seg: si });
-        });
-      }
-      var t = seg.evidence && seg.evidence.text;
-      if (t && Array.isArray(t.words) && !(v && Array.isArray(v.words) && v.words.length)) {
-        t.words.forEach(function (w) {
-          if (w && num(w.start_s) && num(w.end_s)) out.push({ w: w, seg: si });
-        });
-      }
-    });
-    return out;
-  }
-  var words = voiceWords();
 
-  function contour(obj) {
-    // a frame-level prosody contour, if a stage provides one: {t_s, pitch(_st)?, loudness?}
-    if (!obj || !Array.isArray(obj.t_s)) return null;
-    var p = obj.pitch_st || obj.pitch || obj.f0_st || null;
-    var l = obj.loudness || null;
-    if (!Array.isArray(p) && !Array.isArray(l)) return null;
-    return { t: obj.t_s, pitch: Array.isArray(p) ? p : null, loud: Array.isArray(l) ? l : null };
-  }
-  function voiceSeries() {
-    var pitch = [];
-    var loud = [];
-    var src = '';
-    var top = contour(R.voice) || contour(R.voice && R.voice.contour) || contour(R.prosody);
-    var parts = top ? [top] : [];
-    if (!parts.length) {
-      segments.forEach(function (seg) {
-        var v = seg.evidence && seg.evidence.voice;
-        var c = v && (contour(v.contour) || contour(v.frames) || contour(v.prosody_frames));
-        if (c) parts.push(c);
-      });
-    }
-    if (parts.length) {
-      src = 'frames';
-      parts.forEach(function (c) {
-        c.t.forEach(function (t, i) {
-          if (c.pitch) pitch.push([t, num(c.pitch[i]) ? c.pitch[i] : null]);
-          if (c.loud) loud.push([t, num(c.loud[i]) ? c.loud[i] : null]);
-        });
-        if (c.pitch) pitch.push([c.t[c.t.length - 1] + 1e-6, null]);
-        if (c.loud) loud.push([c.t[c.t.length - 1] + 1e-6, null]);
-      });
-    } else if (words.length) {
-      src = 'words';
-      var prevSeg = -1;
-      words.forEach(function (it) {
-        var w = it.w;
-        var pr = w.prosody || {};
-        var mid = (w.start_s + w.end_s) / 2;
-        if (it.seg !== prevSeg && prevSeg >= 0) { pitch.push([mid - 1e-3, null]); loud.push([mid - 1e-3, null]); }
-        prevSeg = it.seg;
-        pitch.push([mid, num(pr.pitch_mean_st) ? pr.pitch_mean_st : null, w]);
-        loud.push([mid, num(pr.loudness) ? pr.loudness : null, w]);
-      });
-    }
-    if (!pitch.some(function (p) { return num(p[1]); }) && !loud.some(function (p) { return num(p[1]); })) {
-      // fall back to one value per utterance (drawn as steps)
-      pitch = []; loud = []; src = 'segments';
-      segments.forEach(function (seg) {
-        var v = seg.evidence && seg.evidence.voice;
-        var pr = v && v.prosody;
-        if (!pr) return;
-        var sp = segSpan(seg);
-        [[pitch, pr.pitch_mean_st], [loud, pr.loudness]].forEach(function (pair) {
-          if (!num(pair[1])) return;
-          pair[0].push([sp[0], pair[1]], [sp[1], pair[1]], [sp[1] + 1e-6, null]);
-        });
-      });
-    }
-    return { pitch: pitch, loud: loud, src: src };
-  }
-  var D = num(media.duration_s) ? media.duration_s : 0;
-  segments.forEach(function (seg) { if (num(seg.end_s)) D = Math.max(D, seg.end_s); });
-  if (au) au.tracks.forEach(function (tr) { (tr.t_s || []).forEach(function (t) { if (num(t)) D = Math.max(D, t); }); });
-  words.forEach(function (it) { D = Math.max(D, it.w.end_s); });
-  if (!(D > 0)) D = 1;
-  // a photo has no time: its segments (one per face) are laid side by side instead
-  var photo = !!media.is_image;
-  if (photo) D = Math.max(1, segments.length);
+  // ------------------------------------------------------------- modalities
+  var modalities = [];
+  /* A modality's lanes, in the order the lane files register (the report's evidence order):
+   *   modality  its key in segment.evidence (its emotion lane and legend come from there)
+   *   extent()  optional: the last time (s) it holds data at, so the timeline covers it
+   *   lanes()   optional: its timeline lanes after valence/arousal ({name, height, draw, hover})
+   *   sections() optional: page sections after the timeline
+   *   columns   optional: segment-table columns {title, lead?, show(), cell(seg, i)}; lead
+   *             columns come before the emotion column */
+  function registerModality(spec) { modalities.push(spec); }
 
-  var voice = voiceSeries();
-  var hasPitch = voice.pitch.some(function (p) { return num(p[1]); });
-  var hasLoud = voice.loud.some(function (p) { return num(p[1]); });
-
+  var D = 1;
+  var photo = false;
+  function measureTime() {
+    D = num(media.duration_s) ? media.duration_s : 0;
+    segments.forEach(function (seg) { if (num(seg.end_s)) D = Math.max(D, seg.end_s); });
+    modalities.forEach(function (m) { if (m.extent) D = Math.max(D, m.extent()); });
+    if (!(D > 0)) D = 1;
+    // a photo has no time: its segments (one per face) are laid side by side instead
+    photo = !!media.is_image;
+    if (photo) D = Math.max(1, segments.length);
+    api.D = D;
+    api.photo = photo;
+  }
 
   // ---------------------------------------------------------------- geometry
   var timelineEl = null;
@@ -410,7 +346,7 @@
             onclick: function () {
               Array.prototype.forEach.call(list.children, function (x) { x.classList.remove('on'); });
               b.classList.add('on');
-              state.hlAU = (c.modality === 'face' && /^AU\d+$/.test(c.cue || '')) ? { face: c.face_id, au: c.cue } : null;
+              state.cite = c;  // a lane may outline what the cite names (the face: its AU)
               drawLanes();
               seek(c.start_s, photo ? faceBand(c.face_id) : [c.start_s, num(c.end_s) ? c.end_s : c.start_s]);
             }
@@ -556,280 +492,14 @@
     };
   }
 
-  function thumbLane() {
-    var keys = Object.keys(thumbs).filter(function (k) { return segments[+k] && /^data:image\//.test(thumbs[k]); });
-    if (!keys.length) return null;
-    var height = 60;
-    return {
-      name: 'faces', height: height,
-      draw: function (g) {
-        var size = 52;
-        keys.forEach(function (k) {
-          var sp = segSpan(segments[+k]);
-          var cx = (xOf(sp[0]) + xOf(sp[1])) / 2;
-          var w = Math.min(size, Math.max(16, xOf(sp[1]) - xOf(sp[0]) - 2));
-          add(g, s('image', { href: thumbs[k], x: cx - w / 2, y: 4, width: w, height: w, preserveAspectRatio: 'xMidYMid slice', class: 'thumb' }));
-        });
-        laneTitle(g, 'face per segment', 14);
-      },
-      hover: function (t) {
-        var i = segAt(t);
-        var seg = segments[i];
-        if (!seg) return fmtT(t);
-        var f = seg.evidence && seg.evidence.face;
-        return 'segment ' + (i + 1) + (num(seg.face_id) ? ' · face ' + seg.face_id : '') + (f && f.description ? '\n' + f.description : '');
-      }
-    };
-  }
-
-  function heatLane(track) {
-    var names = au.names;
-    var labels = au.labels || {};
-    var T = track.t_s || [];
-    var I = track.intensity || [];
-    var rowH = 11;
-    var top = 20;
-    var height = top + names.length * rowH + 6;
-    var events = (au.events || []).filter(function (e) { return e.face_id === track.face_id; });
-    var grid = null;
-    function bin(nb) {
-      var sum = [];
-      var cnt = new Array(nb).fill(0);
-      for (var b = 0; b < nb; b++) sum.push(new Array(names.length).fill(0));
-      T.forEach(function (t, i) {
-        var row = I[i];
-        if (!num(t) || !Array.isArray(row)) return;
-        var b2 = Math.min(nb - 1, Math.max(0, Math.floor(t / D * nb)));
-        cnt[b2] += 1;
-        for (var k = 0; k < names.length; k++) sum[b2][k] += num(row[k]) ? row[k] : 0;
-      });
-      return { nb: nb, cnt: cnt, mean: sum.map(function (r, b) { return cnt[b] ? r.map(function (v) { return v / cnt[b]; }) : null; }) };
-    }
-    return {
-      name: 'au:' + track.face_id, height: height, heat: true,
-      draw: function (g) {
-        var W = plotW();
-        var nb = Math.max(1, Math.min(T.length, Math.floor(W / 3)));
-        if (T.length === 1) nb = 1;
-        grid = bin(nb);
-        var cw = W / nb;
-        laneTitle(g, 'face ' + track.face_id + ' · action units (0–5)', 13);
-        names.forEach(function (n, k) {
-          var y = top + k * rowH;
-          var lab = labels[n] ? n + ' ' + labels[n] : n;
-          if (lab.length > 24) lab = lab.slice(0, 23) + '…';
-          add(g, s('text', { x: 4, y: y + rowH - 2, text: lab, class: 'dim' }, s('title', { text: labels[n] ? n + ' ' + labels[n] : n })));
-        });
-        for (var b = 0; b < nb; b++) {
-          var m = grid.mean[b];
-          if (!m) continue;
-          var x = T.length === 1 ? GUTTER : GUTTER + b * cw;
-          var w = T.length === 1 ? W : cw + 0.6;
-          for (var k = 0; k < names.length; k++) {
-            add(g, s('rect', { x: x, y: top + k * rowH, width: w, height: rowH - 1, fill: ramp(m[k] / 5), class: 'cell' }));
-          }
-        }
-        events.forEach(function (e) {
-          var k = names.indexOf(e.au);
-          if (k < 0) return;
-          var x0 = xOf(e.onset_s);
-          var x1 = Math.max(xOf(e.offset_s), x0 + 2);
-          add(g, s('rect', { x: x0, y: top + k * rowH - 0.5, width: x1 - x0, height: rowH, fill: 'none', stroke: e.micro ? '#e8453c' : 'rgba(20,20,20,.55)', 'stroke-width': e.micro ? 1.6 : 0.7, class: e.micro ? 'event micro' : 'event' }));
-          if (e.micro) add(g, s('path', { d: 'M' + xOf(e.apex_s) + ' ' + (top + k * rowH - 1) + 'l-3 -4h6z', fill: '#e8453c' }));
-        });
-        if (state.hlAU && state.hlAU.au && (state.hlAU.face === undefined || state.hlAU.face === null || state.hlAU.face === track.face_id)) {
-          var k2 = names.indexOf(state.hlAU.au);
-          if (k2 >= 0) add(g, s('rect', { x: 1, y: top + k2 * rowH - 1, width: GUTTER + W - 1, height: rowH + 1, fill: 'none', stroke: '#2f6fde', 'stroke-width': 1.5, class: 'rowhl' }));
-        }
-        if (!T.length) add(g, s('text', { x: GUTTER + 6, y: top + 12, class: 'dim', text: 'no frames' }));
-      },
-      hover: function (t, y) {
-        var k = Math.floor((y - top) / rowH);
-        if (k < 0 || k >= names.length || !grid) return fmtT(t);
-        var b = T.length === 1 ? 0 : Math.min(grid.nb - 1, Math.floor(t / D * grid.nb));
-        var m = grid.mean[b];
-        var n = names[k];
-        var lines = [n + (labels[n] ? ' ' + labels[n] : '') + ' · ' + fmtT(t), m ? 'intensity ' + m[k].toFixed(2) + ' / 5' : 'face not visible'];
-        events.forEach(function (e) {
-          if (e.au === n && t >= e.onset_s - 1e-6 && t <= e.offset_s + 1e-6) {
-            lines.push((e.micro ? 'micro-expression ' : 'event ') + fmtSpan(e.onset_s, e.offset_s) + ', apex ' + fmtT(e.apex_s) + ', peak ' + e.peak.toFixed(2));
-          }
-        });
-        return lines.join('\n');
-      }
-    };
-  }
-
-  function photoHeatLane() {
-    // a photo: one column per face, under that face's segment
-    var names = au.names;
-    var labels = au.labels || {};
-    var rowH = 11;
-    var top = 20;
-    var height = top + names.length * rowH + 6;
-    var cols = [];
-    au.tracks.forEach(function (tr) {
-      var sp = faceBand(tr.face_id);
-      var I = tr.intensity || [];
-      if (!sp || !I.length) return;
-      var mean = names.map(function (n, k) {
-        var v = 0;
-        I.forEach(function (row) { v += num(row[k]) ? row[k] : 0; });
-        return v / I.length;
-      });
-      cols.push({ sp: sp, mean: mean, face: tr.face_id });
-    });
-    if (!cols.length) return null;
-    return {
-      name: 'au:photo', height: height, heat: true,
-      draw: function (g) {
-        laneTitle(g, 'action units per face (0–5)', 13);
-        names.forEach(function (n, k) {
-          var lab = labels[n] ? n + ' ' + labels[n] : n;
-          if (lab.length > 24) lab = lab.slice(0, 23) + '…';
-          add(g, s('text', { x: 4, y: top + k * rowH + rowH - 2, text: lab, class: 'dim' }));
-        });
-        cols.forEach(function (c) {
-          var x0 = xOf(c.sp[0]) + 1;
-          var w = Math.max(2, xOf(c.sp[1]) - x0 - 1);
-          c.mean.forEach(function (v, k) {
-            add(g, s('rect', { x: x0, y: top + k * rowH, width: w, height: rowH - 1, fill: ramp(v / 5), class: 'cell' }));
-          });
-        });
-        if (state.hlAU && state.hlAU.au) {
-          var k2 = names.indexOf(state.hlAU.au);
-          var b = faceBand(state.hlAU.face);
-          if (k2 >= 0 && b) add(g, s('rect', { x: xOf(b[0]), y: top + k2 * rowH - 1, width: xOf(b[1]) - xOf(b[0]), height: rowH + 1, fill: 'none', stroke: '#2f6fde', 'stroke-width': 1.5, class: 'rowhl' }));
-        }
-      },
-      hover: function (t, y) {
-        var k = Math.floor((y - top) / rowH);
-        if (k < 0 || k >= names.length) return '';
-        for (var i = 0; i < cols.length; i++) {
-          if (t >= cols[i].sp[0] && t <= cols[i].sp[1]) {
-            return 'face ' + cols[i].face + ' · ' + names[k] + (labels[names[k]] ? ' ' + labels[names[k]] : '') + '\nintensity ' + cols[i].mean[k].toFixed(2) + ' / 5';
-          }
-        }
-        return '';
-      }
-    };
-  }
-
-  function curveLane(title, series, color, unit) {
-    var vals = series.filter(function (p) { return num(p[1]); }).map(function (p) { return p[1]; });
-    if (!vals.length) return null;
-    var lo = Math.min.apply(null, vals);
-    var hi = Math.max.apply(null, vals);
-    if (hi - lo < 1e-6) { lo -= 1; hi += 1; }
-    var pad = (hi - lo) * 0.1;
-    lo -= pad; hi += pad;
-    var height = 64;
-    var y = function (v) { return 6 + (1 - (v - lo) / (hi - lo)) * (height - 14); };
-    return {
-      name: 'curve:' + title, height: height,
-      draw: function (g) {
-        var d = '';
-        var pen = false;
-        series.forEach(function (p) {
-          if (!num(p[1])) { pen = false; return; }
-          d += (pen ? 'L' : 'M') + xOf(p[0]).toFixed(1) + ' ' + y(p[1]).toFixed(1);
-          pen = true;
-        });
-        add(g, s('path', { d: d, fill: 'none', stroke: color, 'stroke-width': 1.8, 'stroke-linejoin': 'round', class: 'curve' }));
-        if (series.length < plotW() / 5) {
-          series.forEach(function (p) {
-            if (num(p[1]) && p[2]) add(g, s('circle', { cx: xOf(p[0]), cy: y(p[1]), r: 2.4, fill: color }));
-          });
-        }
-        laneTitle(g, title, 14);
-        add(g, [s('text', { x: GUTTER - 6, y: 12, 'text-anchor': 'end', class: 'dim', text: hi.toFixed(1) }),
-          s('text', { x: GUTTER - 6, y: height - 4, 'text-anchor': 'end', class: 'dim', text: lo.toFixed(1) }),
-          s('text', { x: 4, y: 28, class: 'dim', text: unit + (voice.src ? ' · per ' + voice.src.replace(/s$/, '') : '') })]);
-      },
-      hover: function (t) {
-        var best = null;
-        series.forEach(function (p) {
-          if (num(p[1]) && (best === null || Math.abs(p[0] - t) < Math.abs(best[0] - t))) best = p;
-        });
-        if (!best || Math.abs(xOf(best[0]) - xOf(t)) > 30) return fmtT(t);
-        return title + ' ' + best[1].toFixed(2) + ' ' + unit + ' at ' + fmtT(best[0]) + (best[2] ? '\n“' + best[2].text + '”' : '');
-      }
-    };
-  }
-
-  function wordCue(w) {
-    var z = (w.prosody && w.prosody.z) || {};
-    var zp = num(z.pitch_mean_st) ? z.pitch_mean_st : 0;
-    var zl = num(z.loudness) ? z.loudness : 0;
-    var big = Math.abs(zp) >= Math.abs(zl) ? zp : zl;
-    var which = Math.abs(zp) >= Math.abs(zl) ? 'pitch' : 'loudness';
-    var pause = w.prosody && num(w.prosody.pause_before_s) && w.prosody.pause_before_s >= 0.5;
-    return { cls: big >= 1 ? 'hi' : (big <= -1 ? 'lo' : ''), pause: pause, why: Math.abs(big) >= 1 ? which + ' z ' + big.toFixed(1) : '' };
-  }
-  function wordLane() {
-    var textSegs = segments.map(function (seg, i) { return { i: i, sp: segSpan(seg), text: seg.text || (seg.evidence && seg.evidence.voice && seg.evidence.voice.text) || '' }; })
-      .filter(function (x) { return x.text; });
-    if (!words.length && !textSegs.length) return null;
-    var height = 34;
-    return {
-      name: 'words', height: height,
-      draw: function (g) {
-        if (words.length) {
-          words.forEach(function (it) {
-            var w = it.w;
-            var x0 = xOf(w.start_s);
-            var x1 = Math.max(xOf(w.end_s), x0 + 2);
-            var cue = wordCue(w);
-            add(g, s('rect', { x: x0, y: 8, width: x1 - x0 - 0.5, height: 20, rx: 2, fill: cue.cls === 'hi' ? '#ffcf9e' : (cue.cls === 'lo' ? '#bcd3ff' : '#e4e7eb'), class: 'word' }));
-            if (cue.pause) add(g, s('rect', { x: x0 - 2, y: 6, width: 1.5, height: 24, fill: '#8a9099' }));
-            var text = String(w.text).trim();
-            if ((x1 - x0) > text.length * 6 + 4) add(g, s('text', { x: x0 + 2, y: 22, text: text }));
-          });
-        } else {
-          textSegs.forEach(function (ts) {
-            var x0 = xOf(ts.sp[0]);
-            var x1 = xOf(ts.sp[1]);
-            add(g, s('rect', { x: x0, y: 8, width: Math.max(2, x1 - x0 - 1), height: 20, rx: 2, fill: '#e4e7eb', class: 'word' }));
-            var n = Math.floor((x1 - x0 - 6) / 6);
-            if (n > 3) add(g, s('text', { x: x0 + 3, y: 22, text: ts.text.length > n ? ts.text.slice(0, n - 1) + '…' : ts.text }));
-          });
-        }
-        laneTitle(g, words.length ? 'words' : 'transcript', 14);
-        if (words.length) add(g, s('text', { x: 4, y: 28, class: 'dim', text: 'orange high · blue low' }));
-      },
-      hover: function (t) {
-        for (var k = 0; k < words.length; k++) {
-          var w = words[k].w;
-          if (t >= w.start_s - 0.02 && t <= w.end_s + 0.02) {
-            var pr = w.prosody || {};
-            var cue = wordCue(w);
-            return '“' + w.text + '” ' + fmtSpan(w.start_s, w.end_s) +
-              (num(pr.pitch_mean_st) ? '\npitch ' + pr.pitch_mean_st.toFixed(1) + ' st' : '') +
-              (num(pr.loudness) ? '\nloudness ' + pr.loudness.toFixed(2) : '') +
-              (cue.why ? '\ncue: ' + cue.why : '') + (cue.pause ? '\npause before ' + pr.pause_before_s.toFixed(2) + ' s' : '');
-          }
-        }
-        for (var j = 0; j < textSegs.length; j++) {
-          if (t >= textSegs[j].sp[0] && t <= textSegs[j].sp[1]) return textSegs[j].text;
-        }
-        return fmtT(t);
-      }
-    };
-  }
-
   function buildLanes() {
     var lanes = [axisLane()];
     lanes.push(emotionLane('emotion', function (seg) { return seg.emotion; }, 70));
-    ['face', 'voice', 'text'].forEach(function (m) {
-      lanes.push(emotionLane(m + ' emotion', function (seg) { return emotionOf(seg.evidence && seg.evidence[m]); }, 34));
+    modalities.forEach(function (m) {
+      lanes.push(emotionLane(m.modality + ' emotion', function (seg) { return emotionOf(seg.evidence && seg.evidence[m.modality]); }, 34));
     });
     lanes.push(vaLane());
-    lanes.push(thumbLane());
-    if (au && photo) lanes.push(photoHeatLane());
-    else if (au) au.tracks.forEach(function (tr) { lanes.push(heatLane(tr)); });
-    if (hasPitch) lanes.push(curveLane('pitch', voice.pitch, '#7b3fb5', 'st'));
-    if (hasLoud) lanes.push(curveLane('loudness', voice.loud, '#0f8a6d', 'sone'));
-    lanes.push(wordLane());
+    modalities.forEach(function (m) { if (m.lanes) lanes = lanes.concat(m.lanes()); });
     return lanes.filter(Boolean);
   }
 
@@ -875,7 +545,7 @@
     add(wrap, timelineEl);
     var used = {};
     segments.forEach(function (seg) {
-      [seg.emotion].concat(['face', 'voice', 'text'].map(function (m) { return emotionOf(seg.evidence && seg.evidence[m]); }))
+      [seg.emotion].concat(modalities.map(function (m) { return emotionOf(seg.evidence && seg.evidence[m.modality]); }))
         .forEach(function (e) { if (e && e.probs) Object.keys(e.probs).forEach(function (l) { used[l] = 1; }); });
     });
     var labs = sortedLabels(used);
@@ -885,66 +555,24 @@
     return wrap;
   }
 
-  // ------------------------------------------------------------ transcript
-  function transcript() {
-    var any = segments.some(function (seg) {
-      var v = seg.evidence && seg.evidence.voice;
-      return seg.text || (v && (v.text || (v.words && v.words.length)));
-    });
-    if (!any) return null;
-    var box = h('section', { class: 'transcript' }, [h('h2', { text: 'Transcript' }),
-      h('div', { class: 'meta', text: 'Words in orange were said with unusually high pitch or loudness for this speaker, blue unusually low; a grey bar marks a pause before the word. Click a word to jump to it.' })]);
-    segments.forEach(function (seg, i) {
-      var v = (seg.evidence && seg.evidence.voice) || {};
-      var ws = Array.isArray(v.words) ? v.words : ((seg.evidence && seg.evidence.text && seg.evidence.text.words) || []);
-      var text = seg.text || v.text;
-      if (!text && !ws.length) return;
-      var sp = segSpan(seg);
-      var line = h('div', { class: 'seg' }, [timeLink(sp[0], sp[1], fmtT(sp[0])), ' ', seg.speaker ? h('b', { text: seg.speaker + ': ' }) : null]);
-      if (ws.length) {
-        ws.forEach(function (w) {
-          if (!w || !num(w.start_s)) return;
-          var cue = wordCue(w);
-          var el = h('span', {
-            class: 'w' + (cue.cls ? ' ' + cue.cls : '') + (cue.pause ? ' pause' : ''), title: fmtSpan(w.start_s, w.end_s) + (cue.why ? ' · ' + cue.why : ''), text: String(w.text).trim(),
-            onclick: function () { seek(w.start_s, [w.start_s, w.end_s]); }
-          });
-          state.words.push({ w: w, el: el });
-          add(line, [el, ' ']);
-        });
-      } else {
-        add(line, text);
-      }
-      state.rows.push({ a: sp[0], b: sp[1], els: [line] });
-      add(box, line);
-    });
-    return box;
-  }
-
   // -------------------------------------------------------------- table
   function segmentTable() {
     if (!segments.length) return null;
-    var showText = segments.some(function (seg) { return seg.text; });
-    var showVoice = segments.some(function (seg) { return seg.evidence && seg.evidence.voice; });
-    var showThumb = Object.keys(thumbs).length > 0;
-    var head = ['time', showThumb ? 'face' : null, 'emotion', 'face cues', showVoice ? 'voice' : null, showText ? 'words' : null].filter(Boolean);
+    var columns = [];
+    modalities.forEach(function (m) { (m.columns || []).forEach(function (c) { if (c.show()) columns.push(c); }); });
+    var lead = columns.filter(function (c) { return c.lead; });
+    var rest = columns.filter(function (c) { return !c.lead; });
+    var titles = function (cs) { return cs.map(function (c) { return c.title; }); };
+    var head = ['time'].concat(titles(lead), ['emotion'], titles(rest));
     var table = h('table', { id: 'segments' }, h('tr', null, head.map(function (c) { return h('th', { text: c }); })));
     segments.forEach(function (seg, i) {
       var sp = segSpan(seg);
       var e = seg.emotion;
-      var f = (seg.evidence && seg.evidence.face) || {};
-      var v = (seg.evidence && seg.evidence.voice) || null;
-      var aus = (f.active_aus || []).slice(0, 4).map(function (a) { return a.au + ' ' + (num(a.mean) ? a.mean.toFixed(1) : ''); }).join(', ');
+      var cell = function (c) { return h('td', null, c.cell(seg, i)); };
       var cells = [h('td', null, photo ? h('button', { class: 't', type: 'button', text: '#' + (i + 1), onclick: function () { setBand(sp); } }) : timeLink(sp[0], sp[1], fmtSpan(seg.start_s, seg.end_s)))];
-      if (showThumb) cells.push(h('td', null, thumbs[i] && /^data:image\//.test(thumbs[i]) ? h('img', { src: thumbs[i], alt: 'face in segment ' + (i + 1) }) : (num(seg.face_id) ? 'face ' + seg.face_id : '')));
+      cells = cells.concat(lead.map(cell));
       cells.push(h('td', null, e ? [h('span', { class: 'lab', style: 'background:' + colorOf(e.label), text: e.label }), ' ' + pct(e.probs && e.probs[e.label])] : '—'));
-      cells.push(h('td', null, [f.description || '', aus ? h('div', { class: 'meta', text: aus }) : null]));
-      if (showVoice) {
-        var ve = emotionOf(v);
-        var pr = (v && v.prosody) || {};
-        cells.push(h('td', null, v ? [ve ? ve.label + ' ' + pct(ve.probs[ve.label]) : '', h('div', { class: 'meta', text: (num(pr.pitch_mean_st) ? 'pitch ' + pr.pitch_mean_st.toFixed(1) + ' st ' : '') + (num(pr.loudness) ? 'loud ' + pr.loudness.toFixed(2) : '') })] : ''));
-      }
-      if (showText) cells.push(h('td', { text: seg.text || '' }));
+      cells = cells.concat(rest.map(cell));
       var tr = h('tr', null, cells);
       state.rows.push({ a: sp[0], b: sp[1], els: [tr] });
       add(table, tr);
@@ -958,12 +586,16 @@
     return h('footer', null, [h('div', { text: 'timings: ' + text }), h('div', { text: 'schema ' + (R.schema_version || '') + ' · generated offline by emochat' })]);
   }
 
+
   // ------------------------------------------------------------------ boot
   function boot() {
+    measureTime();
     var app = document.getElementById('app');
     var stat = document.getElementById('static');
     if (stat) stat.style.display = 'none';
-    add(app, [header(), h('div', { class: 'top' }, [player(), summary()]), timeline(), transcript(), segmentTable(), footer()]);
+    var sections = [];
+    modalities.forEach(function (m) { if (m.sections) sections = sections.concat(m.sections()); });
+    add(app, [header(), h('div', { class: 'top' }, [player(), summary()]), timeline()].concat(sections, [segmentTable(), footer()]));
     drawLanes();
     var pending = null;
     window.addEventListener('resize', function () {
@@ -981,5 +613,14 @@
     if (m) seek(parseFloat(m[1]), m[2] ? [parseFloat(m[1]), parseFloat(m[2])] : null);
     document.documentElement.setAttribute('data-ready', '1');
   }
-  boot();
+
+  // what the lane files use; D and photo are set when boot() has measured the timeline
+  var api = {
+    R: R, X: X, media: media, segments: segments, thumbs: thumbs, state: state, GUTTER: GUTTER, D: D, photo: photo,
+    h: h, s: s, add: add, num: num, clamp: clamp, fmtT: fmtT, fmtSpan: fmtSpan, pct: pct, colorOf: colorOf, ramp: ramp,
+    emotionOf: emotionOf, segSpan: segSpan, segAt: segAt, faceBand: faceBand, xOf: xOf, tOf: tOf, plotW: plotW,
+    laneTitle: laneTitle, seek: seek, setBand: setBand, timeLink: timeLink,
+    registerModality: registerModality, boot: boot
+  };
+  window.emochat = api;
 }());
