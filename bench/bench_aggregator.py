@@ -23,8 +23,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--clips", type=int, default=20)
     args = ap.parse_args()
-    from emochat.audio import analyze_voice
     from emochat.fusion.aggregator_stage import segment_inputs, shipped_model
+    from emochat.voice import analyze_voice
 
     model = shipped_model()
     df = ravdess_speech("test").iloc[:: max(1, 240 // args.clips)][: args.clips]

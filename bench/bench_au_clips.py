@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from common import row
 
-from emochat.au import analyze_faces
-from emochat.config import media_root
+from emochat.core.settings import media_root
+from emochat.face.au import analyze_faces
 from emochat.ingest import iter_frames
 
 AUS = ("AU01", "AU04", "AU06", "AU12", "AU15")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from common import peak_rss_mb, row
 
-from emochat.config import data_root
+from emochat.core.settings import data_root
 from emochat.ingest import load_audio
 
 SR = 16_000
@@ -90,8 +90,8 @@ def main() -> None:
     args = ap.parse_args()
     import shutil
 
-    from emochat.audio import analyze_voice
-    from emochat.audio.asr import cpu_threads
+    from emochat.voice import analyze_voice
+    from emochat.voice.asr import cpu_threads
 
     source = args.source or ("espeak" if shutil.which("espeak-ng") else "ravdess")
     audio = espeak_clip(args.seconds) if source == "espeak" else speech_clip(args.seconds)

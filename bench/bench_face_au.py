@@ -17,9 +17,9 @@ import platform
 import sys
 import time
 
-from emochat.au import AUAgent
-from emochat.config import media_root
+from emochat.core.settings import media_root
 from emochat.face import FaceTracker
+from emochat.face.au import AUAgent
 from emochat.ingest import iter_frames
 
 CLIPS = ("single_face.mp4", "WolfgangLanger_Pexels.mp4")

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from common import row
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.eval.datasets import fer2013
 from emochat.eval.labels import FER2013_CLASSES
 from emochat.eval.metrics import accuracy, macro_f1
@@ -81,7 +81,7 @@ def aligned_throughput(model: ExpressionModel, batch: int, repeats: int) -> str:
     """
     import cv2
 
-    from emochat.config import media_root
+    from emochat.core.settings import media_root
     from emochat.face.expression import crop_aligned
     from emochat.face.tracker import FaceTracker
     from emochat.ingest import Frame

@@ -95,8 +95,8 @@ BIG = {
 
 def scaling(workdir: Path, megabytes: float) -> list[str]:
     """Parse time of valid files of about ``megabytes`` and a tenth of that, per format."""
-    from emochat.audio.transcript import read_transcript
-    from emochat.errors import EmochatError
+    from emochat.core.errors import EmochatError
+    from emochat.voice.transcript import read_transcript
 
     out = []
     for name, (filename, make) in BIG.items():

@@ -13,7 +13,7 @@ from pathlib import Path
 from common import peak_rss_mb, row
 
 import emochat
-from emochat.config import media_root
+from emochat.core.settings import media_root
 from emochat.options import AnalyzeOptions
 
 DEFAULT_CLIPS = ["single_face.mp4", "WolfgangLanger_Pexels.mp4", "no_face.mp4", "face_noface.mov"]

@@ -31,7 +31,7 @@ import numpy as np
 from common import row
 
 import emochat
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.eval.datasets import fer2013
 from emochat.eval.metrics import accuracy, macro_f1
 from emochat.face.predict import predict_face_arrays

@@ -342,7 +342,7 @@ def main(
     ap.add_argument("--data-root", type=Path, default=None)
     a = ap.parse_args(argv)
     if a.data_root is None:
-        from emochat.config import data_root
+        from emochat.core.settings import data_root
 
         a.data_root = data_root()
     names = a.only or list(RUNS)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emochat.config import media_root
+from emochat.core.settings import media_root
 
 STRICT = os.environ.get("EMOCHAT_NO_SKIP") == "1"
 """CI sets this: a skip there means a missing install step, so it fails instead."""

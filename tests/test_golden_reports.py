@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from emochat.config import media_root
+from emochat.core.settings import media_root
 from emochat.testing.golden import (
     DEFAULT_ATOL,
     MAX_DIFFS,

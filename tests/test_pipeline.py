@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from emochat.errors import MediaError
+from emochat.core.errors import MediaError
 from emochat.options import AnalyzeOptions
 from emochat.pipeline.contract import StageSkipped
 from emochat.pipeline.runner import Pipeline, stage_time_limit

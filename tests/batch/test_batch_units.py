@@ -12,7 +12,7 @@ from emochat.apps.jobs import ClipOutput, write_outputs
 from emochat.batch.cli import add_arguments
 from emochat.batch.runner import Clip, OutputDir, discover, run_batch
 from emochat.batch.summary import SCHEMA, combine_parts, segment_rows
-from emochat.errors import DataError
+from emochat.core.errors import DataError
 from emochat.report.model import Emotion, FaceEvidence, Report, Segment, VoiceEvidence
 from emochat.testing.synth import tone, write_media
 

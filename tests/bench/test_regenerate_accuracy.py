@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import regenerate_accuracy as R
 
-from emochat.config import data_root
+from emochat.core.settings import data_root
 
 REPO = Path(__file__).resolve().parents[2]
 

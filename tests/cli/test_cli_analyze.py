@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from emochat.au.definitions import intensity_word
 from emochat.cli import main
+from emochat.face.au.definitions import intensity_word
 from emochat.reasoning.grounded import uncited_cues
 from emochat.report.model import report_schema, validate_report
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from emochat.audio.speech_emotion import SpeechEmotionModel
 from emochat.cli import build_parser, main
-from emochat.config import data_root
+from emochat.core.settings import data_root
 from emochat.models import registry
+from emochat.voice.speech_emotion import SpeechEmotionModel
 
 ANGRY_CLIP = Path("ravdess-speech") / "Actor_21" / "03-01-05-02-01-01-21.flac"
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from emochat.cli import main
-from emochat.config import data_root
+from emochat.core.settings import data_root
 from emochat.face.predict import predict_face_arrays
 
 
@@ -41,7 +41,7 @@ def test_predict_text(capsys):
 @pytest.fixture(scope="module")
 def fer_crops(tmp_path_factory) -> tuple[Path, list[np.ndarray]]:
     """200 PublicTest crops (a fixed sample: the npz is sorted by class) as grey PNGs."""
-    from emochat.errors import DataError
+    from emochat.core.errors import DataError
     from emochat.eval.datasets import fer2013
 
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from emochat.config import data_root
+from emochat.core.settings import data_root
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from emochat.config import media_root
-from emochat.errors import DataError, MediaError
+from emochat.core.errors import DataError, MediaError
+from emochat.core.settings import media_root
 from emochat.eval import cli as eval_cli
 from emochat.eval import registry, runner
 from emochat.eval.registry import EVALUATORS, Evaluator, NoModelError

@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from emochat.errors import DataError
+from emochat.core.errors import DataError
 from emochat.eval import datasets as D
 from emochat.eval import labels as L
 from emochat.eval.specs import DATASETS, HELD_OUT

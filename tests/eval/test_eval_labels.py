@@ -12,7 +12,7 @@ def test_basic_space():
 
 
 def test_basic_space_matches_the_shared_one():
-    emotions = pytest.importorskip("emochat.emotions")
+    emotions = pytest.importorskip("emochat.core.labels")
     assert tuple(emotions.BASIC_LABELS) == L.BASIC_LABELS
 
 

@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from emochat.errors import DataError
+from emochat.core.errors import DataError
 from emochat.eval import ovmer as O
 
 # (precision, recall, F, samples scored) per wheel

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emochat.config import data_root, media_root
-from emochat.emotions import BASIC_LABELS
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
+from emochat.core.labels import BASIC_LABELS
+from emochat.core.settings import data_root, media_root
 from emochat.face.expression import (
     CROP_SIZE,
     EYE_MID,

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from emochat.config import media_root
+from emochat.core.settings import media_root
 from emochat.face import FaceObservation, FaceTracker
 from emochat.ingest import Frame, iter_frames, probe
 

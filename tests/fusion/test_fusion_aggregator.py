@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from emochat.audio import prosody as pros
-from emochat.audio.speech_emotion import RAVDESS_LABELS, EncoderFrames
 from emochat.fusion.aggregator import Aggregator, AggregatorConfig, SegmentInput, premix
 from emochat.report.model import AggregatorEvidence, Emotion, VoiceEvidence
+from emochat.voice import prosody as pros
+from emochat.voice.speech_emotion import RAVDESS_LABELS, EncoderFrames
 
 
 def _frames(n: int = 300, voiced_from: float = 1.0) -> pros.Frames:

@@ -59,9 +59,9 @@ def test_words_are_aligned_and_the_token_is_in_the_report(report):
 def test_agreement_drops_when_the_words_are_moved_off_their_audio():
     """On real speech (RAVDESS held-out actors, ASR words), not synthetic: on espeak-ng
     voices the agreement is near 0 whatever the times (out of domain, see the card)."""
-    from emochat.audio import analyze_voice
     from emochat.eval.datasets import ravdess_speech
     from emochat.ingest import load_audio
+    from emochat.voice import analyze_voice
 
     model = shipped_model()
     true, moved = [], []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.fusion.face_emotion import emotion_from_aus
 from emochat.fusion.stages import fixed_windows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emochat.emotions import BASIC_LABELS, fold_to_basic
+from emochat.core.labels import BASIC_LABELS, fold_to_basic
 from emochat.fusion.fuse import ModalityCue, fuse
 from emochat.report.model import Emotion
 

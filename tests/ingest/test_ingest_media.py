@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emochat.errors import MediaError
+from emochat.core.errors import MediaError
 from emochat.ingest import SAMPLE_RATE, iter_audio_chunks, iter_frames, load_audio, probe
 from emochat.ingest.video import _upright
 from emochat.testing.synth import tone, write_media

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 from emochat.models import registry
 
 
@@ -40,10 +40,10 @@ def test_every_shipped_model_has_its_files_card_and_recipe():
 
 
 def test_the_registry_is_where_the_modules_find_their_weights():
-    from emochat.audio.speech_emotion import MODEL_FILE as speech_file
     from emochat.face.expression import MODEL_FILE as face_file
     from emochat.fusion.aggregator import MODEL_FILE as aggregator_file
     from emochat.text.model import default_model_path
+    from emochat.voice.speech_emotion import MODEL_FILE as speech_file
 
     assert face_file == registry.weight_file("face_expression")
     assert speech_file == registry.weight_file("speech_emotion")

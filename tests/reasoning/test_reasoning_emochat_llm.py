@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pytest
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import FACE_DIM
 from emochat.reasoning.emochat_llm import default_adapter, segment_cues
 from emochat.reasoning.settings import ReasonerSettings

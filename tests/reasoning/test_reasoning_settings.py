@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from emochat.cli import main
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 from emochat.reasoning.settings import ReasonerSettings, load_reasoner_config, reasoner_settings
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from emochat.fsutil import atomic_path, atomic_write_text
+from emochat.core.files import atomic_path, atomic_write_text
 from emochat.report.model import Emotion, Report, Segment, report_schema, validate_report
 
 

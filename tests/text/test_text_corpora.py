@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emochat.config import data_root
+from emochat.core.settings import data_root
 from emochat.text import BASIC_LABELS, corpora
 
 pytestmark = pytest.mark.skipif(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import Cues, ModalityCue, face_vector
 from emochat.models.emochat_llm.prompt import prompt_parts, target_text
 from emochat.train.emochat_llm.data import InstructionSample, save_samples

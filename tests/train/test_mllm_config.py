@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from emochat.cli import main
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 from emochat.eval.specs import HELD_OUT
 from emochat.train.emochat_llm.config import TrainConfig
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emochat.errors import DataError
+from emochat.core.errors import DataError
 from emochat.models.emochat_llm.model import DEFAULT_DIMS
 from emochat.models.emochat_llm.prompt import target_text
 from emochat.train.emochat_llm import data as D

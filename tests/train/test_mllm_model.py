@@ -9,8 +9,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from emochat.emotions import BASIC_LABELS
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
+from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import MODALITIES
 from emochat.models.emochat_llm.lm import load_lm
 from emochat.models.emochat_llm.model import TRAINABLE_FILE, EmoChatLM, Layout, MLLMConfig

@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from emochat.cli import main
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.fusion.aggregator import Aggregator, AggregatorConfig
 from emochat.testing.synth import espeak
 from emochat.train.aggregator.features import build_cache

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from emochat.core.errors import EmochatError
+from emochat.core.files import atomic_write_text, remove_stale_temps
 from emochat.core.settings import limit_native_threads
-from emochat.errors import EmochatError
-from emochat.fsutil import atomic_write_text, remove_stale_temps
 from emochat.options import AnalyzeOptions
 
 ProgressFn = Callable[[str, float], None]
@@ -78,7 +78,7 @@ def analyze_clip(
         if ctx.faces is None:
             ctx.report.warn("export", "no_au_csv", "the media has no video, so no au.csv")
         else:
-            from emochat.au import openface_csv
+            from emochat.face.au import openface_csv
 
             table = openface_csv(ctx.faces)
     html = render_context_html(ctx, video_src=video_src)

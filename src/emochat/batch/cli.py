@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m emochat.batch`` until the ``emochat batch`` subcommand is wired."""
-    from emochat.errors import EmochatError
+    from emochat.core.errors import EmochatError
 
     parser = argparse.ArgumentParser(prog="emochat batch")
     add_arguments(parser)

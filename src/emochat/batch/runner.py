@@ -54,9 +54,9 @@ from emochat.apps.jobs import (
     write_outputs,
 )
 from emochat.batch.summary import combine_parts, segment_rows, write_part
+from emochat.core.errors import DataError
+from emochat.core.files import atomic_write_text
 from emochat.core.settings import limit_native_threads
-from emochat.errors import DataError
-from emochat.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
 

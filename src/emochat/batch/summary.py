@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from emochat.emotions import BASIC_LABELS
-from emochat.fsutil import atomic_path
+from emochat.core.files import atomic_path
+from emochat.core.labels import BASIC_LABELS
 
 SCHEMA = pa.schema(
     [

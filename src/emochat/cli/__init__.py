@@ -1,6 +1,6 @@
 """The `emochat` command: a thin layer over the library.
 
-User errors (:class:`~emochat.errors.EmochatError`) are printed as one line
+User errors (:class:`~emochat.core.errors.EmochatError`) are printed as one line
 naming the file and the problem, with exit code 2; batches go on past a bad item
 and exit 1 at the end if any item failed.
 """
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from emochat import __version__
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 
 EPILOG = """examples:
   emochat analyze samples/single_face.mp4 -o out/    # writes out/report.json and out/report.html

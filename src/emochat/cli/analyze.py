@@ -16,8 +16,8 @@ from rich.table import Table
 from emochat.apps.jobs import error_record, run_job
 from emochat.cli.options import analysis_options
 from emochat.cli.watchdog import Watchdog, run_time_limit
-from emochat.errors import EmochatError
-from emochat.fsutil import atomic_write_text
+from emochat.core.errors import EmochatError
+from emochat.core.files import atomic_write_text
 from emochat.ingest import probe
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from emochat.cli.output import print_jsonl
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 from emochat.models import registry
 
 PREDICT_SLOTS = {"face": "face_expression", "speech": "speech_emotion", "text": "text_emotion"}
@@ -50,7 +50,7 @@ def run_predict(args: argparse.Namespace) -> int:
         from emochat.face.predict import predict_face_images
 
         return _each(predict_face_images(args.inputs, crops=args.crops, model=model))
-    from emochat.audio.predict import predict_speech_files
+    from emochat.voice.predict import predict_speech_files
 
     paths = list(args.inputs)
     return _each(

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterable
 from pathlib import Path
 
-from emochat.errors import DataError
+from emochat.core.errors import DataError
 
 
 def read_rows(

@@ -5,7 +5,7 @@ the parsed arguments. Each sub-command is an :class:`~emochat.eval.registry.Eval
 in :data:`~emochat.eval.registry.EVALUATORS`; registering another one there (before
 the parser is built) adds it. This module imports nothing heavy: the metrics, pandas
 and models load only when a sub-command runs. User errors are raised as
-:class:`~emochat.errors.EmochatError`, which the CLI prints as one line.
+:class:`~emochat.core.errors.EmochatError`, which the CLI prints as one line.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from emochat.errors import DataError
+from emochat.core.errors import DataError
 from emochat.eval.registry import EVALUATORS, Evaluator, NoModelError, register_evaluator
 from emochat.eval.specs import DATASETS
 from emochat.options import AUTO, LANGUAGE_CHOICES

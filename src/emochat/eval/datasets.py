@@ -9,8 +9,8 @@ a text model may condition on. Texts are cleaned once here (:func:`clean_text`),
 training (:mod:`emochat.text.corpora`) and evaluation read the same strings. Splits are the
 fixed ones of DESIGN.md; the held-out one of each corpus is :data:`HELD_OUT`, never to
 be trained on nor used for model selection. Corpora are read from
-:func:`emochat.config.data_root` unless ``root`` is given; a missing or malformed
-file raises :class:`~emochat.errors.DataError` naming the file (and line).
+:func:`emochat.core.settings.data_root` unless ``root`` is given; a missing or malformed
+file raises :class:`~emochat.core.errors.DataError` naming the file (and line).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emochat.config import data_root
-from emochat.errors import DataError
+from emochat.core.errors import DataError
+from emochat.core.settings import data_root
 from emochat.eval import labels as L
 from emochat.eval._csvio import read_rows
 from emochat.eval.ovmer import read_openset_csv

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from emochat.emotions import BASIC_LABELS  # noqa: F401  (re-exported: the canonical space)
+from emochat.core.labels import BASIC_LABELS  # noqa: F401  (re-exported: the canonical space)
 
 # --- per-corpus native label lists ------------------------------------------------------
 

@@ -33,8 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from emochat.config import data_root
-from emochat.errors import DataError
+from emochat.core.errors import DataError
+from emochat.core.settings import data_root
 from emochat.eval._csvio import read_rows
 
 WHEELS: tuple[str, ...] = ("wheel1", "wheel2", "wheel3", "wheel4", "wheel5")

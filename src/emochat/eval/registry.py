@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from emochat.errors import DataError, EmochatError
+from emochat.core.errors import DataError, EmochatError
 from emochat.eval.specs import DatasetSpec
 
 Predict = Callable[..., Sequence[Any]]
@@ -75,7 +75,7 @@ def _face_factory() -> Predict:
 
 def _speech_factory() -> Predict:
     try:
-        from emochat.audio.predict import predict_speech_files
+        from emochat.voice.predict import predict_speech_files
     except ImportError as exc:
         raise NoModelError(None, f"no speech emotion model in this version yet ({exc})") from None
     return lambda paths: list(predict_speech_files(list(paths)))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from emochat.errors import DataError, EmochatError
+from emochat.core.errors import DataError, EmochatError
 from emochat.eval.labels import BASIC_LABELS, CORPUS_TO_BASIC, label_order, to_basic
 from emochat.eval.metrics import (
     ClassificationReport,

@@ -4,12 +4,12 @@ The shipped model (``expression.onnx``, see models/face_expression/CARD.md; regi
 ``face_expression``) is an int8 ensemble
 of two compact CNNs trained on FER2013 by ``emochat.train.face_expression``, averaged inside one
 graph; it runs on onnxruntime in batches and
-returns probabilities in :data:`~emochat.emotions.BASIC_LABELS` order. By default each
+returns probabilities in :data:`~emochat.core.labels.BASIC_LABELS` order. By default each
 face is scored in four views averaged together (test-time augmentation ``"zoom"``: the
 crop and its mirror image, each as is and zoomed in 8 %; +0.4 points on PublicTest and
 +0.3 on PrivateTest over the mirror pair alone, at twice its cost); ``tta="mirror"`` and
 ``"none"`` are cheaper. Valence/arousal come from the class probabilities through
-:func:`emochat.emotions.valence_arousal` (a documented stand-in).
+:func:`emochat.core.labels.valence_arousal` (a documented stand-in).
 
 :func:`crop_aligned` turns a frame and a face's 478 landmarks into the crop the model
 expects: eyes horizontal, a fixed 3-D inter-ocular distance (insensitive to yaw) and
@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emochat.emotions import BASIC_LABELS, valence_arousal
+from emochat.core.labels import BASIC_LABELS, valence_arousal
 from emochat.models import registry
 
 MODEL_FILE = registry.weight_file("face_expression")

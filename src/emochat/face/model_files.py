@@ -9,7 +9,7 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 
 FACE_DETECTOR_FULL_RANGE = "face_detection/face_detection_full_range_sparse.tflite"
 FACE_LANDMARK = "face_landmark/face_landmark.tflite"

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from emochat.errors import EmochatError, MediaError
+from emochat.core.errors import EmochatError, MediaError
 from emochat.face.expression import ExpressionModel, crop_aligned, describe, fit_crop
 from emochat.models import registry
 

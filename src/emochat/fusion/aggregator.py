@@ -313,7 +313,7 @@ class Aggregator:
     def reduce_frames(self, frames):
         """The voice stage's ``keep_frames``: an utterance's encoder states premixed to what
         this model reads ((1, T/2, 512) float16), so only that is held until it runs."""
-        from emochat.audio.speech_emotion import EncoderFrames
+        from emochat.voice.speech_emotion import EncoderFrames
 
         t, x = premix(frames.states, frames.t_s, frames.layers, self.cfg.layers)
         return EncoderFrames(t, x[None].astype(np.float16), (-1,))
@@ -322,7 +322,7 @@ class Aggregator:
         torch = _torch()
         if not items:
             return []
-        from emochat.audio.asr import cpu_threads
+        from emochat.voice.asr import cpu_threads
 
         saved = torch.get_num_threads()
         torch.set_num_threads(cpu_threads())
@@ -363,7 +363,7 @@ class Aggregator:
 
 def _load(p: Path) -> Aggregator:
     torch = _torch()
-    from emochat.errors import EmochatError
+    from emochat.core.errors import EmochatError
 
     if not p.is_file():
         raise EmochatError(

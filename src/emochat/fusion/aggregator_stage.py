@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from emochat.core.labels import valence_arousal
 from emochat.core.settings import aggregator_model_override
-from emochat.emotions import valence_arousal
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import AggregatorEvidence, Emotion

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.report.model import Emotion
 
 PROTOTYPES: dict[str, tuple[str, ...]] = {

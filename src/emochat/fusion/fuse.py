@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emochat.emotions import BASIC_LABELS, CIRCUMPLEX, fold_to_basic
+from emochat.core.labels import BASIC_LABELS, CIRCUMPLEX, fold_to_basic
 from emochat.report.model import Emotion
 
 MODALITY_PRIOR: dict[str, float] = {"face": 1.0, "voice": 0.8, "text": 1.0}

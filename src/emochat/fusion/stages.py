@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.fusion.face_emotion import average_face_readers, emotion_from_aus
 from emochat.fusion.fuse import ModalityCue, fuse
 from emochat.pipeline.contract import AnalysisContext, StageSkipped

@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from emochat.errors import MediaError
+from emochat.core.errors import MediaError
 from emochat.ingest.media import open_container
 
 SAMPLE_RATE = 16_000

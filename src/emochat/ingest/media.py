@@ -12,7 +12,7 @@ from pathlib import Path
 
 import av
 
-from emochat.errors import MediaError
+from emochat.core.errors import MediaError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 

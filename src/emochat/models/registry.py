@@ -30,8 +30,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from emochat.errors import EmochatError
-from emochat.fsutil import file_sha256
+from emochat.core.errors import EmochatError
+from emochat.core.files import file_sha256
 
 SHIPPED = "shipped"
 PYPI = "pypi"
@@ -85,7 +85,7 @@ REGISTRY: dict[str, ModelEntry] = {
             source="emochat",
             card="emochat/models/speech_emotion/CARD.md",
             recipe="python -m emochat.train.speech_emotion",
-            loader="emochat.audio.speech_emotion:SpeechEmotionModel.load",
+            loader="emochat.voice.speech_emotion:SpeechEmotionModel.load",
             suffix=".npz",
         ),
         ModelEntry(

@@ -55,9 +55,9 @@ class AnalysisContext:
     report: Report
     progress: ProgressFn | None = None
     faces: Any = None
-    """``emochat.au.FaceAnalysis`` once the face stage ran."""
+    """``emochat.face.au.FaceAnalysis`` once the face stage ran."""
     voice: Any = None
-    """``emochat.audio.VoiceAnalysis`` once the voice stage ran."""
+    """``emochat.voice.VoiceAnalysis`` once the voice stage ran."""
     stage: str = ""
     """The stage running now."""
     deadline: float | None = None

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from emochat._version import __version__
-from emochat.errors import MediaError
+from emochat.core.errors import MediaError
 from emochat.ingest import probe
 from emochat.options import AnalyzeOptions
 from emochat.pipeline.contract import (

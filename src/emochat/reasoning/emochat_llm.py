@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import Cues, ModalityCue, face_vector
 from emochat.reasoning.backends import GenerationError
 from emochat.reasoning.grounded import GroundedReasoner

@@ -13,7 +13,7 @@ test) can look up in that segment's evidence:
 
 from __future__ import annotations
 
-from emochat.au.definitions import intensity_text
+from emochat.face.au.definitions import intensity_text
 from emochat.report.model import (
     Explanation,
     FaceEvidence,

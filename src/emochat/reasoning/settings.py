@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 
 KINDS = ("grounded", "openai", "llama-cpp", "transformers", "emochat-llm")
 APIS = ("completions", "chat")

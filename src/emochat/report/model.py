@@ -25,8 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from emochat.emotions import fold_to_basic, valence_arousal
-from emochat.fsutil import atomic_write_text
+from emochat.core.files import atomic_write_text
+from emochat.core.labels import fold_to_basic, valence_arousal
 
 SCHEMA_VERSION = "2.0.0"
 """Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject."""

@@ -37,7 +37,7 @@ from starlette.datastructures import UploadFile
 
 from emochat import __version__
 from emochat.batch.runner import MEDIA_SUFFIXES
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 from emochat.options import LANGUAGE_CHOICES, AnalyzeOptions, resolve_auto
 from emochat.serve.store import Job, JobStore
 from emochat.serve.worker import WorkerPool

@@ -1,7 +1,7 @@
 """Fuzz targets for the parsers of user files (transcripts, clip manifests).
 
 The contract each target checks: on ANY bytes, the parser returns a valid result
-or raises :class:`~emochat.errors.EmochatError` with a one-line message naming the
+or raises :class:`~emochat.core.errors.EmochatError` with a one-line message naming the
 file; never another exception, never a result that breaks the next step (a
 transcript must also align to speech). Inputs come from hypothesis strategies
 that mix raw bytes with text built from each format's own pieces, in the
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 
 # ------------------------------------------------------------------ input strategies
 
@@ -230,7 +230,7 @@ def _finite(*values: float | None) -> bool:
 
 
 def _check_transcript(path: Path) -> str | None:
-    from emochat.audio.transcript import align_to_speech, read_transcript
+    from emochat.voice.transcript import align_to_speech, read_transcript
 
     tr = read_transcript(path)
     if not tr.cues:

@@ -334,7 +334,7 @@ SYNTH_INPUTS = [
 
 def golden_inputs(media_root: Path | None = None) -> list[GoldenInput]:
     """All golden inputs: the media root's files (when it exists) then the synthesized ones."""
-    from emochat.config import media_root as default_root
+    from emochat.core.settings import media_root as default_root
 
     root = media_root or default_root()
     found = media_inputs(root) if root.is_dir() else []
@@ -367,7 +367,7 @@ def reproducible_asr() -> None:
     """
     import ctranslate2
 
-    from emochat.audio.asr import whisper_model
+    from emochat.voice.asr import whisper_model
 
     ctranslate2.set_random_seed(ASR_SEED)
     if not _watch_sampling() or _asr_state["sampled"]:
@@ -465,7 +465,7 @@ def record(
     media_root: Path | None = None,
 ) -> list[Path]:
     """Analyse the golden inputs and (over)write their goldens in ``out_dir``."""
-    from emochat.config import media_root as default_root
+    from emochat.core.settings import media_root as default_root
 
     root = media_root or default_root()
     written = []
@@ -485,7 +485,7 @@ def check(
     media_root: Path | None = None,
 ) -> int:
     """Compare every golden to a fresh analysis; prints differences, returns how many differ."""
-    from emochat.config import media_root as default_root
+    from emochat.core.settings import media_root as default_root
 
     root = media_root or default_root()
     failed = 0

@@ -163,7 +163,7 @@ def cycles(graph: Graph) -> list[list[str]]:
 
 
 def subpackage_of(module: str, package: str) -> str:
-    """``emochat.face.track`` -> ``emochat.face``; ``emochat.errors`` and ``emochat`` stay."""
+    """``emochat.face.track`` -> ``emochat.face``; ``emochat.core.errors`` and ``emochat`` stay."""
     parts = module.split(".")
     return ".".join(parts[:2]) if parts[0] == package and len(parts) > 1 else module
 

@@ -6,7 +6,7 @@
 'happy'
 """
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.text.model import TextEmotion, TextEmotionModel
 
 __all__ = ["BASIC_LABELS", "TextEmotion", "TextEmotionModel"]

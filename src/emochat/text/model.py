@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.emotions import BASIC_LABELS
-from emochat.fsutil import file_sha256
+from emochat.core.files import file_sha256
+from emochat.core.labels import BASIC_LABELS
 from emochat.models import registry
 from emochat.text.lexicon import LexiconCues, lexicon_cues
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import Cues
 from emochat.models.emochat_llm.model import EmoChatLM
 from emochat.models.emochat_llm.prompt import parse_answer

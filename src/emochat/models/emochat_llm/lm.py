@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 from emochat.gemma import default_gguf
 
 DEFAULT_LM = "gemma-3-270m"

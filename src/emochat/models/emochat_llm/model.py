@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from emochat.emotions import BASIC_LABELS
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
+from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import FACE_DIM, MODALITIES, Cues
 from emochat.models.emochat_llm.prompt import SoftSlot, prompt_parts
 
@@ -325,7 +325,7 @@ class EmoChatLM(nn.Module):
         """Write ``trainable.safetensors`` and ``mllm.json`` (small files) into ``folder``."""
         from safetensors.torch import save
 
-        from emochat.fsutil import atomic_path
+        from emochat.core.files import atomic_path
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Correlation Aggregator training features: the voice stage run once per labelled clip.
 
-Each clip goes through :func:`emochat.audio.analyze_voice` exactly as the pipeline runs
+Each clip goes through :func:`emochat.voice.analyze_voice` exactly as the pipeline runs
 it (VAD, ASR word times or the clip's transcript, eGeMAPS LLDs, the speech model's
 encoder), and what the aggregator reads is kept: the words with times, the encoder
 frame states of every utterance (float16), the prosody LLD frames, and the speech
@@ -62,8 +62,8 @@ class ClipFeatures:
 
 
 def from_voice(voice) -> ClipFeatures:
-    """Aggregator input from a :class:`~emochat.audio.VoiceAnalysis` kept with frame states."""
-    from emochat.audio.speech_emotion import RAVDESS_LABELS
+    """Aggregator input from a :class:`~emochat.voice.VoiceAnalysis` kept with frame states."""
+    from emochat.voice.speech_emotion import RAVDESS_LABELS
 
     words = [(w.text, float(w.start_s), float(w.end_s)) for u in voice.utterances for w in u.words]
     if voice.encoder_frames:
@@ -84,8 +84,8 @@ def clip_features(
     media: str | Path, transcript: str | Path | None = None, language: str | None = None
 ) -> ClipFeatures:
     """Run the voice stage on one media file and keep the aggregator's inputs."""
-    from emochat.audio import analyze_voice
     from emochat.ingest import load_audio
+    from emochat.voice import analyze_voice
 
     audio = load_audio(media)
     voice = analyze_voice(

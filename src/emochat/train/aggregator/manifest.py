@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from emochat.errors import DataError
+from emochat.core.errors import DataError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,7 +68,7 @@ def train_from_manifest(
     """Build (or reuse) the clip features, train, save; returns a summary with the losses."""
     import numpy as np
 
-    from emochat.emotions import BASIC_LABELS
+    from emochat.core.labels import BASIC_LABELS
     from emochat.eval.datasets import manifest
     from emochat.fusion.aggregator import AggregatorConfig
     from emochat.train.aggregator.features import build_cache

@@ -141,9 +141,9 @@ def select() -> dict:
     """Epochs and the fusion policy, on actors 17-20 with a model trained on actors 1-16."""
     import numpy as np
 
-    from emochat.audio.speech_emotion import RAVDESS_LABELS
     from emochat.fusion.aggregator import AggregatorConfig
     from emochat.train.aggregator.training import TrainSettings, predict_probs, train
+    from emochat.voice.speech_emotion import RAVDESS_LABELS
 
     inputs, y, pooled, _, actor = dataset(TRAIN_ACTORS)
     tr = np.isin(actor, list(SELECT_TRAIN))
@@ -193,9 +193,9 @@ def select() -> dict:
 
 def fit() -> None:
     """Train on actors 1-20 with the selected epochs; write the shipped weights."""
-    from emochat.audio.speech_emotion import RAVDESS_LABELS
     from emochat.fusion.aggregator import MODEL_FILE, AggregatorConfig
     from emochat.train.aggregator.training import TrainSettings, train
+    from emochat.voice.speech_emotion import RAVDESS_LABELS
 
     choice = json.loads((CACHE / "select.json").read_text())
     inputs, y, _, _, _ = dataset(TRAIN_ACTORS)

@@ -4,7 +4,7 @@
 
 Landmarks come from the same LiteRT mesh model the tracker uses, on 48x48 faces
 upscaled to 192; only split 0 (train) is read, never the held-out PrivateTest.
-Writes ``emochat/face/frontal_template.npz`` and ``emochat/au/neutral_prior.json`` (beside
+Writes ``emochat/face/frontal_template.npz`` and ``emochat/face/au/neutral_prior.json`` (beside
 the modules that load them).
 """
 
@@ -17,13 +17,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emochat.au import baseline
-from emochat.au.baseline import PRIOR_FILE
-from emochat.au.definitions import MEASUREMENT_NAMES
-from emochat.au.geometry import measure
-from emochat.config import data_root
-from emochat.errors import DataError
+from emochat.core.errors import DataError
+from emochat.core.settings import data_root
 from emochat.face import pose
+from emochat.face.au import baseline
+from emochat.face.au.baseline import PRIOR_FILE
+from emochat.face.au.definitions import MEASUREMENT_NAMES
+from emochat.face.au.geometry import measure
 from emochat.face.landmarker import Landmarker, Region, region_from_landmarks
 from emochat.face.pose import TEMPLATE_FILE, align
 from emochat.face.template import build_template

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from emochat.errors import EmochatError
+from emochat.core.errors import EmochatError
 from emochat.models.emochat_llm.model import MLLMConfig
 
 

@@ -25,11 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from emochat.errors import DataError
+from emochat.core.errors import DataError
+from emochat.core.files import atomic_path
 from emochat.eval import datasets as D
 from emochat.eval.labels import GOEMOTIONS_EKMAN_TO_BASIC, GOEMOTIONS_TO_EKMAN
 from emochat.eval.specs import HELD_OUT
-from emochat.fsutil import atomic_path
 from emochat.models.emochat_llm.cues import MODALITIES, Cues, ModalityCue
 from emochat.train.emochat_llm.features import CueExtractor
 
@@ -165,9 +165,9 @@ def build_manifest(
     path: str | Path, fps: float = 5.0, extractor: CueExtractor | None = None
 ) -> list[InstructionSample]:
     """A user's clips (``path,label[,transcript]``): face, voice and transcript cues."""
-    from emochat.audio.transcript import read_transcript
     from emochat.ingest import iter_frames
     from emochat.ingest.audio import load_audio
+    from emochat.voice.transcript import read_transcript
 
     ex = extractor or CueExtractor()
     df = D.manifest(path)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import cv2
 import numpy as np
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import ModalityCue, face_vector
 
 MIN_FACE_PRESENCE = 0.5
@@ -51,9 +51,9 @@ class CueExtractor:
         face detector misses most 48 px crops) and once more on the region its own
         landmarks give. Empty when the mesh model sees no face.
         """
-        from emochat.au.baseline import population_prior
-        from emochat.au.definitions import AU_CODES
-        from emochat.au.geometry import frontal_landmarks, intensities, measure
+        from emochat.face.au.baseline import population_prior
+        from emochat.face.au.definitions import AU_CODES
+        from emochat.face.au.geometry import frontal_landmarks, intensities, measure
         from emochat.face.landmarker import MESH_SIZE, Region, region_from_landmarks
 
         big = cv2.resize(crop, (MESH_SIZE, MESH_SIZE), interpolation=cv2.INTER_CUBIC)
@@ -78,8 +78,8 @@ class CueExtractor:
     def face_frames(self, frames: Iterable) -> ModalityCue | None:
         """A clip's frames: the first face's mean AUs (AU Agent, its own neutral) and mean
         CNN probs over its aligned crops; None when no face is seen."""
-        from emochat.au.agent import AUAgent
-        from emochat.au.definitions import AU_CODES
+        from emochat.face.au.agent import AUAgent
+        from emochat.face.au.definitions import AU_CODES
         from emochat.face.expression import crop_aligned
         from emochat.face.tracker import FaceTracker
 
@@ -108,7 +108,7 @@ class CueExtractor:
     # ----------------------------------------------------------------- voice
     def voice(self, audio: np.ndarray) -> ModalityCue | None:
         """16 kHz mono speech; None when there is less than the model's minimum."""
-        from emochat.audio.speech_emotion import MIN_SECONDS, SAMPLE_RATE, SpeechEmotionModel
+        from emochat.voice.speech_emotion import MIN_SECONDS, SAMPLE_RATE, SpeechEmotionModel
 
         if audio.size < MIN_SECONDS * SAMPLE_RATE:
             return None

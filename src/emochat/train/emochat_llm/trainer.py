@@ -28,8 +28,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from emochat.core.errors import EmochatError
 from emochat.core.settings import torchrun
-from emochat.errors import EmochatError
 from emochat.models.emochat_llm.model import EmoChatLM, Layout
 from emochat.models.emochat_llm.prompt import target_text
 from emochat.train.emochat_llm.config import SourceSpec, TrainConfig

@@ -62,7 +62,7 @@ seeded: the epoch order and every augmentation draw come from torch generators s
 from --seed, so a resumed run continues the same sequence. bf16/oneDNN kernels differ
 between CPUs, so another machine gives close, not bit-identical, weights.
 
-Label order: the network's outputs are in ``emochat.emotions.BASIC_LABELS`` order
+Label order: the network's outputs are in ``emochat.core.labels.BASIC_LABELS`` order
 (FER2013's own order is remapped when loading), so no mapping is needed downstream.
 """
 
@@ -80,7 +80,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from emochat.emotions import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
 from emochat.eval.labels import FER2013_CLASSES
 from emochat.eval.metrics import macro_f1
 from emochat.train.face_expression import STEPS

@@ -22,17 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.audio.speech_emotion import (
+from emochat.core.settings import data_root
+from emochat.eval.metrics import confusion_matrix, uar
+from emochat.train.paths import CACHE_ROOT
+from emochat.train.speech_emotion import STEPS
+from emochat.voice.speech_emotion import (
     MODEL_FILE,
     RAVDESS_LABELS,
     SpeechEmotionModel,
     pooled_whisper_states,
     trim_silence,
 )
-from emochat.config import data_root
-from emochat.eval.metrics import confusion_matrix, uar
-from emochat.train.paths import CACHE_ROOT
-from emochat.train.speech_emotion import STEPS
 
 CACHE = CACHE_ROOT / "voice"
 SEED = 0
@@ -64,7 +64,7 @@ def read(path: Path) -> np.ndarray:
 
 
 def egemaps_functionals(audio: np.ndarray) -> np.ndarray:
-    from emochat.audio.prosody import smile
+    from emochat.voice.prosody import smile
 
     return smile("functionals").process_signal(trim_silence(audio), 16000).to_numpy()[0]
 

@@ -66,7 +66,7 @@ def set_accuracy_level(graph: Path, level: int = ACCURACY_LEVEL) -> int:
 def repin(model_file: Path, graph: Path) -> None:
     """Record ``graph``'s sha256 in a text model file that runs it (``encoder_graph_sha256``,
     checked when the model loads), the arrays kept as they are."""
-    from emochat.fsutil import file_sha256
+    from emochat.core.files import file_sha256
 
     with np.load(model_file, allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}

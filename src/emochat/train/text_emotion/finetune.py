@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.config import data_root
+from emochat.core.settings import data_root
 from emochat.train.paths import CACHE_ROOT
 from emochat.train.text_emotion.head import (
     DOMAIN_OF,

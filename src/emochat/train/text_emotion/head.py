@@ -45,11 +45,11 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.config import data_root
-from emochat.emotions import BASIC_LABELS
+from emochat.core.files import file_sha256
+from emochat.core.labels import BASIC_LABELS
+from emochat.core.settings import data_root
 from emochat.eval.metrics import accuracy, macro_f1, weighted_f1
 from emochat.eval.specs import DATASETS
-from emochat.fsutil import file_sha256
 from emochat.text import corpora as C
 from emochat.text.corpora import TextCorpus
 from emochat.text.model import PATCH_PREFIX

@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from emochat.au import AU_CODES, AUAgent, analyze_faces, write_openface_csv
-from emochat.config import media_root
+from emochat.core.settings import media_root
 from emochat.face import FaceTracker
+from emochat.face.au import AU_CODES, AUAgent, analyze_faces, write_openface_csv
 from emochat.ingest import iter_frames
 
 MEDIA = media_root()

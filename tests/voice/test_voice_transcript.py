@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from emochat.audio.transcript import (
+from emochat.core.errors import TranscriptError
+from emochat.voice.transcript import (
     align_to_speech,
     guess_language,
     read_transcript,
     split_words,
 )
-from emochat.errors import TranscriptError
 
 SRT = """1
 00:00:01,000 --> 00:00:02,500

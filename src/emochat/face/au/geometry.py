@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emochat.au.definitions import ACTION_UNITS, MEASUREMENT_NAMES, MEASUREMENTS
+from emochat.face.au.definitions import ACTION_UNITS, MEASUREMENT_NAMES, MEASUREMENTS
 from emochat.face.pose import Alignment, align
 
 MAX_INTENSITY = 5.0

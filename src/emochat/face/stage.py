@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from emochat.errors import MediaError
+from emochat.core.errors import MediaError
 from emochat.ingest import Frame, iter_frames
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
@@ -69,8 +69,8 @@ class FaceStage:
         self.expression_model = expression_model
 
     def run(self, ctx: AnalysisContext) -> None:
-        from emochat.au import analyze_faces
         from emochat.face import FaceTracker
+        from emochat.face.au import analyze_faces
 
         if not ctx.media.has_video:
             raise StageSkipped("no_video", "the media has no video track: no face analysis")

@@ -50,7 +50,7 @@ def whisper_model(name: str = "base"):
     """A cached faster-whisper model ('base', 'tiny.en' or a CTranslate2 model directory)."""
     from faster_whisper import WhisperModel
 
-    from emochat.audio.whisper_files import whisper_model_dir
+    from emochat.voice.whisper_files import whisper_model_dir
 
     return WhisperModel(
         str(whisper_model_dir(name)),

@@ -8,7 +8,7 @@ changes from the person's neutral (Δ = now − neutral, signed so that the musc
 action is positive); intensity = clip((raw − dead zone) / unit, 0, 5); ``max0`` keeps
 only the positive part of a change.
 
-``docs/au_definitions.md`` is generated from this module (``python -m emochat.au.definitions``).
+``docs/au_definitions.md`` is generated from this module (``python -m emochat.face.au.definitions``).
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def render_markdown() -> str:
     lines = [
         "# Action unit definitions",
         "",
-        "Generated from `src/emochat/au/definitions.py` (`python -m emochat.au.definitions`).",
+        "Generated from `src/emochat/face/au/definitions.py` (`python -m emochat.face.au.definitions`).",
         "",
         (__doc__ or "").split("\n\n", 1)[1].split("``docs/")[0].strip().replace(":mod:", ""),
         "",

@@ -2,7 +2,7 @@
 
 Representation (chosen by actor-grouped cross-validation on RAVDESS actors 1-20, see
 models/speech_emotion/CARD.md): the utterance is trimmed of leading/trailing silence, run through the
-whisper-base encoder at its own length (:mod:`emochat.audio.whisper_encoder`), and each
+whisper-base encoder at its own length (:mod:`emochat.voice.whisper_encoder`), and each
 selected layer's frames are pooled to mean and standard deviation. A linear softmax head
 (standardisation + multinomial logistic regression, stored in ``speech_emotion.npz``)
 gives the class probabilities; valence/arousal follow from them on the circumplex.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.emotions import valence_arousal
+from emochat.core.labels import valence_arousal
 from emochat.models import registry
 
 RAVDESS_LABELS: tuple[str, ...] = (
@@ -84,7 +84,7 @@ def whisper_frames(
     audio: np.ndarray, offset_s: float = 0.0, max_layer: int | None = None
 ) -> EncoderFrames:
     """Encoder states of the silence-trimmed utterance, timed from ``offset_s`` (its start)."""
-    from emochat.audio.whisper_encoder import hidden_states
+    from emochat.voice.whisper_encoder import hidden_states
 
     start, end = speech_bounds(audio)
     audio = np.asarray(audio, dtype=np.float32)[start:end]
@@ -104,7 +104,7 @@ def pooled_whisper_states(
     audio: np.ndarray, trim: bool = True, max_layer: int | None = None
 ) -> np.ndarray:
     """(layers, 2*512): mean and std over frames of each whisper-base encoder state."""
-    from emochat.audio.whisper_encoder import hidden_states
+    from emochat.voice.whisper_encoder import hidden_states
 
     if trim:
         return pool_states(whisper_frames(audio, max_layer=max_layer).states)
@@ -164,7 +164,7 @@ class SpeechEmotionModel:
         through :func:`emochat.models.registry.load`, once per process."""
         p = Path(path) if path else MODEL_FILE
         if not p.is_file():
-            from emochat.errors import EmochatError
+            from emochat.core.errors import EmochatError
 
             raise EmochatError(
                 p, "speech emotion model missing; run python -m emochat.train.speech_emotion all"

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emochat.au.definitions import AU_CODES, AU_LABELS
-from emochat.au.events import AUEvent, describe_events
+from emochat.face.au.definitions import AU_CODES, AU_LABELS
+from emochat.face.au.events import AUEvent, describe_events
 
 
 @dataclass(frozen=True, eq=False)

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emochat.au.baseline import NeutralBaseline, NeutralPrior
-from emochat.au.definitions import AU_CODES, MEASUREMENT_NAMES
-from emochat.au.events import MAX_GAP_S, find_events
-from emochat.au.geometry import frontal_landmarks, intensities, measure
-from emochat.au.records import RowLog
-from emochat.au.result import AUResult, AUTrack
+from emochat.face.au.baseline import NeutralBaseline, NeutralPrior
+from emochat.face.au.definitions import AU_CODES, MEASUREMENT_NAMES
+from emochat.face.au.events import MAX_GAP_S, find_events
+from emochat.face.au.geometry import frontal_landmarks, intensities, measure
+from emochat.face.au.records import RowLog
+from emochat.face.au.result import AUResult, AUTrack
 from emochat.face.types import FaceObservation
 
 _N_META = 8  # bbox (4), confidence, yaw, pitch, roll

@@ -18,7 +18,7 @@ from importlib import resources
 
 import numpy as np
 
-from emochat.au.definitions import MEASUREMENT_NAMES
+from emochat.face.au.definitions import MEASUREMENT_NAMES
 
 PRIOR_FILE = "neutral_prior.json"
 # A neutral face has open eyes and a closed mouth: these two count triple when looking
@@ -41,7 +41,7 @@ class NeutralPrior:
 
 @cache
 def population_prior() -> NeutralPrior:
-    with resources.files("emochat.au").joinpath(PRIOR_FILE).open("r", encoding="utf-8") as fh:
+    with resources.files("emochat.face.au").joinpath(PRIOR_FILE).open("r", encoding="utf-8") as fh:
         data = json.load(fh)
     order = [data["measurements"].index(name) for name in MEASUREMENT_NAMES]
     return NeutralPrior(

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from emochat.au import AU_CODES, AUAgent
 from emochat.face import FaceObservation
+from emochat.face.au import AU_CODES, AUAgent
 from emochat.face.pose import align, frontal_template, rotation_from_euler_deg
 
 FPS = 30.0

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from emochat.audio.speech_emotion import SpeechEmotion, SpeechEmotionModel
-from emochat.errors import EmochatError, MediaError
+from emochat.core.errors import EmochatError, MediaError
 from emochat.models import registry
+from emochat.voice.speech_emotion import SpeechEmotion, SpeechEmotionModel
 
 
 def predict_speech_files(

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emochat.errors import TranscriptError
+from emochat.core.errors import TranscriptError
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # hours are bounded: int() of a 5000-digit run raises ValueError (and no clip lasts that long)

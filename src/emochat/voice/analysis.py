@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.audio import prosody as pros
-from emochat.audio.asr import Word, transcribe
-from emochat.audio.speech_emotion import EncoderFrames, SpeechEmotion, SpeechEmotionModel
-from emochat.audio.transcript import Transcript
-from emochat.audio.vad import speech_segments, utterance_windows
 from emochat.models import registry
 from emochat.report.model import Emotion, VoiceEvidence
+from emochat.voice import prosody as pros
+from emochat.voice.asr import Word, transcribe
+from emochat.voice.speech_emotion import EncoderFrames, SpeechEmotion, SpeechEmotionModel
+from emochat.voice.transcript import Transcript
+from emochat.voice.vad import speech_segments, utterance_windows
 
 SAMPLE_RATE = 16_000
 SILENCE_RMS = 1e-4  # about -80 dBFS: digital silence / no energy at all
@@ -164,7 +164,7 @@ def _asr_utterances(
 
 
 def _transcript_utterances(path, spans, duration_s, language):
-    from emochat.audio.transcript import align_to_speech, guess_language, read_transcript
+    from emochat.voice.transcript import align_to_speech, guess_language, read_transcript
 
     tr = path if isinstance(path, Transcript) else read_transcript(path)
     lang = language if language not in (None, "auto", "") else guess_language(tr.text)

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from emochat.au.definitions import AU_CODES, AU_LABELS, intensity_text
+from emochat.face.au.definitions import AU_CODES, AU_LABELS, intensity_text
 
 MICRO_MAX_S = 0.5
 """Micro-expressions last 1/25 to 1/2 s (Ekman); an event shorter than this is flagged."""
@@ -81,7 +81,7 @@ def describe_events(events: list[AUEvent], start_s: float, end_s: float, limit: 
     """'brow lowerer (AU4) strong (peak 3.2), 1.2-1.8 s; lip corner depressor (AU15) ...'.
 
     The strongest event per AU within the window, strongest AU first, graded by its peak
-    (:func:`~emochat.au.definitions.intensity_text`); times are shown when the event
+    (:func:`~emochat.face.au.definitions.intensity_text`); times are shown when the event
     covers only part of the window.
     """
     strongest: dict[str, AUEvent] = {}

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from emochat.au.agent import AUAgent
-from emochat.au.records import RowLog
-from emochat.au.result import AUResult
+from emochat.face.au.agent import AUAgent
+from emochat.face.au.records import RowLog
+from emochat.face.au.result import AUResult
 from emochat.face.tracker import FaceTracker
 from emochat.ingest import Frame
 

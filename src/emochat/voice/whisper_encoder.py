@@ -12,7 +12,7 @@ from functools import cache
 
 import numpy as np
 
-from emochat.audio.whisper_files import read_encoder_weights, whisper_model_dir
+from emochat.voice.whisper_files import read_encoder_weights, whisper_model_dir
 
 MAX_SECONDS = 30.0
 
@@ -36,7 +36,7 @@ class _Encoder:
 
         ``max_layer`` stops after that many blocks (the later states are not computed).
         """
-        from emochat.audio.asr import cpu_threads
+        from emochat.voice.asr import cpu_threads
 
         torch = self.torch
         saved = torch.get_num_threads()

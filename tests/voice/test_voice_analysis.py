@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from emochat.audio import RAVDESS_LABELS, SpeechEmotionModel, analyze_voice
-from emochat.audio import prosody as pros
-from emochat.config import data_root
-from emochat.fsutil import file_sha256
+from emochat.core.files import file_sha256
+from emochat.core.settings import data_root
 from emochat.ingest import load_audio
 from emochat.testing.synth import tone, write_media
+from emochat.voice import RAVDESS_LABELS, SpeechEmotionModel, analyze_voice
+from emochat.voice import prosody as pros
 
 SR = 16_000
 
@@ -86,7 +86,7 @@ def test_audio_syllables():
 
 
 def test_audio_whisper_model_assembled_atomically_and_verified(tmp_path, monkeypatch):
-    from emochat.audio import whisper_files as wf
+    from emochat.voice import whisper_files as wf
 
     monkeypatch.setenv("EMOCHAT_CACHE_DIR", str(tmp_path))
     wf.whisper_model_dir.cache_clear()
@@ -151,8 +151,8 @@ def test_audio_transcript_replaces_asr(tmp_path):
 
 
 def test_audio_predict_speech_files(tmp_path):
-    from emochat.audio.predict import predict_speech_files
-    from emochat.errors import EmochatError
+    from emochat.core.errors import EmochatError
+    from emochat.voice.predict import predict_speech_files
 
     root = data_root() / "ravdess-speech"
     if not root.is_dir():
