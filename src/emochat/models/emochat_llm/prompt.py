@@ -20,8 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from emochat.core.labels import BASIC_LABELS
-from emochat.eval.labels import to_basic
+from emochat.core.labels import BASIC_LABELS, to_basic
 from emochat.face.au.definitions import AU_LABELS
 from emochat.models.emochat_llm.cues import Cues, ModalityCue, describe, shown_aus
 
