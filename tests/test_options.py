@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emochat.options import AUTO, EXPRESSION_VIEWS, AnalyzeOptions, resolve_auto
-from emochat.reasoning.settings import ReasonerSettings
+from emochat.options import AUTO, EXPRESSION_VIEWS, AnalyzeOptions, ReasonerSettings, resolve_auto
 
 
 def test_auto_and_empty_mean_detect():
