@@ -83,7 +83,7 @@ def test_expression_views_are_the_models():
 
 
 def test_front_ends_default_to_the_options_defaults():
-    from emochat.cli.options import add_analysis_options, analysis_options
+    from emochat.apps.arguments import add_analysis_options, analysis_options
     from emochat.serve.app import ServeSettings
 
     parser = argparse.ArgumentParser()

@@ -1,6 +1,8 @@
 """Argument types and the analysis options shared by analyze, batch and serve.
 
 Defaults and choices come from :class:`~emochat.options.AnalyzeOptions`, the one copy.
+Here, beside the front ends rather than inside ``emochat.cli``, so that batch and serve
+read them without importing the CLI that dispatches to them.
 """
 
 from __future__ import annotations
