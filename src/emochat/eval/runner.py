@@ -25,7 +25,9 @@ from typing import Any
 
 from emochat.core.errors import DataError, EmochatError
 from emochat.core.labels import BASIC_LABELS, to_basic
+from emochat.data.corpora import load_dataset
 from emochat.data.labels import CORPUS_TO_BASIC
+from emochat.data.manifest import read_manifest
 from emochat.data.registry import DATASETS, DatasetSpec, check_split
 from emochat.eval.metrics import (
     ClassificationReport,
@@ -328,8 +330,6 @@ def evaluate_dataset(
         kwargs["images"] = True
     if name == "meld" and media_root is not None:
         kwargs["media_root"] = media_root
-    from emochat.data.corpora import load_dataset
-
     df = load_dataset(spec, split, **kwargs)
 
     gold_col = "basic" if label_space == "basic" else "label"
@@ -382,8 +382,6 @@ def evaluate_manifest(
     counterpart, as spelled otherwise. With a ``valence`` column the CCC between it
     and the reports' overall valence is added (``extra["valence_ccc"]``).
     """
-    from emochat.data.manifest import read_manifest
-
     analyze = analyze or load_analyze()
     df = read_manifest(path)
     if limit is not None:

@@ -1,4 +1,4 @@
-"""One reader module per corpus, each named after its :data:`~emochat.data.registry.DATASETS` entry.
+"""One reader module per corpus, named after its entry in :data:`~emochat.data.registry.DATASETS`.
 
 Every reader's ``load(split, root=None, ...)`` returns a tidy DataFrame, one row per
 sample, with at least ``id``, ``split``, ``label`` (the corpus's own label, lower-cased)
