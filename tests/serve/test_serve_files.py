@@ -13,7 +13,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("multipart")
 from emochat.serve.jobfiles import RefusedFile, take_in_server_file  # noqa: E402
 from emochat.serve.store import JobStore  # noqa: E402
-from emochat.serve.worker import ProgressWriter, execute_job  # noqa: E402
+from emochat.serve.worker import execute_job  # noqa: E402
 
 
 @pytest.fixture
@@ -153,32 +153,3 @@ def test_disk_quota_refuses_new_jobs_with_507(tmp_path, make_client, upload, cli
         assert len(client.get("/v1/jobs").json()["jobs"]) == 2
         client.delete(client.get("/v1/jobs").json()["jobs"][0]["links"]["job"])
         assert upload(client, clip).status_code == 202
-
-
-class _RecordingStore:
-    def __init__(self):
-        self.writes: list[tuple[str, float]] = []
-
-    def set_progress(self, job_id, runner, stage, fraction):
-        self.writes.append((stage, fraction))
-
-
-def test_progress_shows_every_stage_however_fast():
-    """Updates within a stage are throttled; a new stage is written at once."""
-    store, now = _RecordingStore(), [100.0]
-    write = ProgressWriter(store, "job", "runner", clock=lambda: now[0])
-    for fraction in (0.1, 0.5, 0.99):
-        write("face", fraction)
-        now[0] += 0.01
-    for stage in ("voice", "segment", "text", "fusion"):
-        write(stage, 0.0)
-    now[0] += 1.0
-    write("fusion", 0.5)
-    assert store.writes == [
-        ("face", 0.1),
-        ("voice", 0.0),
-        ("segment", 0.0),
-        ("text", 0.0),
-        ("fusion", 0.0),
-        ("fusion", 0.5),
-    ]

@@ -121,8 +121,8 @@ class JobLinks(BaseModel):
 class JobInfo(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed"]
-    progress: float
-    stage: str | None = None
+    progress: float = Field(description="fraction of the current stage done (1 when done)")
+    stage: str | None = Field(None, description="the pipeline stage running now")
     error: str | None = None
     source: Literal["upload", "path"]
     filename: str | None = None
@@ -283,7 +283,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     app.state.store = store
     app.state.pool = pool
     app.state.retention = retention
-    auth = Depends(_BEARER)
+    bearer_in_openapi = Depends(_BEARER)
 
     def get_job(job_id: str) -> Job:
         job = store.get(job_id) if len(job_id) == 32 and set(job_id) <= JOB_ID_CHARS else None
@@ -434,7 +434,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         "/v1/analyze",
         status_code=202,
         response_model=JobInfo,
-        dependencies=[auth],
+        dependencies=[bearer_in_openapi],
         openapi_extra=analyze_body,
         responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 503: {}, 507: {}},
         summary="Queue a media file for analysis",
@@ -503,7 +503,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     @app.get(
         "/v1/jobs/{job_id}",
         response_model=JobInfo,
-        dependencies=[auth],
+        dependencies=[bearer_in_openapi],
         summary="A job's status and progress",
     )
     def job_status(job_id: str) -> JobInfo:
@@ -512,7 +512,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     @app.get(
         "/v1/jobs",
         response_model=JobList,
-        dependencies=[auth],
+        dependencies=[bearer_in_openapi],
         summary="Recent jobs, newest first",
     )
     def list_jobs(
@@ -528,7 +528,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
             raise HTTPException(410, "the job's files are gone") from None
         except RefusedFile:
             log.warning("job %s: refused %s (a symlink or not a regular file)", job.id, name)
-            raise HTTPException(403, "the job's file is not a regular file") from None
+            raise HTTPException(403, "the job's file is a symlink or not a regular file") from None
         return file_response(fh, info, name, request.headers.get("range"))
 
     def finished_job(job_id: str) -> Job:
@@ -541,7 +541,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
 
     @app.get(
         "/v1/jobs/{job_id}/result",
-        dependencies=[auth],
+        dependencies=[bearer_in_openapi],
         responses={200: {"content": {"application/json": {}}}, 409: {}, 410: {}},
         summary="The job's report.json",
     )
@@ -551,7 +551,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     @app.get(
         "/v1/jobs/{job_id}/report.html",
         response_class=HTMLResponse,
-        dependencies=[auth],
+        dependencies=[bearer_in_openapi],
         responses={409: {}, 410: {}},
         summary="The job's interactive report page",
     )
@@ -560,7 +560,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
 
     @app.get(
         "/v1/jobs/{job_id}/media",
-        dependencies=[auth],
+        dependencies=[bearer_in_openapi],
         responses={403: {}, 410: {}},
         summary="The analysed media file (the report page's video)",
     )
@@ -571,7 +571,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     @app.delete(
         "/v1/jobs/{job_id}",
         status_code=204,
-        dependencies=[auth],
+        dependencies=[bearer_in_openapi],
         responses={404: {}, 409: {}},
         summary="Delete a job and its files (a queued job is cancelled; not while running)",
     )

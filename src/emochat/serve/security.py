@@ -129,7 +129,7 @@ class RequestGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         method = scope["method"].upper()
-        refusal = self._refusal(scope, headers, method)
+        refusal = self._refusal(headers, method)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -144,7 +144,7 @@ class RequestGuard:
             return
         await self.app(scope, receive, send)
 
-    def _refusal(self, scope: Scope, headers: dict[str, str], method: str) -> JSONResponse | None:
+    def _refusal(self, headers: dict[str, str], method: str) -> JSONResponse | None:
         host_header = headers.get("host", "")
         host = split_host(host_header)
         if not host or (host not in self.allowed_hosts and not _is_ip_literal(host)):
