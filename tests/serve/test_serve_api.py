@@ -171,3 +171,23 @@ def test_job_runs_end_to_end_in_process(tmp_path, clip, make_client, upload):
         assert '"video_src":"media"' in html.text
         media = client.get(job["links"]["media"], headers={"Range": "bytes=0-15"})
         assert media.status_code == 206 and len(media.content) == 16
+
+
+def test_the_options_model_checks_each_job_before_anything_is_saved(
+    tmp_path, clip, make_client, upload, monkeypatch
+):
+    """Serve refuses what :class:`AnalyzeOptions` refuses (one copy of the rules), at once."""
+    from emochat.options import AnalyzeOptions
+
+    def strict(mapping):
+        if mapping["segment_s"] < 0.5:
+            raise ValueError(f"segment_s must be >= 0.5, not {mapping['segment_s']}")
+        return AnalyzeOptions()
+
+    monkeypatch.setattr(AnalyzeOptions, "from_mapping", staticmethod(strict))
+    with make_client() as client:
+        r = upload(client, clip, segment_s=0.000001)
+        assert r.status_code == 422 and "segment_s must be >= 0.5" in r.json()["detail"]
+        assert upload(client, clip, segment_s=1).status_code == 202
+        assert len(client.get("/v1/jobs").json()["jobs"]) == 1
+        assert len(list((tmp_path / "data" / "jobs").iterdir())) == 1

@@ -37,7 +37,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from emochat import __version__
 from emochat.batch.runner import MEDIA_SUFFIXES
@@ -292,12 +292,27 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         return job
 
     def options_of(fields: AnalyzeFields) -> dict[str, Any]:
+        """The job's options, checked by the options model before anything is saved."""
         options = {
             "fps": fields.fps or settings.fps,
             "segment_s": fields.segment_s or settings.segment_s,
             "language": resolve_auto(fields.language),
         }
-        return {**options, "models": settings.models} if settings.models else options
+        options = {**options, "models": settings.models} if settings.models else options
+        try:
+            AnalyzeOptions.from_mapping(options)
+        except ValueError as exc:
+            raise HTTPException(422, f"invalid options: {exc}") from None
+        return options
+
+    def form_options(form: FormData) -> dict[str, Any]:
+        try:
+            fields = AnalyzeFields.model_validate(
+                {k: form.get(k) or None for k in ("fps", "segment_s", "language")}
+            )
+        except ValidationError as exc:
+            raise HTTPException(422, f"invalid options: {exc}") from None
+        return options_of(fields)
 
     def check_queue() -> None:
         if store.counts()["queued"] >= settings.max_queue:
@@ -372,7 +387,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         job_dir: Path,
         media: Path,
         source: str,
-        fields: AnalyzeFields,
+        options: dict[str, Any],
         filename: str | None,
     ) -> JSONResponse:
         job = store.add(
@@ -380,7 +395,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
             source=source,
             media_path=str(media),
             job_dir=str(job_dir),
-            options=options_of(fields),
+            options=options,
             filename=filename,
         )
         pool.notify()
@@ -390,7 +405,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         )
 
     async def queue_server_path(
-        job_id: str, job_dir: Path, raw: str, fields: AnalyzeFields
+        job_id: str, job_dir: Path, raw: str, options: dict[str, Any]
     ) -> JSONResponse:
         relative = resolve_server_path(raw)
         job_dir.mkdir(parents=True)
@@ -399,7 +414,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         except BaseException:
             remove_job_dir(job_dir)
             raise
-        return queue(job_id, job_dir, media, "path", fields, relative.name)
+        return queue(job_id, job_dir, media, "path", options, relative.name)
 
     analyze_body = {
         "requestBody": {
@@ -458,7 +473,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                 raise HTTPException(413, "request body too large") from None
             except (ValueError, ValidationError) as exc:
                 raise HTTPException(422, f"invalid request: {exc}") from None
-            return await queue_server_path(job_id, job_dir, req.path, req)
+            return await queue_server_path(job_id, job_dir, req.path, options_of(req))
         if not ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
             raise HTTPException(415, "send multipart/form-data (file or path) or JSON {path}")
         limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
@@ -472,15 +487,9 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                 413, f"upload larger than {settings.max_upload_bytes} bytes"
             ) from None
         try:
-            fields = AnalyzeFields.model_validate(
-                {k: form.get(k) or None for k in ("fps", "segment_s", "language")}
-            )
-        except ValidationError as exc:
-            await form.close()
-            raise HTTPException(422, f"invalid options: {exc}") from None
-        upload = form.get("file")
-        path = form.get("path")
-        try:
+            options = form_options(form)
+            upload = form.get("file")
+            path = form.get("path")
             if isinstance(upload, UploadFile):
                 if upload.size is not None and upload.size > settings.max_upload_bytes:
                     raise HTTPException(
@@ -489,10 +498,15 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                 job_dir.mkdir(parents=True)
                 media = await save_upload(upload, job_dir)
                 return queue(
-                    job_id, job_dir, media, "upload", fields, Path(upload.filename or "upload").name
+                    job_id,
+                    job_dir,
+                    media,
+                    "upload",
+                    options,
+                    Path(upload.filename or "upload").name,
                 )
             if isinstance(path, str) and path:
-                return await queue_server_path(job_id, job_dir, path, fields)
+                return await queue_server_path(job_id, job_dir, path, options)
             raise HTTPException(400, "give a file upload ('file') or a server-side 'path'")
         except BaseException:
             remove_job_dir(job_dir)
