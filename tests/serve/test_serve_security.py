@@ -129,7 +129,7 @@ def test_token_by_default_off_loopback(tmp_path):
     assert startup_token("::1", None, True, tmp_path) == (None, False)
     with pytest.raises(AuthError, match="loopback"):
         startup_token("0.0.0.0", None, True, tmp_path)
-    with pytest.raises(AuthError, match="conflict"):
+    with pytest.raises(AuthError, match="--no-auth and --token conflict"):
         startup_token("127.0.0.1", "given", True, tmp_path)
 
 
@@ -141,13 +141,20 @@ def test_cli_refuses_no_auth_off_loopback(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_cli_prints_a_generated_token_once_and_requires_it(tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def started(monkeypatch) -> dict:
+    """What `emochat serve` hands to uvicorn (the app and its address), without serving."""
     import uvicorn
+
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    monkeypatch.delenv("EMOCHAT_SERVE_TOKEN", raising=False)
+    return seen
+
+
+def test_cli_prints_a_generated_token_once_and_requires_it(tmp_path, capsys, started):
     from fastapi.testclient import TestClient
 
-    started = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
-    monkeypatch.delenv("EMOCHAT_SERVE_TOKEN", raising=False)
     data = tmp_path / "data"
     assert emochat_main(["serve", "--host", "0.0.0.0", "--data-dir", str(data)]) == 0
     token = (data / "token").read_text().strip()
@@ -158,3 +165,17 @@ def test_cli_prints_a_generated_token_once_and_requires_it(tmp_path, capsys, mon
         assert client.get("/v1/jobs").status_code == 401
         jobs = client.get("/v1/jobs", headers={"Authorization": f"Bearer {token}"})
         assert jobs.status_code == 200 and jobs.json() == {"jobs": []}
+
+
+def test_cli_no_auth_on_loopback_drops_the_environment_token(tmp_path, started, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    monkeypatch.setenv("EMOCHAT_SERVE_TOKEN", "from-env")
+    args = ["serve", "--data-dir", str(tmp_path)]
+    assert emochat_main(args) == 0
+    with TestClient(started["app"], base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/v1/jobs").status_code == 401  # the environment's token holds
+    assert emochat_main([*args, "--no-auth"]) == 0
+    with TestClient(started["app"], base_url="http://127.0.0.1:8000") as client:
+        assert client.get("/v1/jobs").status_code == 200
+    assert emochat_main([*args, "--no-auth", "--token", "x"]) == 2

@@ -162,9 +162,8 @@ def run(args: argparse.Namespace) -> int:
     from emochat.serve.security import AuthError, startup_token
 
     try:
-        token, generated = startup_token(
-            args.host, args.token or serve_token(), args.no_auth, args.data_dir
-        )
+        given = args.token or (None if args.no_auth else serve_token())
+        token, generated = startup_token(args.host, given, args.no_auth, args.data_dir)
     except AuthError as exc:
         print(f"emochat: error: {exc}", file=sys.stderr)
         return 2

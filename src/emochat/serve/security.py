@@ -84,7 +84,8 @@ def startup_token(
 
     A given token is used as it is. Without one, a loopback bind runs without auth and
     any other bind gets a fresh random token, written to ``DATA_DIR/token`` (mode 0600) so
-    a local client can read it. ``no_auth`` turns auth off, and only on loopback.
+    a local client can read it. ``no_auth`` (no token given with it) is refused unless
+    the bind is loopback.
     """
     token_file = Path(data_dir) / TOKEN_FILE
     if no_auth:
@@ -94,7 +95,7 @@ def startup_token(
                 "clients must send the token there"
             )
         if token:
-            raise AuthError("--no-auth and a token (--token or EMOCHAT_SERVE_TOKEN) conflict")
+            raise AuthError("--no-auth and --token conflict")
     generated = not token and not no_auth and not is_loopback(host)
     if generated:
         token = secrets.token_urlsafe(32)
