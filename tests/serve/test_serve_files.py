@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -141,6 +142,15 @@ def test_delete_cancels_queued_jobs_and_refuses_running_ones(tmp_path, make_clie
         client.app.state.store.finish(running["id"], "test-runner", "boom")
         assert client.delete(running["links"]["job"]).status_code == 204
         assert list(jobs_dir.iterdir()) == []
+
+
+def test_a_new_data_folder_is_private(tmp_path, make_client):
+    with make_client(tmp_path / "fresh"):
+        modes = [
+            stat.S_IMODE(p.stat().st_mode)
+            for p in (tmp_path / "fresh", tmp_path / "fresh" / "jobs")
+        ]
+    assert modes == [0o700, 0o700]
 
 
 def test_disk_quota_refuses_new_jobs_with_507(tmp_path, make_client, upload, clip):

@@ -249,7 +249,9 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     """The service; ``start_workers=False`` queues jobs without running them (tests)."""
     data_dir = Path(settings.data_dir).resolve()
     jobs_dir = data_dir / "jobs"
-    jobs_dir.mkdir(parents=True, exist_ok=True)
+    # private by default: uploads are other people's media (an existing folder keeps its mode)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    jobs_dir.mkdir(mode=0o700, exist_ok=True)
     store = JobStore(data_dir / "jobs.sqlite3")
     pool = WorkerPool(store, settings.workers, settings.analyzer)
     retention = Retention(store, jobs_dir, settings.keep_hours)

@@ -99,7 +99,7 @@ def startup_token(
     generated = not token and not no_auth and not is_loopback(host)
     if generated:
         token = secrets.token_urlsafe(32)
-        token_file.parent.mkdir(parents=True, exist_ok=True)
+        token_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w") as fh:
             os.fchmod(fh.fileno(), 0o600)  # it may have existed with wider rights
