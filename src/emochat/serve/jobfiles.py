@@ -23,7 +23,7 @@ from typing import BinaryIO
 from starlette.responses import Response, StreamingResponse
 
 CHUNK_BYTES = 256 * 1024
-_NOFOLLOW = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+_READ_NO_SYMLINK = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # a FIFO must not block
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -32,7 +32,7 @@ class RefusedFile(Exception):
 
 
 def _open_nofollow(name: str | Path, dir_fd: int | None = None, *, directory: bool = False) -> int:
-    flags = _NOFOLLOW | (os.O_DIRECTORY if directory else 0)
+    flags = _READ_NO_SYMLINK | (os.O_DIRECTORY if directory else 0)
     try:
         return os.open(name, flags, dir_fd=dir_fd)
     except OSError as exc:

@@ -74,14 +74,13 @@ def execute_job(
     """
     from emochat.apps.jobs import error_record, run_job
 
-    store = JobStore(db_path)
     media = Path(job_dir) / Path(media_path).name
     try:
-        try:
-            fh, _ = open_job_file(Path(job_dir), media.name)
-        except (OSError, RefusedFile) as exc:
-            return {"ok": False, "error": f"the job's media cannot be read: {exc}"}
-        fh.close()
+        open_job_file(Path(job_dir), media.name)[0].close()
+    except (OSError, RefusedFile) as exc:
+        return {"ok": False, "error": f"the job's media cannot be read: {exc}"}
+    store = JobStore(db_path)
+    try:
         out, _ = run_job(
             media,
             Path(job_dir),
