@@ -43,15 +43,17 @@ def execute_job(
     media_name: str | None = None,
 ) -> dict[str, Any]:
     """Runs in a worker process: analyse one job's media and write its outputs."""
-    from emochat.apps.jobs import error_record, run_job
+    from emochat.apps.jobs import RunProgress, error_record, run_job
 
     store = JobStore(db_path)
-    last = [0.0]
+    last = {"stage": "", "at": 0.0}
 
     def progress(stage: str, fraction: float) -> None:
+        """The whole run's fraction; a new stage is written at once, the stages' own
+        progress at most every PROGRESS_EVERY_S (one SQLite write each)."""
         now = time.monotonic()
-        if now - last[0] >= PROGRESS_EVERY_S:
-            last[0] = now
+        if stage != last["stage"] or now - last["at"] >= PROGRESS_EVERY_S:
+            last.update(stage=stage, at=now)
             store.set_progress(job_id, runner, stage, fraction)
 
     try:
@@ -59,7 +61,7 @@ def execute_job(
             media_path,
             Path(job_dir),
             options,
-            progress,
+            RunProgress(progress),
             media_name=media_name,
             video_src="media",  # the job's media endpoint, beside report.html
             analyzer=_resolve(analyzer) if analyzer else None,
