@@ -41,8 +41,7 @@ class RunProgress(Hooks):
         self.stages: list[str] = []
 
     def _report(self, name: str, fraction: float) -> None:
-        index = self.stages.index(name) if name in self.stages else 0
-        self.callback(name, (index + fraction) / max(len(self.stages), 1))
+        self.callback(name, (self.stages.index(name) + fraction) / len(self.stages))
 
     def on_run_start(self, stages: Sequence[str]) -> None:
         self.stages = list(stages)
