@@ -72,7 +72,7 @@ def execute_job(
     The media is the job's own file in ``job_dir``, checked again here: a symlink put in
     its place is refused rather than analysed.
     """
-    from emochat.apps.jobs import error_record, run_job
+    from emochat.apps.jobs import RunProgress, error_record, run_job
 
     media = Path(job_dir) / Path(media_path).name
     try:
@@ -85,7 +85,7 @@ def execute_job(
             media,
             Path(job_dir),
             options,
-            ProgressWriter(store, job_id, runner),
+            RunProgress(ProgressWriter(store, job_id, runner)),
             media_name=media_name,
             video_src="media",  # the job's media endpoint, beside report.html
             analyzer=_resolve(analyzer) if analyzer else None,
