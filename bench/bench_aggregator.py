@@ -41,7 +41,7 @@ def main() -> None:
     for path in df["path"]:
         voice = analyze_voice(load_audio(path), keep_frames=timed_reduce)
         t0 = time.perf_counter()
-        items = [it for it in segment_inputs(voice, model) if it is not None]
+        items = [it for it in segment_inputs(voice, voice.encoder_frames) if it is not None]
         model.predict(items)
         stage_s.append(time.perf_counter() - t0)
         segments += len(items)

@@ -26,7 +26,7 @@ from pathlib import Path
 from common import row
 
 from emochat.api import run_analysis
-from emochat.gemma import default_gguf
+from emochat.models.gemma import default_gguf
 from emochat.options import ReasonerSettings
 from emochat.reasoning.backends import text_generator
 from emochat.reasoning.prompt import build_prompt

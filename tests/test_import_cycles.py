@@ -1,4 +1,4 @@
-"""A ratchet on import cycles among emochat's modules (ARCHITECTURE.md: 0 is the goal).
+"""No import cycles among emochat's modules nor among its subpackages (ARCHITECTURE.md).
 
 When a refactoring step removes cycles, lower the ceilings below to the new counts so
 they cannot come back; ``python scripts/import_cycles.py --edges`` shows which imports
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from emochat.testing.imports import build_graph, cycles, format_summary, package_graph, summarize
+from emochat.testing.imports import build_graph, format_summary, summarize
 
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "emochat"
 
@@ -17,10 +17,6 @@ MAX_MODULE_CYCLES = 0
 """Cycles among modules (strongly connected components of more than one, or self-imports)."""
 MAX_MODULES_IN_CYCLES = 0
 """Modules that belong to some cycle."""
-DEPRECATED_REEXPORT = ("emochat.pipeline", "emochat.api")
-"""The one import allowed to close a cycle among subpackages: ``emochat.pipeline`` re-exports
-``analyze``/``run_analysis``/``default_pipeline`` from the composition root for one release
-(with a DeprecationWarning). Delete this and the discard below when it goes."""
 
 
 def test_import_cycles_do_not_grow():
@@ -35,12 +31,11 @@ def test_import_cycles_do_not_grow():
     )
 
 
-def test_subpackages_form_no_cycle_but_the_deprecated_reexport():
+def test_subpackages_form_no_cycle():
+    """Subpackages are the floors of ARCHITECTURE.md: two that import each other are one."""
     graph = build_graph(SOURCE)
-    importer, imported = DEPRECATED_REEXPORT
-    graph.edges[importer].discard(imported)
-    found = cycles(package_graph(graph))
-    assert found == [], (
-        f"subpackages import each other in a cycle: {found}; see "
-        "python scripts/import_cycles.py --edges and ARCHITECTURE.md's floors"
+    summary = summarize(graph)
+    assert summary.package_cycles == [], (
+        "subpackages import each other in a cycle; break it along ARCHITECTURE.md's floors:\n"
+        f"{format_summary(graph, summary, edges=True)}"
     )

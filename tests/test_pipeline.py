@@ -1,4 +1,5 @@
-"""Pipeline semantics: skips become warnings, timings per stage, decode errors keep going."""
+"""Pipeline semantics: skips become warnings, timings per stage, decode errors keep going,
+artifacts pass between stages, the order is checked when built, hooks see every stage."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import time
 
 import pytest
 
+from emochat.api import Analyzer
 from emochat.core.errors import MediaError
 from emochat.options import AnalyzeOptions
-from emochat.pipeline.contract import StageSkipped
-from emochat.pipeline.runner import Pipeline, stage_time_limit
+from emochat.pipeline import Hooks, Pipeline, StageOrderError, StageSkipped
+from emochat.pipeline.runner import stage_time_limit
 from emochat.report.model import validate_report
 from emochat.testing.synth import tone, write_media
 
@@ -113,18 +115,141 @@ def test_default_stage_limit_is_generous_and_scales_with_duration():
     assert stage_time_limit(AnalyzeOptions(stage_time_limit_s=5.0), 3600.0) == 5.0
 
 
-def test_old_pipeline_names_still_import_for_one_release():
+class _Thing:
+    """An artifact type for the store tests."""
+
+
+class _MakesThing:
+    name = "maker"
+    makes = (_Thing,)
+
+    def __init__(self, skip: bool = False):
+        self.skip = skip
+
+    def run(self, ctx):
+        if self.skip:
+            raise StageSkipped("nothing_made", "made nothing this time")
+        ctx.put(_Thing())
+
+
+class _NeedsThing:
+    name = "reader"
+    needs = (_Thing,)
+
+    def __init__(self):
+        self.got = None
+
+    def run(self, ctx):
+        assert ctx.find(_Thing) is ctx.get(_Thing)
+        self.got = ctx.get(_Thing)
+        ctx.release(_Thing)
+        ctx.warn("read_it", "read and released")
+
+
+def test_artifacts_pass_between_stages_and_are_released(clip):
+    reader = _NeedsThing()
+    ctx = Pipeline([_MakesThing(), reader]).run(clip)
+    assert isinstance(reader.got, _Thing) and ctx.find(_Thing) is None
+    assert [(w.stage, w.code) for w in ctx.report.warnings] == [("reader", "read_it")]
+
+
+def test_a_needed_artifact_its_maker_skipped_skips_the_reader(clip):
+    reader = _NeedsThing()
+    ctx = Pipeline([_MakesThing(skip=True), reader]).run(clip)
+    assert reader.got is None and ctx.report.stages == []
+    (_, missing) = ctx.report.warnings
+    assert (missing.stage, missing.code) == ("reader", "missing_input")
+    assert missing.message == (
+        "reader stage needs _Thing, which no earlier stage made for this media"
+    )
+
+
+def test_the_order_is_checked_when_the_pipeline_is_built():
+    from emochat.face.stage import FaceStage
+    from emochat.fusion.aggregator_stage import AggregatorStage
+    from emochat.fusion.stages import FaceCueStage
+
+    with pytest.raises(
+        StageOrderError,
+        match="the 'face_cues' stage needs FaceAnalysis: the 'face' stage makes it but "
+        "does not run before",
+    ):
+        Pipeline([FaceCueStage(), FaceStage()])
+    with pytest.raises(
+        StageOrderError,
+        match="the 'aggregator' stage needs VoiceAnalysis: no stage in the pipeline makes it",
+    ):
+        Pipeline([FaceStage(), AggregatorStage()])
+    with pytest.raises(StageOrderError, match="'reader' stage needs _Thing"):
+        Pipeline([_NeedsThing(), _MakesThing()])
+
+
+class _Recorder(Hooks):
+    def __init__(self):
+        self.calls = []
+
+    def on_run_start(self, stages):
+        self.calls.append(("run", tuple(stages)))
+
+    def on_stage_start(self, name):
+        self.calls.append(("start", name))
+
+    def on_stage_end(self, name, seconds, skipped_reason):
+        assert seconds >= 0
+        self.calls.append(("end", name, skipped_reason))
+
+    def on_progress(self, name, fraction):
+        assert 0.0 <= fraction <= 1.0
+        self.calls.append(("progress", name))
+
+    def on_artifact(self, kind, artifact):
+        assert isinstance(artifact, kind)
+        self.calls.append(("artifact", kind.__name__))
+
+
+def test_hooks_see_every_stage_in_order_on_a_real_clip(sample_clip):
+    """The default stages on the sample clip (a face, no speech): each stage starts and
+    ends in order, the face stage reports progress and its artifact, skips say why."""
+    analyzer = Analyzer(AnalyzeOptions(fps=2))
+    hooks = _Recorder()
+    ctx = analyzer.run(sample_clip, hooks)
+    names = analyzer.pipeline.stage_names
+    assert hooks.calls[0] == ("run", tuple(names))
+    bounds = [c for c in hooks.calls if c[0] in ("start", "end")]
+    assert [c[:2] for c in bounds] == [(e, n) for n in names for e in ("start", "end")]
+    skipped = {c[1]: c[2] for c in bounds if c[0] == "end" and c[2] is not None}
+    assert skipped == {"text": "no words (no speech recognised, no transcript)"}
+    assert ("voice", "no_speech") in [(w.stage, w.code) for w in ctx.report.warnings]
+    face = hooks.calls[
+        hooks.calls.index(("start", "face")) : hooks.calls.index(("end", "face", None))
+    ]
+    assert ("progress", "face") in face and ("artifact", "FaceAnalysis") in face
+    from emochat.face.au import FaceAnalysis
+
+    assert isinstance(ctx.find(FaceAnalysis), FaceAnalysis)
+    # the same analyzer, again: same report but for timings
+    again = analyzer.run(sample_clip).report.to_dict()
+    first = ctx.report.to_dict()
+    for report in (first, again):
+        report.pop("timings_s")
+        report.pop("created_at", None)
+    assert again == first
+
+
+def test_an_analyzer_refuses_options_that_choose_other_models(sample_clip):
+    analyzer = Analyzer()
+    with pytest.raises(ValueError, match="other models than this Analyzer holds"):
+        analyzer.run(sample_clip, options=AnalyzeOptions(models={"text_emotion": "text_emotion"}))
+
+
+def test_the_public_surface():
     import emochat
     import emochat.api
-    import emochat.pipeline as old
+    import emochat.pipeline
 
-    assert (old.AnalyzeOptions, old.Pipeline, old.StageSkipped) == (
-        AnalyzeOptions,
-        Pipeline,
-        StageSkipped,
-    )
-    assert old.stage_time_limit is stage_time_limit
-    for name in ("default_pipeline", "run_analysis", "analyze"):
-        with pytest.warns(DeprecationWarning, match=f"emochat.api.{name}"):
-            assert getattr(old, name) is getattr(emochat.api, name)
-    assert emochat.analyze is emochat.api.analyze  # the public name, without a warning
+    assert emochat.analyze is emochat.api.analyze and emochat.Analyzer is Analyzer
+    assert emochat.AnalyzeOptions is AnalyzeOptions
+    assert emochat.pipeline.Context is emochat.pipeline.AnalysisContext
+    assert (emochat.pipeline.Pipeline, emochat.pipeline.StageSkipped) == (Pipeline, StageSkipped)
+    for gone in ("run_analysis", "default_pipeline", "analyze", "AnalyzeOptions"):
+        assert not hasattr(emochat.pipeline, gone)

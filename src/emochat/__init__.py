@@ -1,22 +1,28 @@
 """emochat: multimodal emotion analysis of video, offline on CPU.
 
 ``emochat.analyze(path)`` runs the default pipeline and returns a
-:class:`~emochat.report.model.Report`; ``emochat.load_model("text_emotion")`` gives
-a registered model (:mod:`emochat.models.registry`). Importing the package is cheap:
-heavy stages load their models on first use.
+:class:`~emochat.report.model.Report`; ``emochat.Analyzer(options)`` keeps the pipeline
+and its models for many files (``.run(path).report``); ``emochat.load_model("text_emotion")``
+gives a registered model (:mod:`emochat.models.registry`). Importing the package is cheap:
+these names import their modules on first use, and stages load their models when they run.
+Stages of your own: :mod:`emochat.pipeline`.
 """
 
 from emochat._version import __version__
 
-__all__ = ["Report", "__version__", "analyze", "load_model"]
+__all__ = ["AnalyzeOptions", "Analyzer", "Report", "__version__", "analyze", "load_model"]
 
 
 def __getattr__(name: str):
     # Lazy so `import emochat` (and the CLI's --help) does not import mediapipe.
-    if name == "analyze":
-        from emochat.api import analyze
+    if name in ("analyze", "Analyzer"):
+        import emochat.api
 
-        return analyze
+        return getattr(emochat.api, name)
+    if name == "AnalyzeOptions":
+        from emochat.options import AnalyzeOptions
+
+        return AnalyzeOptions
     if name == "load_model":
         from emochat.models.registry import load
 

@@ -1,8 +1,10 @@
-"""The composition root: the stages shipped today, wired into a pipeline, and ``analyze``.
+"""The composition root: the stages shipped today, wired into a pipeline, ``Analyzer``
+and ``analyze``.
 
 The stages are assembled here and nowhere else, so a new stage is added here and the
 stages, the runner and the contract need not know one another. Front ends (CLI, batch,
-serve, eval) call :func:`analyze` or :func:`run_analysis`.
+serve, eval) call :func:`analyze` or :func:`run_analysis`, or keep an :class:`Analyzer`
+where one process analyses many files.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from emochat.models import registry
 from emochat.options import AnalyzeOptions
-from emochat.pipeline.contract import AnalysisContext, ProgressFn
+from emochat.pipeline.contract import AnalysisContext, Hooks
 from emochat.pipeline.runner import Pipeline
 from emochat.report.model import Report
 
@@ -57,14 +59,46 @@ def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
     )
 
 
+class Analyzer:
+    """The default pipeline built once, with its models, for analysing many files.
+
+    Building it checks and loads the models ``options.models`` chooses (a bad file fails
+    here, before any media is read); the stages load the rest on the first file, and the
+    registry keeps them for the process, so later files pay only for their own analysis.
+    """
+
+    def __init__(self, options: AnalyzeOptions | None = None, *, pipeline: Pipeline | None = None):
+        """``pipeline`` replaces the default stages (custom stages, tests)."""
+        self.options = options or AnalyzeOptions()
+        self.pipeline = pipeline or default_pipeline(self.options.models)
+
+    def run(
+        self,
+        path: str | Path,
+        hooks: Hooks | None = None,
+        *,
+        options: AnalyzeOptions | None = None,
+    ) -> AnalysisContext:
+        """Analyse ``path``; the context holds ``.report`` and the stages' artifacts.
+
+        ``options`` replaces the analyzer's own for this file (a per-clip transcript or
+        language, a job's fps); it must choose the same models, which the pipeline holds.
+        """
+        options = options or self.options
+        if dict(options.models or {}) != dict(self.options.models or {}):
+            raise ValueError(
+                "these options choose other models than this Analyzer holds: build another"
+            )
+        return self.pipeline.run(path, options, hooks)
+
+
 def run_analysis(
     path: str | Path,
     transcript: str | Path | None = None,
     language: str | None = None,
     *,
     options: AnalyzeOptions | None = None,
-    progress: ProgressFn | None = None,
-    pipeline: Pipeline | None = None,
+    hooks: Hooks | None = None,
 ) -> AnalysisContext:
     """Like :func:`analyze`, but returns the whole context (for exports that need it).
 
@@ -75,7 +109,7 @@ def run_analysis(
     options = replace(
         options or AnalyzeOptions(), **{k: v for k, v in given.items() if v is not None}
     )
-    return (pipeline or default_pipeline(options.models)).run(path, options, progress)
+    return Analyzer(options).run(path, hooks)
 
 
 def analyze(

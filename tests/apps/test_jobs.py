@@ -27,6 +27,7 @@ def test_a_photo_gets_its_report_page_and_au_table(media_dir, tmp_path):
     assert output.report["faces"] and output.report["media"]["path"].endswith("single_face.jpg")
     assert (out / "report.html").read_text("utf-8") == output.html
     assert relative_video_src(media_dir / "single_face.jpg", out) in output.html
+    assert "data:image/jpeg;base64," in output.html  # the face's thumbnail, from its boxes
     header, *rows = (out / "au.csv").read_text("utf-8").splitlines()
     assert header.startswith("frame, face_id, timestamp") and len(rows) == 1
 

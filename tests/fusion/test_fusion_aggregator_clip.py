@@ -67,10 +67,32 @@ def test_agreement_drops_when_the_words_are_moved_off_their_audio():
     true, moved = [], []
     for path in ravdess.load("test")["path"].iloc[::48][:5]:
         voice = analyze_voice(load_audio(path), keep_frames=model.reduce_frames)
-        (item,) = [it for it in segment_inputs(voice, model) if it is not None]
+        (item,) = [it for it in segment_inputs(voice, voice.encoder_frames) if it is not None]
         true.append(model.predict([item])[0].agreement)
         for shift in (-0.6, 0.6):
             off = type(item)(item.words, item.spans + shift, item.frame_t, item.frames, item.lld)
             moved.append(model.predict([off])[0].agreement)
     assert np.mean(true) > np.mean(moved) + 0.3, (true, moved)
     assert max(moved) < 0.05, moved
+
+
+def test_encoder_frames_are_released_once_the_tokens_exist(clip):
+    """The voice stage puts the kept frames as their own artifact; the aggregator frees them."""
+    from emochat.api import Analyzer
+    from emochat.pipeline import Hooks
+    from emochat.voice.analysis import UtteranceFrames, VoiceAnalysis
+
+    class Artifacts(Hooks):
+        def __init__(self):
+            self.made = {}
+
+        def on_artifact(self, kind, artifact):
+            self.made[kind] = artifact
+
+    hooks = Artifacts()
+    ctx = Analyzer().run(clip[0], hooks)
+    kept = hooks.made[UtteranceFrames].frames
+    assert len(kept) == len(ctx.get(VoiceAnalysis).utterances) >= 1
+    assert kept[0].states.dtype == np.float16  # reduced to what the aggregator reads
+    assert ctx.find(UtteranceFrames) is None and ctx.get(VoiceAnalysis).encoder_frames == []
+    assert any(s.evidence["voice"].aggregator for s in ctx.segments if "voice" in s.evidence)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from emochat.cli import main
-from emochat.gemma import default_gguf
+from emochat.models.gemma import default_gguf
 from emochat.options import ReasonerSettings
 from emochat.reasoning.backends import text_generator
 from emochat.reasoning.grounded import explain, uncited_cues

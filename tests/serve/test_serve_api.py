@@ -9,23 +9,8 @@ import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("multipart")
-from fastapi.testclient import TestClient  # noqa: E402
-
 from emochat.report.model import validate_report  # noqa: E402
-from emochat.serve.app import ServeSettings, create_app, sniff_media  # noqa: E402
-from emochat.testing.synth import tone, write_media  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    return write_media(
-        tmp_path_factory.mktemp("media") / "small.mp4",
-        0.6,
-        width=64,
-        height=48,
-        fps=10,
-        audio=tone(0.6),
-    )
+from emochat.serve.app import sniff_media  # noqa: E402
 
 
 @pytest.fixture
@@ -38,23 +23,8 @@ def root(tmp_path, clip) -> Path:
     return root
 
 
-def make_client(tmp_path, root=None, **kw) -> TestClient:
-    settings = ServeSettings(data_dir=tmp_path / "data", allowed_root=root, fps=2.0, **kw)
-    return TestClient(create_app(settings, start_workers=False))
-
-
-def upload(client, path: Path, name: str | None = None, headers=None, **fields):
-    with open(path, "rb") as fh:
-        return client.post(
-            "/v1/analyze",
-            files={"file": (name or path.name, fh)},
-            data={k: str(v) for k, v in fields.items()},
-            headers=headers,
-        )
-
-
-def test_upload_is_queued_with_options_and_links(tmp_path, clip):
-    with make_client(tmp_path) as client:
+def test_upload_is_queued_with_options_and_links(tmp_path, clip, make_client, upload):
+    with make_client() as client:
         r = upload(client, clip, fps=1.5, language="en")
         assert r.status_code == 202, r.text
         job = r.json()
@@ -71,8 +41,8 @@ def test_upload_is_queued_with_options_and_links(tmp_path, clip):
         assert [j["id"] for j in listed] == [job["id"]]
 
 
-def test_size_limit_before_processing(tmp_path, clip):
-    with make_client(tmp_path, max_upload_bytes=2_000) as client:
+def test_size_limit_before_processing(tmp_path, clip, make_client, upload):
+    with make_client(max_upload_bytes=2_000) as client:
         r = upload(client, clip)
         assert r.status_code == 413
         # without Content-Length (chunked), the limit applies while the body streams in
@@ -91,14 +61,14 @@ def test_size_limit_before_processing(tmp_path, clip):
         assert list((tmp_path / "data" / "jobs").iterdir()) == []
 
 
-def test_type_checks(tmp_path, clip):
+def test_type_checks(tmp_path, clip, make_client, upload):
     text = tmp_path / "notes.txt"
     text.write_text("hello")
     fake = tmp_path / "fake.mp4"
     fake.write_bytes(b"this is not a video" * 50)
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(clip.read_bytes()[:40] + b"\x00" * 200)
-    with make_client(tmp_path) as client:
+    with make_client() as client:
         assert upload(client, text).status_code == 415
         assert upload(client, fake).status_code == 415
         r = upload(client, broken)
@@ -114,8 +84,8 @@ def test_type_checks(tmp_path, clip):
         assert client.get("/v1/jobs").json()["jobs"] == []
 
 
-def test_server_side_paths_stay_inside_the_allowed_root(tmp_path, root):
-    with make_client(tmp_path, root=root) as client:
+def test_server_side_paths_stay_inside_the_allowed_root(tmp_path, root, make_client):
+    with make_client(allowed_root=root) as client:
         ok = client.post("/v1/analyze", json={"path": "sub/ok.mp4"})
         assert ok.status_code == 202, ok.text
         assert ok.json()["source"] == "path"
@@ -138,8 +108,8 @@ def test_server_side_paths_stay_inside_the_allowed_root(tmp_path, root):
         assert client.post("/v1/analyze", json={"path": "sub/ok.mp4"}).status_code == 403
 
 
-def test_bearer_token(tmp_path, clip):
-    with make_client(tmp_path, token="s3cret") as client:
+def test_bearer_token(tmp_path, clip, make_client, upload):
+    with make_client(token="s3cret") as client:
         assert upload(client, clip).status_code == 401
         assert upload(client, clip, headers={"Authorization": "Bearer nope"}).status_code == 401
         r = upload(client, clip, headers={"Authorization": "Bearer s3cret"})
@@ -152,12 +122,12 @@ def test_bearer_token(tmp_path, clip):
             == 200
         )
         assert client.get("/v1/health").status_code == 200
-        spec = client.get("/openapi.json").json()
+        spec = client.get("/openapi.json", headers={"Authorization": "Bearer s3cret"}).json()
         assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
 
-def test_unknown_jobs_queue_limit_and_openapi(tmp_path, clip):
-    with make_client(tmp_path, max_queue=1) as client:
+def test_unknown_jobs_queue_limit_and_openapi(tmp_path, clip, make_client, upload):
+    with make_client(max_queue=1) as client:
         assert client.get("/v1/jobs/" + "0" * 32).status_code == 404
         assert client.get("/v1/jobs/..%2F..%2Fetc").status_code == 404
         assert upload(client, clip).status_code == 202
@@ -184,9 +154,8 @@ def test_sniffing():
     assert sniff_media(b"GIF89a" + b"\x00" * 200) is None
 
 
-def test_job_runs_end_to_end_in_process(tmp_path, clip):
-    settings = ServeSettings(data_dir=tmp_path / "data", workers=1, fps=2.0)
-    with TestClient(create_app(settings)) as client:
+def test_job_runs_end_to_end_in_process(tmp_path, clip, make_client, upload):
+    with make_client(start_workers=True) as client:
         job = upload(client, clip).json()
         deadline = time.monotonic() + 90
         while (info := client.get(job["links"]["job"]).json())["status"] in ("queued", "running"):
@@ -202,3 +171,23 @@ def test_job_runs_end_to_end_in_process(tmp_path, clip):
         assert '"video_src":"media"' in html.text
         media = client.get(job["links"]["media"], headers={"Range": "bytes=0-15"})
         assert media.status_code == 206 and len(media.content) == 16
+
+
+def test_the_options_model_checks_each_job_before_anything_is_saved(
+    tmp_path, clip, make_client, upload, monkeypatch
+):
+    """Serve refuses what :class:`AnalyzeOptions` refuses (one copy of the rules), at once."""
+    from emochat.options import AnalyzeOptions
+
+    def strict(mapping):
+        if mapping["segment_s"] < 0.5:
+            raise ValueError(f"segment_s must be >= 0.5, not {mapping['segment_s']}")
+        return AnalyzeOptions()
+
+    monkeypatch.setattr(AnalyzeOptions, "from_mapping", staticmethod(strict))
+    with make_client() as client:
+        r = upload(client, clip, segment_s=0.000001)
+        assert r.status_code == 422 and "segment_s must be >= 0.5" in r.json()["detail"]
+        assert upload(client, clip, segment_s=1).status_code == 202
+        assert len(client.get("/v1/jobs").json()["jobs"]) == 1
+        assert len(list((tmp_path / "data" / "jobs").iterdir())) == 1

@@ -183,8 +183,8 @@ def test_default_lm_loads_from_its_converted_folder_with_the_ggufs_exact_tensors
     to, and its tokenizer splits text the same way."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from emochat.gemma import default_gguf
     from emochat.models.emochat_llm.lm import CONVERTED_MARKER
+    from emochat.models.gemma import default_gguf
 
     model, tokenizer = load_lm()
     gguf = default_gguf()

@@ -5,6 +5,8 @@ atomically, or says why it failed in an error record. The two halves stand apart
 batch analyses in worker processes or Ray tasks and writes in the driver:
 :func:`analyze_clip` takes and returns plain picklable values and writes nothing,
 :func:`write_outputs` writes them; :func:`run_job` does both where one process does.
+Each process keeps one :class:`~emochat.api.Analyzer` (:func:`process_analyzer`), so a
+worker that analyses many clips builds the pipeline and loads its models once.
 """
 
 from __future__ import annotations
@@ -13,18 +15,45 @@ import json
 import os
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from emochat.core.errors import EmochatError
 from emochat.core.files import atomic_write_text, remove_stale_temps
 from emochat.core.settings import limit_native_threads
 from emochat.options import AnalyzeOptions
+from emochat.pipeline.contract import Hooks
 
-ProgressFn = Callable[[str, float], None]
+if TYPE_CHECKING:
+    from emochat.api import Analyzer
+
+
+class RunProgress(Hooks):
+    """``callback(stage, fraction of the whole run)`` from the runner's hooks, each stage
+    an equal share: a bar or a job's progress moves at every stage's start and end, also
+    through stages that report no progress of their own (voice, text, ...)."""
+
+    def __init__(self, callback: Callable[[str, float], None]):
+        self.callback = callback
+        self.stages: list[str] = []
+
+    def _report(self, name: str, fraction: float) -> None:
+        self.callback(name, (self.stages.index(name) + fraction) / len(self.stages))
+
+    def on_run_start(self, stages: Sequence[str]) -> None:
+        self.stages = list(stages)
+
+    def on_stage_start(self, name: str) -> None:
+        self._report(name, 0.0)
+
+    def on_progress(self, name: str, fraction: float) -> None:
+        self._report(name, fraction)
+
+    def on_stage_end(self, name: str, seconds: float, skipped_reason: str | None) -> None:
+        self._report(name, 1.0)
 
 
 @dataclass
@@ -48,10 +77,24 @@ def relative_video_src(media: Path, out_dir: Path) -> str:
     return quote(Path(rel).as_posix())
 
 
+_ANALYZERS: dict[tuple[tuple[str, str], ...], Analyzer] = {}
+
+
+def process_analyzer(options: AnalyzeOptions) -> Analyzer:
+    """This process's Analyzer for the models ``options`` chooses: built for the first clip,
+    reused for the next ones (a CLI run over many files, a batch or serve worker)."""
+    from emochat.api import Analyzer
+
+    key = tuple(sorted(options.models.items()))
+    if key not in _ANALYZERS:
+        _ANALYZERS[key] = Analyzer(options)
+    return _ANALYZERS[key]
+
+
 def analyze_clip(
     path: str | Path,
     options: AnalyzeOptions | Mapping[str, Any] | None = None,
-    progress: ProgressFn | None = None,
+    hooks: Hooks | None = None,
     video_src: str | None = None,
     media_name: str | None = None,
     *,
@@ -64,24 +107,24 @@ def analyze_clip(
     ``media_name`` replaces the media path in the report (a service does not show its own
     folders to clients).
     """
-    from emochat.api import run_analysis
-    from emochat.report.html import render_context_html
+    from emochat.face.au import FaceAnalysis, openface_csv
+    from emochat.report.html import render_html, segment_thumbnails
 
     t0 = time.perf_counter()
     if not isinstance(options, AnalyzeOptions):
         options = AnalyzeOptions.from_mapping(options)
-    ctx = run_analysis(path, options=options, progress=progress)
+    ctx = process_analyzer(options).run(path, hooks, options=options)
+    faces = ctx.find(FaceAnalysis)
     if media_name is not None:
         ctx.report.media["path"] = media_name
     table = None
     if au_csv:
-        if ctx.faces is None:
+        if faces is None:
             ctx.report.warn("export", "no_au_csv", "the media has no video, so no au.csv")
         else:
-            from emochat.face.au import openface_csv
-
-            table = openface_csv(ctx.faces)
-    html = render_context_html(ctx, video_src=video_src)
+            table = openface_csv(faces)
+    thumbnails = segment_thumbnails(ctx.report, ctx.path, faces, options.max_side)
+    html = render_html(ctx.report, thumbnails=thumbnails, video_src=video_src)
     return ClipOutput(ctx.report.to_dict(), html, round(time.perf_counter() - t0, 3), table)
 
 
@@ -109,7 +152,7 @@ def run_job(
     path: str | Path,
     out_dir: Path,
     options: AnalyzeOptions | Mapping[str, Any] | None = None,
-    progress: ProgressFn | None = None,
+    hooks: Hooks | None = None,
     *,
     media_name: str | None = None,
     video_src: str | None = None,
@@ -123,9 +166,9 @@ def run_job(
     """
     src = video_src if video_src is not None else relative_video_src(Path(path), out_dir)
     if analyzer is None:
-        output = analyze_clip(path, options, progress, src, media_name, au_csv=au_csv)
+        output = analyze_clip(path, options, hooks, src, media_name, au_csv=au_csv)
     else:
-        output = analyzer(path, options, progress, src, media_name)
+        output = analyzer(path, options, hooks, src, media_name)
     return output, write_outputs(out_dir, output)
 
 

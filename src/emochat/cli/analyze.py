@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from emochat.apps.arguments import analysis_options
-from emochat.apps.jobs import error_record, run_job
+from emochat.apps.jobs import RunProgress, error_record, run_job
 from emochat.cli.watchdog import Watchdog, run_time_limit
 from emochat.core.errors import EmochatError
 from emochat.core.files import atomic_write_text
@@ -148,7 +148,8 @@ def _analyze_and_write(media, out_dir, args, options, console, err, many) -> dic
             def on_progress(stage: str, fraction: float) -> None:
                 progress.update(task, description=f"{media.name}: {stage}", completed=fraction)
 
-            output, written = run_job(media, out_dir, options, on_progress, au_csv=args.au_csv)
+            hooks = RunProgress(on_progress)
+            output, written = run_job(media, out_dir, options, hooks, au_csv=args.au_csv)
     except EmochatError as exc:
         if not many:
             raise

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from emochat.core.errors import MediaError
+from emochat.face import FaceTracker
+from emochat.face.au import FaceAnalysis, analyze_faces
 from emochat.ingest import Frame, iter_frames
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
@@ -63,15 +65,14 @@ class FaceStage:
     """Tracks faces over the sampled frames and runs the AU Agent on each track."""
 
     name = "face"
+    needs = ()
+    makes = (FaceAnalysis,)
 
     def __init__(self, expression_model: registry.ModelChoice | None = None):
         """``expression_model``: the expression model to use (None: the registered one)."""
         self.expression_model = expression_model
 
     def run(self, ctx: AnalysisContext) -> None:
-        from emochat.face import FaceTracker
-        from emochat.face.au import analyze_faces
-
         if not ctx.media.has_video:
             raise StageSkipped("no_video", "the media has no video track: no face analysis")
         duration = ctx.media.duration_s or 0.0
@@ -82,7 +83,7 @@ class FaceStage:
         def progress(t_s: float) -> None:
             ctx.check_deadline()  # after every frame
             if duration > 0:
-                ctx.report_progress(self.name, t_s / duration)
+                ctx.progress(t_s / duration)
 
         expression = registry.load(self.expression_model or "face_expression")
         tracker = _ExpressionTap(
@@ -93,7 +94,7 @@ class FaceStage:
             analysis = analyze_faces(frames, tracker=tracker, progress=progress)
         finally:
             tracker.close()
-        ctx.faces = analysis
+        ctx.put(analysis)
         block = analysis.to_report()
         if not block["faces"]:
             raise StageSkipped(

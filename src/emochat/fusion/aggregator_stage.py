@@ -4,7 +4,7 @@ It reads what the voice stage kept (words with times, the speech model's encoder
 premixed by :meth:`Aggregator.reduce_frames`, the eGeMAPS LLD frames) and writes, into
 each speech segment's voice evidence, an ``aggregator`` block: the aligned emotion, the
 audio-text agreement, the pooled segment vector, and per word where its attention
-looked. The encoder frames are released afterwards.
+looked. The encoder frames (:class:`UtteranceFrames`) are released afterwards.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from emochat.core.settings import aggregator_model_override
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import AggregatorEvidence, Emotion
+from emochat.voice.analysis import UtteranceFrames, VoiceAnalysis
+from emochat.voice.speech_emotion import EncoderFrames
 
 TOKEN_SOURCE = "aggregator: e5 words x whisper-base frames cross-attention, RAVDESS 8 classes"
 
@@ -46,20 +48,21 @@ def frame_reducer(model: registry.ModelChoice | None = None):
     return lambda frames: shipped_model(model).reduce_frames(frames)
 
 
-def segment_inputs(voice, model) -> list:
-    """One aggregator input per utterance that has words and kept encoder frames."""
+def segment_inputs(voice: VoiceAnalysis, frames: list[EncoderFrames]) -> list:
+    """One aggregator input per utterance that has words and kept encoder ``frames``
+    (one per utterance, as the frame keeper left them)."""
     from emochat.fusion.aggregator import SegmentInput, lld_at
     from emochat.models.aggregator.features import lld_frames
 
     lld_t, lld_x = lld_frames(voice.lld)
     out = []
-    for u, frames in zip(voice.utterances, voice.encoder_frames, strict=False):
-        if not u.words or frames.t_s.size == 0:
+    for u, kept in zip(voice.utterances, frames, strict=False):
+        if not u.words or kept.t_s.size == 0:
             out.append(None)
             continue
         spans = np.array([[w.start_s, w.end_s] for w in u.words], np.float32)
-        x = frames.states[0].astype(np.float32)
-        t = frames.t_s.astype(np.float32)
+        x = kept.states[0].astype(np.float32)
+        t = kept.t_s.astype(np.float32)
         out.append(SegmentInput([w.text for w in u.words], spans, t, x, lld_at(t, lld_t, lld_x)))
     return out
 
@@ -68,19 +71,27 @@ class AggregatorStage:
     """Aligned voice-text token per utterance (see :mod:`emochat.fusion.aggregator`)."""
 
     name = "aggregator"
+    needs = (VoiceAnalysis, UtteranceFrames)
+    makes = ()
 
     def __init__(self, model: registry.ModelChoice | None = None):
         """``model``: the aggregator to run (None: :func:`shipped_model`'s default)."""
         self.model = model
 
     def run(self, ctx: AnalysisContext) -> None:
-        voice = ctx.voice
+        try:
+            self._add_tokens(ctx)
+        finally:
+            ctx.release(UtteranceFrames)  # the frames are held only until the tokens exist
+
+    def _add_tokens(self, ctx: AnalysisContext) -> None:
+        voice = ctx.find(VoiceAnalysis)
         if voice is None or not voice.utterances:
             return  # no speech: the voice stage has said so
         model = shipped_model(self.model)
         if model is None:
             raise StageSkipped("no_aggregator", "aggregator model file missing: no aligned tokens")
-        inputs = segment_inputs(voice, model)
+        inputs = segment_inputs(voice, ctx.get(UtteranceFrames).frames)
         todo = [i for i, it in enumerate(inputs) if it is not None]
         if not todo:
             return  # no words under the speech (the voice stage warned no_words)
@@ -97,7 +108,6 @@ class AggregatorStage:
             for word, (centre, spread) in zip(ev.words, results[i].word_attention_s, strict=True):
                 word["attention_s"] = centre
                 word["attention_spread_s"] = spread
-        voice.encoder_frames = []  # the frames are held only until the tokens exist
 
 
 def aggregator_evidence(r, model) -> AggregatorEvidence:

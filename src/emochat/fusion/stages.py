@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from emochat.core.labels import BASIC_LABELS
+from emochat.face.au import FaceAnalysis
 from emochat.fusion.face_emotion import average_face_readers, emotion_from_aus
 from emochat.fusion.fuse import ModalityCue, fuse
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
@@ -105,10 +106,13 @@ class FaceCueStage:
     """
 
     name = "face_cues"
+    needs = (FaceAnalysis,)
+    makes = ()
 
     def run(self, ctx: AnalysisContext) -> None:
         au = ctx.report.au
-        if ctx.faces is None or not au:
+        faces = ctx.find(FaceAnalysis)
+        if faces is None or not au:
             raise StageSkipped("no_face_cues", "no face track: segments carry no face evidence")
         segments = []
         for seg in ctx.segments:
@@ -126,13 +130,19 @@ class FaceCueStage:
             per_face = seen if seg.text is None else seen[:1]
             for n, face_id, means, conf in per_face:
                 target = seg if len(per_face) == 1 else replace(seg, evidence=dict(seg.evidence))
-                self._attach(ctx, target, face_id, n, means, conf)
+                self._attach(ctx, faces, target, face_id, n, means, conf)
                 segments.append(target)
         ctx.segments = segments
 
     @staticmethod
     def _attach(
-        ctx: AnalysisContext, seg: Segment, face_id: int, n: int, means: dict, confidence: float
+        ctx: AnalysisContext,
+        faces: FaceAnalysis,
+        seg: Segment,
+        face_id: int,
+        n: int,
+        means: dict,
+        confidence: float,
     ) -> None:
         au = ctx.report.au
         labels = au.get("labels", {})
@@ -158,7 +168,7 @@ class FaceCueStage:
             au_mean=means,
             active_aus=[{"au": a, "name": labels.get(a, a), "mean": means[a]} for a in active],
             events=events,
-            description=ctx.faces.au.describe(face_id, seg.start_s, seg.end_s),
+            description=faces.au.describe(face_id, seg.start_s, seg.end_s),
             emotion=emotion,
             expression=expression,
             au_emotion=au_emotion,

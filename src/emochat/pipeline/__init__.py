@@ -1,56 +1,29 @@
-"""The analysis pipeline: the stage contract (:mod:`.contract`) and the runner (:mod:`.runner`).
+"""The extension point: write a :class:`Stage`, run stages with a :class:`Pipeline`.
 
-The names that lived in the old ``emochat/pipeline.py`` stay importable from here for one
-release. ``default_pipeline``, ``run_analysis`` and ``analyze`` moved to :mod:`emochat.api`
-(the composition root, which imports the stages); reading them here warns and imports them
-lazily, so that importing the contract never imports the stages.
+The stage contract is :mod:`.contract` (the only part a stage imports), the runner
+:mod:`.runner`. The default stages and ``analyze``/``Analyzer`` are in :mod:`emochat.api`,
+the composition root; importing this package never imports a stage.
 """
 
 from __future__ import annotations
 
-import warnings
-from typing import Any
-
-from emochat.options import AnalyzeOptions
 from emochat.pipeline.contract import (
     AnalysisContext,
-    ProgressFn,
+    Context,
+    Hooks,
     Stage,
     StageSkipped,
     StageTimeout,
 )
-from emochat.pipeline.runner import (
-    STAGE_LIMIT_BASE_S,
-    STAGE_LIMIT_PER_MEDIA_S,
-    Pipeline,
-    stage_time_limit,
-)
+from emochat.pipeline.runner import Pipeline, StageOrderError
 
 __all__ = [
-    "STAGE_LIMIT_BASE_S",
-    "STAGE_LIMIT_PER_MEDIA_S",
     "AnalysisContext",
-    "AnalyzeOptions",
+    "Context",
+    "Hooks",
     "Pipeline",
-    "ProgressFn",
     "Stage",
+    "StageOrderError",
     "StageSkipped",
     "StageTimeout",
-    "stage_time_limit",
 ]
-
-_MOVED_TO_API = ("default_pipeline", "run_analysis", "analyze")
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_API:
-        warnings.warn(
-            f"emochat.pipeline.{name} moved to emochat.api.{name}; import it from there "
-            "(the old name goes in the next release)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        import emochat.api
-
-        return getattr(emochat.api, name)
-    raise AttributeError(f"module 'emochat.pipeline' has no attribute {name!r}")

@@ -27,7 +27,7 @@ from emochat.ingest import probe
 from emochat.options import AnalyzeOptions
 from emochat.pipeline.contract import (
     AnalysisContext,
-    ProgressFn,
+    Hooks,
     Stage,
     StageSkipped,
     StageTimeout,
@@ -48,42 +48,74 @@ def stage_time_limit(options: AnalyzeOptions, duration_s: float | None) -> float
     return STAGE_LIMIT_BASE_S + STAGE_LIMIT_PER_MEDIA_S * max(duration_s or 0.0, 0.0)
 
 
+class StageOrderError(ValueError):
+    """A stage needs an artifact that no earlier stage makes (a wrong order, or a missing
+    stage): raised when the pipeline is built, before any media is read."""
+
+
+def check_order(stages: Sequence[Stage]) -> None:
+    """Raise :class:`StageOrderError` unless each stage's ``needs`` is made earlier."""
+    makers = {kind: s.name for s in reversed(stages) for kind in getattr(s, "makes", ())}
+    made: set[type] = set()
+    for stage in stages:
+        for kind in getattr(stage, "needs", ()):
+            if kind not in made:
+                where = (
+                    f"the {makers[kind]!r} stage makes it but does not run before"
+                    if kind in makers
+                    else "no stage in the pipeline makes it"
+                )
+                raise StageOrderError(f"the {stage.name!r} stage needs {kind.__name__}: {where}")
+        made.update(getattr(stage, "makes", ()))
+
+
 class Pipeline:
-    """Runs stages in order, timing each and turning skips into report warnings."""
+    """Runs stages in order, timing each, turning skips into report warnings and telling
+    the :class:`Hooks` as it goes. The order is checked here, when it is built."""
 
     def __init__(self, stages: Sequence[Stage]):
         self.stages = list(stages)
+        check_order(self.stages)
+
+    @property
+    def stage_names(self) -> list[str]:
+        return [stage.name for stage in self.stages]
 
     def run(
         self,
         path: str | Path,
         options: AnalyzeOptions | None = None,
-        progress: ProgressFn | None = None,
+        hooks: Hooks | None = None,
     ) -> AnalysisContext:
-        """Analyse ``path``; the context holds the report and the stages' typed results."""
+        """Analyse ``path``; the context holds the report and the stages' artifacts."""
         path = Path(path)
         options = options or AnalyzeOptions()
+        hooks = hooks or Hooks()
         started = time.perf_counter()
         media = probe(path)
         report = Report(media=media.to_dict(), emochat_version=__version__)
         report.timings_s["ingest"] = round(time.perf_counter() - started, 4)
-        ctx = AnalysisContext(path, options, media, report, progress)
+        ctx = AnalysisContext(path, options, media, report, hooks)
         limit = stage_time_limit(options, media.duration_s)
+        hooks.on_run_start(self.stage_names)
         for stage in self.stages:
+            hooks.on_stage_start(stage.name)
             t0 = time.perf_counter()
             ctx.stage, ctx.stage_limit_s = stage.name, limit
             ctx.deadline = time.monotonic() + limit
-            stopped = False
+            stopped, skipped = False, None
             try:
                 stage.run(ctx)
                 report.stages.append(stage.name)
             except StageTimeout as timeout:
                 report.warn(stage.name, timeout.code, timeout.message)
-                stopped = True
+                stopped, skipped = True, timeout.message
             except StageSkipped as skip:
                 report.warn(stage.name, skip.code, skip.message)
+                skipped = skip.message
             except MediaError as exc:
                 report.warn(stage.name, "decode_error", f"stopped early: {exc.problem}")
+                skipped = f"stopped early: {exc.problem}"
             took = time.perf_counter() - t0
             if took > limit and not stopped:  # overran without a deadline check: say so
                 report.warn(
@@ -92,6 +124,7 @@ class Pipeline:
                     f"{stage.name} stage took {took:.1f} s, over its time limit of {limit:g} s",
                 )
             report.timings_s[stage.name] = round(took, 4)
+            hooks.on_stage_end(stage.name, took, skipped)
         ctx.stage, ctx.deadline = "", None
         report.timings_s["total"] = round(time.perf_counter() - started, 4)
         return ctx

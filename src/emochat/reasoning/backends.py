@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from emochat.core.settings import secret
-from emochat.gemma import default_gguf
+from emochat.models.gemma import default_gguf
 from emochat.options import ReasonerSettings
 
 STOP = ["\n\n", "\nSegment", "\nAnalysis of"]

@@ -283,22 +283,27 @@ def _encode_face(rgb, bbox: tuple, size: int) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode("ascii")
 
 
-def segment_thumbnails(ctx, size: int = 96, max_thumbs: int = 200) -> dict[int, str]:
-    """A face crop per segment (index -> JPEG data URI) from an analysis context.
+def segment_thumbnails(
+    report: Report,
+    media: Path,
+    faces,
+    max_side: int | None = None,
+    size: int = 96,
+    max_thumbs: int = 200,
+) -> dict[int, str]:
+    """A face crop per segment (index -> JPEG data URI) of ``report``.
 
-    Uses the face boxes the face stage kept (``ctx.faces``) and decodes only the
-    chosen frames. Decoration only: any problem gives fewer thumbnails, never an error.
+    Uses the face boxes the face stage kept (``faces``: its ``FaceAnalysis``; None when it
+    made none) and decodes only the chosen frames of ``media``, read at ``max_side`` as the
+    analysis read it. Decoration only: any problem gives fewer thumbnails, never an error.
     """
-    faces = getattr(ctx, "faces", None)
-    if faces is None or not getattr(faces, "au", None) or not ctx.report.segments:
+    if faces is None or not getattr(faces, "au", None) or not report.segments:
         return {}
     try:
-        picks = _pick_frames(faces.au, ctx.report.segments, max_thumbs)
+        picks = _pick_frames(faces.au, report.segments, max_thumbs)
         if not picks:
             return {}
-        frames = _grab_frames(
-            Path(ctx.path), [t for t, _ in picks.values()], getattr(ctx.options, "max_side", None)
-        )
+        frames = _grab_frames(Path(media), [t for t, _ in picks.values()], max_side)
         out = {}
         for i, (t, bbox) in picks.items():
             rgb = frames.get(t)
@@ -308,11 +313,5 @@ def segment_thumbnails(ctx, size: int = 96, max_thumbs: int = 200) -> dict[int, 
                     out[i] = uri
         return out
     except Exception as exc:  # thumbnails must never break a report
-        log.warning("no face thumbnails for %s: %s", getattr(ctx, "path", "?"), exc)
+        log.warning("no face thumbnails for %s: %s", media, exc)
         return {}
-
-
-def render_context_html(ctx, *, video_src: str | None = None, thumbnails: bool = True) -> str:
-    """``render_html`` for a finished analysis context, with face thumbnails per segment."""
-    thumbs = segment_thumbnails(ctx) if thumbnails else None
-    return render_html(ctx.report, thumbnails=thumbs, video_src=video_src)

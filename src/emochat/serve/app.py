@@ -1,6 +1,6 @@
 """The REST service: submit media, poll the job, fetch the report (JSON or HTML).
 
-Endpoints (all under ``/v1``; OpenAPI at ``/openapi.json``):
+Endpoints (all under ``/v1``; OpenAPI at ``/openapi.json``, browsable at ``/docs``):
 
 - ``POST /v1/analyze``: ``multipart/form-data`` with ``file`` (an upload) or ``path``
   (a file inside the server's allowed root), or JSON ``{"path": ...}``; optional
@@ -8,37 +8,51 @@ Endpoints (all under ``/v1``; OpenAPI at ``/openapi.json``):
 - ``GET /v1/jobs/{id}``: status (queued, running, done, failed), progress, stage, error.
 - ``GET /v1/jobs/{id}/result``: report.json; ``GET /v1/jobs/{id}/report.html``: the page;
   ``GET /v1/jobs/{id}/media``: the analysed file (the page's video).
-- ``GET /v1/jobs``: recent jobs; ``GET /v1/health``: liveness and queue counts (no auth).
+- ``DELETE /v1/jobs/{id}``: the job and its files (a queued job is cancelled; a running
+  one is refused with 409).
+- ``GET /v1/jobs``: recent jobs; ``GET /v1/health``: liveness (queue counts with the token).
 
-Uploads are checked before anything is queued: the size limit while the body
-streams in (and from Content-Length up front), the file extension, the container's
-magic bytes, then a probe of the media. Server-side paths must resolve (symlinks
-followed) inside the allowed root.
+Who may call them is :mod:`emochat.serve.security`'s business (token, Host, Origin).
+Uploads are checked before anything is queued: the disk quota, the size limit while
+the body streams in (and from Content-Length up front), the file extension, the
+container's magic bytes, then a probe of the media. Server-side paths must resolve
+inside the allowed root and are taken into the job's folder at once
+(:mod:`emochat.serve.jobfiles`); nothing later reads the original path. Finished jobs
+are deleted after ``keep_hours`` (:mod:`emochat.serve.retention`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import secrets
 import shutil
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from emochat import __version__
 from emochat.batch.runner import MEDIA_SUFFIXES
 from emochat.core.errors import EmochatError
 from emochat.options import LANGUAGE_CHOICES, AnalyzeOptions, resolve_auto
+from emochat.serve.jobfiles import (
+    RefusedFile,
+    file_response,
+    folder_bytes,
+    open_job_file,
+    remove_job_dir,
+    take_in_server_file,
+)
+from emochat.serve.retention import Retention, delete_job
+from emochat.serve.security import RequestGuard, allowed_host_names
 from emochat.serve.store import Job, JobStore
 from emochat.serve.worker import WorkerPool
 
@@ -47,7 +61,13 @@ log = logging.getLogger("emochat.serve")
 JSON_BODY_LIMIT = 64 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
 JOB_ID_CHARS = frozenset("0123456789abcdef")
-_BEARER = HTTPBearer(auto_error=False, description="set with `emochat serve --token`")
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="printed by `emochat serve` (and in DATA_DIR/token), or set with --token",
+)
+"""Declares the scheme in OpenAPI; :class:`~emochat.serve.security.RequestGuard` checks it."""
+MEDIA_STEM = "input"
+"""A job's media is ``input<suffix>`` in its folder."""
 
 
 @dataclass
@@ -58,6 +78,16 @@ class ServeSettings:
     max_upload_bytes: int = 500 * 1024 * 1024
     max_queue: int = 1000
     token: str | None = None
+    """Required on every request when set (see :mod:`emochat.serve.security`)."""
+    host: str = "127.0.0.1"
+    """The address the server listens on: a ``Host`` it answers to."""
+    allowed_hosts: tuple[str, ...] = ()
+    """More ``Host`` names it answers to (the names clients reach it by)."""
+    keep_hours: float = 24.0
+    """Finished jobs are deleted this long after they finished (0: kept forever)."""
+    max_disk_bytes: int | None = None
+    """New jobs get 507 while the jobs' files (uploads, results) would take more than this
+    (None: no quota)."""
     fps: float = AnalyzeOptions.fps
     segment_s: float = AnalyzeOptions.segment_s
     analyzer: str | None = None
@@ -91,8 +121,8 @@ class JobLinks(BaseModel):
 class JobInfo(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed"]
-    progress: float
-    stage: str | None = None
+    progress: float = Field(description="fraction of the current stage done (1 when done)")
+    stage: str | None = Field(None, description="the pipeline stage running now")
     error: str | None = None
     source: Literal["upload", "path"]
     filename: str | None = None
@@ -111,9 +141,9 @@ class JobList(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
-    workers: int
-    running: int
-    jobs: dict[str, int]
+    workers: int | None = Field(None, description="with the token only, when one is set")
+    running: int | None = None
+    jobs: dict[str, int] | None = None
 
 
 def _ts(value: float | None) -> datetime | None:
@@ -219,13 +249,17 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     """The service; ``start_workers=False`` queues jobs without running them (tests)."""
     data_dir = Path(settings.data_dir).resolve()
     jobs_dir = data_dir / "jobs"
-    jobs_dir.mkdir(parents=True, exist_ok=True)
+    # private by default: uploads are other people's media (an existing folder keeps its mode)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    jobs_dir.mkdir(mode=0o700, exist_ok=True)
     store = JobStore(data_dir / "jobs.sqlite3")
     pool = WorkerPool(store, settings.workers, settings.analyzer)
+    retention = Retention(store, jobs_dir, settings.keep_hours)
     allowed_root = Path(settings.allowed_root).resolve() if settings.allowed_root else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await run_in_threadpool(retention.start)
         if start_workers:
             pool.start()
         try:
@@ -233,6 +267,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         finally:
             if start_workers:
                 await run_in_threadpool(pool.stop)
+            retention.stop()
 
     app = FastAPI(
         title="emochat",
@@ -241,19 +276,16 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         "the job, fetch report.json or the interactive report.html.",
         lifespan=lifespan,
     )
+    app.add_middleware(
+        RequestGuard,
+        token=settings.token,
+        allowed_hosts=allowed_host_names(settings.host, settings.allowed_hosts),
+    )
     app.state.settings = settings
     app.state.store = store
     app.state.pool = pool
-
-    def auth(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
-        if not settings.token:
-            return
-        if creds is None or not secrets.compare_digest(
-            creds.credentials.encode(), settings.token.encode()
-        ):
-            raise HTTPException(
-                401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"}
-            )
+    app.state.retention = retention
+    bearer_in_openapi = Depends(_BEARER)
 
     def get_job(job_id: str) -> Job:
         job = store.get(job_id) if len(job_id) == 32 and set(job_id) <= JOB_ID_CHARS else None
@@ -262,12 +294,27 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         return job
 
     def options_of(fields: AnalyzeFields) -> dict[str, Any]:
+        """The job's options, checked by the options model before anything is saved."""
         options = {
             "fps": fields.fps or settings.fps,
             "segment_s": fields.segment_s or settings.segment_s,
             "language": resolve_auto(fields.language),
         }
-        return {**options, "models": settings.models} if settings.models else options
+        options = {**options, "models": settings.models} if settings.models else options
+        try:
+            AnalyzeOptions.from_mapping(options)
+        except ValueError as exc:
+            raise HTTPException(422, f"invalid options: {exc}") from None
+        return options
+
+    def form_options(form: FormData) -> dict[str, Any]:
+        try:
+            fields = AnalyzeFields.model_validate(
+                {k: form.get(k) or None for k in ("fps", "segment_s", "language")}
+            )
+        except ValidationError as exc:
+            raise HTTPException(422, f"invalid options: {exc}") from None
+        return options_of(fields)
 
     def check_queue() -> None:
         if store.counts()["queued"] >= settings.max_queue:
@@ -275,7 +322,19 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                 503, "the job queue is full; try again later", headers={"Retry-After": "30"}
             )
 
+    def check_quota(incoming_bytes: int) -> None:
+        if settings.max_disk_bytes is None:
+            return
+        used = folder_bytes(jobs_dir)
+        if used + incoming_bytes > settings.max_disk_bytes:
+            raise HTTPException(
+                507,
+                f"the server's storage quota ({settings.max_disk_bytes / 1e9:g} GB) is used "
+                "up; try again when finished jobs have been deleted",
+            )
+
     def resolve_server_path(raw: str) -> Path:
+        """The file ``raw`` names, relative to the allowed root, symlinks resolved."""
         if allowed_root is None:
             raise HTTPException(403, "server-side paths are disabled (start with --allowed-root)")
         if "\x00" in raw or not raw.strip():
@@ -287,24 +346,42 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         if not candidate.is_file():
             raise HTTPException(404, "no such file under the allowed root")
         _check_suffix(candidate.name)
-        with open(candidate, "rb") as fh:
+        return candidate.relative_to(allowed_root)
+
+    def sniff_job_media(job_dir: Path, name: str) -> None:
+        fh, _ = open_job_file(job_dir, name)
+        with fh:
             if sniff_media(fh.read(512)) is None:
                 raise HTTPException(415, "the file does not look like audio, video or an image")
-        return candidate
+
+    def take_in(relative: Path, job_dir: Path) -> Path:
+        """The job's own copy (or hard link) of a file under the allowed root."""
+        assert allowed_root is not None
+        target = job_dir / f"{MEDIA_STEM}{relative.suffix.lower()}"
+        try:
+            take_in_server_file(allowed_root, relative, target)
+        except RefusedFile:
+            raise HTTPException(403, "the path changed to a symlink while being opened") from None
+        except FileNotFoundError:
+            raise HTTPException(404, "no such file under the allowed root") from None
+        sniff_job_media(job_dir, target.name)
+        _probe_or_415(target)
+        return target
 
     async def save_upload(upload: UploadFile, job_dir: Path) -> Path:
         suffix = _check_suffix(upload.filename or "")
         head = await upload.read(512)
         if sniff_media(head) is None:
             raise HTTPException(415, "the upload does not look like audio, video or an image")
-        target = job_dir / f"input{suffix}"
+        target = job_dir / f"{MEDIA_STEM}{suffix}"
         await upload.seek(0)
 
         def copy() -> None:
-            with open(target, "wb") as out:
+            with open(target, "xb") as out:
                 shutil.copyfileobj(upload.file, out, 1024 * 1024)
 
         await run_in_threadpool(copy)
+        await run_in_threadpool(_probe_or_415, target)
         return target
 
     def queue(
@@ -312,7 +389,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         job_dir: Path,
         media: Path,
         source: str,
-        fields: AnalyzeFields,
+        options: dict[str, Any],
         filename: str | None,
     ) -> JSONResponse:
         job = store.add(
@@ -320,7 +397,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
             source=source,
             media_path=str(media),
             job_dir=str(job_dir),
-            options=options_of(fields),
+            options=options,
             filename=filename,
         )
         pool.notify()
@@ -328,6 +405,18 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         return JSONResponse(
             info.model_dump(mode="json"), status_code=202, headers={"Location": info.links.job}
         )
+
+    async def queue_server_path(
+        job_id: str, job_dir: Path, raw: str, options: dict[str, Any]
+    ) -> JSONResponse:
+        relative = resolve_server_path(raw)
+        job_dir.mkdir(parents=True)
+        try:
+            media = await run_in_threadpool(take_in, relative, job_dir)
+        except BaseException:
+            remove_job_dir(job_dir)
+            raise
+        return queue(job_id, job_dir, media, "path", options, relative.name)
 
     analyze_body = {
         "requestBody": {
@@ -362,15 +451,18 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
         "/v1/analyze",
         status_code=202,
         response_model=JobInfo,
-        dependencies=[Depends(auth)],
+        dependencies=[bearer_in_openapi],
         openapi_extra=analyze_body,
-        responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 503: {}},
+        responses={400: {}, 401: {}, 403: {}, 413: {}, 415: {}, 503: {}, 507: {}},
         summary="Queue a media file for analysis",
     )
     async def analyze(request: Request) -> JSONResponse:
         check_queue()
         ctype = request.headers.get("content-type", "").lower()
         length = request.headers.get("content-length")
+        await run_in_threadpool(check_quota, int(length) if length and length.isdigit() else 0)
+        job_id = store.new_id()
+        job_dir = jobs_dir / job_id
         if ctype.startswith("application/json"):
             if length and int(length) > JSON_BODY_LIMIT:
                 raise HTTPException(413, "request body too large")
@@ -383,20 +475,13 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                 raise HTTPException(413, "request body too large") from None
             except (ValueError, ValidationError) as exc:
                 raise HTTPException(422, f"invalid request: {exc}") from None
-            media = resolve_server_path(req.path)
-            await run_in_threadpool(_probe_or_415, media)
-            job_id = store.new_id()
-            job_dir = jobs_dir / job_id
-            job_dir.mkdir(parents=True)
-            return queue(job_id, job_dir, media, "path", req, media.name)
+            return await queue_server_path(job_id, job_dir, req.path, options_of(req))
         if not ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
             raise HTTPException(415, "send multipart/form-data (file or path) or JSON {path}")
         limit = settings.max_upload_bytes + MULTIPART_OVERHEAD
         if length and length.isdigit() and int(length) > limit:
             raise HTTPException(413, f"upload larger than {settings.max_upload_bytes} bytes")
         limited = Request(request.scope, _limited_receive(request.receive, limit))
-        job_id = store.new_id()
-        job_dir = jobs_dir / job_id
         try:
             form = await limited.form(max_files=1, max_fields=16)
         except _TooLarge:
@@ -404,15 +489,9 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                 413, f"upload larger than {settings.max_upload_bytes} bytes"
             ) from None
         try:
-            fields = AnalyzeFields.model_validate(
-                {k: form.get(k) or None for k in ("fps", "segment_s", "language")}
-            )
-        except ValidationError as exc:
-            await form.close()
-            raise HTTPException(422, f"invalid options: {exc}") from None
-        upload = form.get("file")
-        path = form.get("path")
-        try:
+            options = form_options(form)
+            upload = form.get("file")
+            path = form.get("path")
             if isinstance(upload, UploadFile):
                 if upload.size is not None and upload.size > settings.max_upload_bytes:
                     raise HTTPException(
@@ -420,18 +499,19 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                     )
                 job_dir.mkdir(parents=True)
                 media = await save_upload(upload, job_dir)
-                await run_in_threadpool(_probe_or_415, media)
                 return queue(
-                    job_id, job_dir, media, "upload", fields, Path(upload.filename or "upload").name
+                    job_id,
+                    job_dir,
+                    media,
+                    "upload",
+                    options,
+                    Path(upload.filename or "upload").name,
                 )
             if isinstance(path, str) and path:
-                media = resolve_server_path(path)
-                await run_in_threadpool(_probe_or_415, media)
-                job_dir.mkdir(parents=True)
-                return queue(job_id, job_dir, media, "path", fields, media.name)
+                return await queue_server_path(job_id, job_dir, path, options)
             raise HTTPException(400, "give a file upload ('file') or a server-side 'path'")
         except BaseException:
-            shutil.rmtree(job_dir, ignore_errors=True)
+            remove_job_dir(job_dir)
             raise
         finally:
             await form.close()
@@ -439,7 +519,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     @app.get(
         "/v1/jobs/{job_id}",
         response_model=JobInfo,
-        dependencies=[Depends(auth)],
+        dependencies=[bearer_in_openapi],
         summary="A job's status and progress",
     )
     def job_status(job_id: str) -> JobInfo:
@@ -448,7 +528,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     @app.get(
         "/v1/jobs",
         response_model=JobList,
-        dependencies=[Depends(auth)],
+        dependencies=[bearer_in_openapi],
         summary="Recent jobs, newest first",
     )
     def list_jobs(
@@ -456,49 +536,73 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     ) -> JobList:
         return JobList(jobs=[job_info(j) for j in store.list(status, max(1, min(limit, 1000)))])
 
-    def finished_file(job_id: str, name: str) -> Path:
+    def serve_job_file(job: Job, name: str, request: Request) -> Response:
+        """A file of the job's folder, opened without following symlinks."""
+        try:
+            fh, info = open_job_file(jobs_dir / job.id, name)
+        except FileNotFoundError:
+            raise HTTPException(410, "the job's files are gone") from None
+        except RefusedFile:
+            log.warning("job %s: refused %s (a symlink or not a regular file)", job.id, name)
+            raise HTTPException(403, "the job's file is a symlink or not a regular file") from None
+        return file_response(fh, info, name, request.headers.get("range"))
+
+    def finished_job(job_id: str) -> Job:
         job = get_job(job_id)
         if job.status == "failed":
             raise HTTPException(409, f"job failed: {job.error}")
         if job.status != "done":
             raise HTTPException(409, f"job is {job.status}")
-        path = Path(job.job_dir) / name
-        if not path.is_file():
-            raise HTTPException(410, "the job's result files are gone")
-        return path
+        return job
 
     @app.get(
         "/v1/jobs/{job_id}/result",
-        dependencies=[Depends(auth)],
-        responses={200: {"content": {"application/json": {}}}, 409: {}},
+        dependencies=[bearer_in_openapi],
+        responses={200: {"content": {"application/json": {}}}, 409: {}, 410: {}},
         summary="The job's report.json",
     )
-    def job_result(job_id: str) -> FileResponse:
-        return FileResponse(finished_file(job_id, "report.json"), media_type="application/json")
+    def job_result(job_id: str, request: Request) -> Response:
+        return serve_job_file(finished_job(job_id), "report.json", request)
 
     @app.get(
         "/v1/jobs/{job_id}/report.html",
         response_class=HTMLResponse,
-        dependencies=[Depends(auth)],
+        dependencies=[bearer_in_openapi],
+        responses={409: {}, 410: {}},
         summary="The job's interactive report page",
     )
-    def job_html(job_id: str) -> FileResponse:
-        return FileResponse(finished_file(job_id, "report.html"), media_type="text/html")
+    def job_html(job_id: str, request: Request) -> Response:
+        return serve_job_file(finished_job(job_id), "report.html", request)
 
     @app.get(
         "/v1/jobs/{job_id}/media",
-        dependencies=[Depends(auth)],
+        dependencies=[bearer_in_openapi],
+        responses={403: {}, 410: {}},
         summary="The analysed media file (the report page's video)",
     )
-    def job_media(job_id: str) -> FileResponse:
+    def job_media(job_id: str, request: Request) -> Response:
         job = get_job(job_id)
-        path = Path(job.media_path)
-        if not path.is_file():
-            raise HTTPException(410, "the media file is gone")
-        return FileResponse(path)
+        return serve_job_file(job, Path(job.media_path).name, request)
 
-    @app.get("/v1/health", response_model=Health, summary="Liveness and queue counts")
-    def health() -> Health:
+    @app.delete(
+        "/v1/jobs/{job_id}",
+        status_code=204,
+        dependencies=[bearer_in_openapi],
+        responses={404: {}, 409: {}},
+        summary="Delete a job and its files (a queued job is cancelled; not while running)",
+    )
+    def job_delete(job_id: str) -> Response:
+        status = delete_job(store, jobs_dir, get_job(job_id).id)
+        if status == "running":
+            raise HTTPException(409, "the job is running; delete it once it has finished")
+        if status is None:
+            raise HTTPException(404, "no such job")
+        return Response(status_code=204)
+
+    @app.get("/v1/health", response_model=Health, summary="Liveness (queue counts with the token)")
+    def health(request: Request) -> Health:
+        if not request.state.authorized:
+            return Health(status="ok", version=__version__)
         return Health(
             status="ok",
             version=__version__,

@@ -190,6 +190,17 @@ class JobStore:
             )
             return "queued"
 
+    def delete(self, job_id: str) -> str | None:
+        """Remove a job's row unless it is running; the status it had (``running``: kept),
+        None if there is no such job. Its files are the caller's to delete afterwards."""
+        with self._tx() as db:
+            row = db.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            if row["status"] != "running":
+                db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+            return row["status"]
+
     def recover(self) -> dict[str, int]:
         """At start-up: running jobs of a previous server go back to the queue."""
         with self._tx() as db:
@@ -214,6 +225,17 @@ class JobStore:
         sql = f"SELECT * FROM jobs {where} ORDER BY created_at DESC, rowid DESC LIMIT ?"
         rows = self._conn().execute(sql, args).fetchall()
         return [Job.from_row(r) for r in rows]
+
+    def finished_before(self, cutoff: float) -> list[str]:
+        """Ids of the jobs that finished (done or failed) before ``cutoff`` (epoch s)."""
+        rows = self._conn().execute(
+            "SELECT id FROM jobs WHERE status IN ('done', 'failed') AND finished_at < ?",
+            (cutoff,),
+        )
+        return [r["id"] for r in rows]
+
+    def ids(self) -> set[str]:
+        return {r["id"] for r in self._conn().execute("SELECT id FROM jobs")}
 
     def counts(self) -> dict[str, int]:
         rows = self._conn().execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")

@@ -14,12 +14,14 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from emochat.serve.jobfiles import RefusedFile, open_job_file
 from emochat.serve.store import Job, JobStore
 
 log = logging.getLogger("emochat.serve")
@@ -32,6 +34,29 @@ def _resolve(dotted: str):
     return getattr(importlib.import_module(module), name)
 
 
+class ProgressWriter:
+    """Records a job's progress: each new stage at once, updates within a stage at most
+    every :data:`PROGRESS_EVERY_S` (so a stage that starts and ends between two writes
+    still shows, and the job never looks stuck in the stage before)."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        job_id: str,
+        runner: str,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.store, self.job_id, self.runner, self.clock = store, job_id, runner, clock
+        self._stage: str | None = None
+        self._written_at = -float("inf")
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        now = self.clock()
+        if stage != self._stage or fraction >= 1.0 or now - self._written_at >= PROGRESS_EVERY_S:
+            self._stage, self._written_at = stage, now
+            self.store.set_progress(self.job_id, self.runner, stage, fraction)
+
+
 def execute_job(
     db_path: str,
     job_id: str,
@@ -42,24 +67,25 @@ def execute_job(
     analyzer: str | None = None,
     media_name: str | None = None,
 ) -> dict[str, Any]:
-    """Runs in a worker process: analyse one job's media and write its outputs."""
-    from emochat.apps.jobs import error_record, run_job
+    """Runs in a worker process: analyse one job's media and write its outputs.
 
+    The media is the job's own file in ``job_dir``, checked again here: a symlink put in
+    its place is refused rather than analysed.
+    """
+    from emochat.apps.jobs import RunProgress, error_record, run_job
+
+    media = Path(job_dir) / Path(media_path).name
+    try:
+        open_job_file(Path(job_dir), media.name)[0].close()
+    except (OSError, RefusedFile) as exc:
+        return {"ok": False, "error": f"the job's media cannot be read: {exc}"}
     store = JobStore(db_path)
-    last = [0.0]
-
-    def progress(stage: str, fraction: float) -> None:
-        now = time.monotonic()
-        if now - last[0] >= PROGRESS_EVERY_S:
-            last[0] = now
-            store.set_progress(job_id, runner, stage, fraction)
-
     try:
         out, _ = run_job(
-            media_path,
+            media,
             Path(job_dir),
             options,
-            progress,
+            RunProgress(ProgressWriter(store, job_id, runner)),
             media_name=media_name,
             video_src="media",  # the job's media endpoint, beside report.html
             analyzer=_resolve(analyzer) if analyzer else None,

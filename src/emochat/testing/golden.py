@@ -400,7 +400,7 @@ def _watch_sampling() -> bool:
 
 def analyse_raw(item: GoldenInput, media_root: Path, work_dir: Path) -> dict[str, Any]:
     """report.json's content for ``item`` with the default pipeline and options."""
-    from emochat.pipeline import run_analysis
+    from emochat.api import run_analysis
 
     path, transcript = item.materialize(media_root, work_dir)
     reproducible_asr()

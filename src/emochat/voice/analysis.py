@@ -47,6 +47,15 @@ class WordProsody:
 
 
 @dataclass
+class UtteranceFrames:
+    """Per utterance, the speech model's encoder states as ``keep_frames`` left them: the
+    voice stage's artifact for the aggregator, apart from :class:`VoiceAnalysis` so that it
+    can be released once read (the biggest thing an analysis holds)."""
+
+    frames: list[EncoderFrames]
+
+
+@dataclass
 class VoiceAnalysis:
     speech_segments: list[tuple[float, float]]
     utterances: list[Utterance]

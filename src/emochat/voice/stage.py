@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from emochat.ingest import load_audio
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Segment
-
-if TYPE_CHECKING:
-    from emochat.voice.speech_emotion import EncoderFrames
+from emochat.voice.analysis import UtteranceFrames, VoiceAnalysis, analyze_voice
+from emochat.voice.speech_emotion import EncoderFrames
 
 
 class VoiceStage:
-    """VAD, ASR words (or the user's transcript), prosody and speech emotion per utterance."""
+    """VAD, ASR words (or the user's transcript), prosody and speech emotion per utterance.
+
+    Makes :class:`VoiceAnalysis` and, when it was given a ``frame_keeper`` and there is
+    speech, :class:`UtteranceFrames`."""
 
     name = "voice"
+    needs = ()
+    makes = (VoiceAnalysis, UtteranceFrames)
 
     def __init__(
         self,
@@ -34,15 +37,12 @@ class VoiceStage:
         self.speech_model = speech_model
 
     def run(self, ctx: AnalysisContext) -> None:
-        from emochat.voice import analyze_voice
-
         # read the transcript first: a bad file fails the run before any heavy work
         transcript = self._read_transcript(ctx)
         if not ctx.media.has_audio:
             if transcript is not None:
                 ctx.segments = _segments_from_transcript(transcript, ctx.media.duration_s)
             raise StageSkipped("no_audio", "the media has no audio track: no voice evidence")
-        ctx.report_progress(self.name, 0.0)
         audio = load_audio(ctx.path)
         if audio.size == 0:
             raise StageSkipped("no_audio", "the audio track holds no samples: no voice evidence")
@@ -55,14 +55,15 @@ class VoiceStage:
             check=ctx.check_deadline,
             speech_model=self.speech_model,
         )
-        ctx.voice = voice
+        if voice.encoder_frames:
+            ctx.put(UtteranceFrames(voice.encoder_frames))
+            voice.encoder_frames = []  # one holder, so that releasing the artifact frees them
+        ctx.put(voice)
         for code, message in voice.warnings:
-            ctx.report.warn(self.name, code, message)
+            ctx.warn(code, message)
         if not voice.utterances:
             if not any(code == "no_speech" for code, _ in voice.warnings):
-                ctx.report.warn(
-                    self.name, "no_speech", "no speech found: no voice or word evidence"
-                )
+                ctx.warn("no_speech", "no speech found: no voice or word evidence")
             return
         ctx.segments = [
             Segment(
@@ -74,7 +75,6 @@ class VoiceStage:
             )
             for i, u in enumerate(voice.utterances)
         ]
-        ctx.report_progress(self.name, 1.0)
 
     @staticmethod
     def _read_transcript(ctx: AnalysisContext):
@@ -84,8 +84,7 @@ class VoiceStage:
 
         transcript = read_transcript(ctx.options.transcript)
         if transcript.encoding not in ("utf-8", "utf-16"):
-            ctx.report.warn(
-                "voice",
+            ctx.warn(
                 "transcript_encoding",
                 f"{ctx.options.transcript.name} is not UTF-8; read it as {transcript.encoding}",
             )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from emochat.core.errors import EmochatError
-from emochat.gemma import default_gguf
+from emochat.models.gemma import default_gguf
 
 DEFAULT_LM = "gemma-3-270m"
 
