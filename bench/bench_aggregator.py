@@ -15,7 +15,7 @@ import time
 
 from common import row
 
-from emochat.eval.datasets import ravdess_speech
+from emochat.data.corpora import ravdess
 from emochat.ingest import load_audio
 
 
@@ -27,7 +27,7 @@ def main() -> None:
     from emochat.voice import analyze_voice
 
     model = shipped_model()
-    df = ravdess_speech("test").iloc[:: max(1, 240 // args.clips)][: args.clips]
+    df = ravdess.load("test").iloc[:: max(1, 240 // args.clips)][: args.clips]
     reduce_s, stage_s = [], []
 
     def timed_reduce(frames):

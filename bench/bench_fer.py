@@ -29,8 +29,8 @@ import numpy as np
 from common import row
 
 from emochat.core.labels import BASIC_LABELS
-from emochat.eval.datasets import fer2013
-from emochat.eval.labels import FER2013_CLASSES
+from emochat.data.corpora import fer2013
+from emochat.data.labels import FER2013_CLASSES
 from emochat.eval.metrics import accuracy, macro_f1
 from emochat.face.expression import TTA_VIEWS, ExpressionModel
 
@@ -141,7 +141,7 @@ def main(argv=None) -> None:
             )
         return
 
-    df = fer2013("test", images=True)
+    df = fer2013.load("test", images=True)
     x = np.stack(df["image"].to_list()).astype(np.uint8)
     gold = list(df["basic"])
     n = len(x)

@@ -27,9 +27,9 @@ from common import row
 
 from emochat.api import run_analysis
 from emochat.models.gemma import default_gguf
+from emochat.options import ReasonerSettings
 from emochat.reasoning.backends import text_generator
 from emochat.reasoning.prompt import build_prompt
-from emochat.reasoning.settings import ReasonerSettings
 from emochat.testing.loopback import LlamaServer
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "single_face.mp4"

@@ -27,14 +27,14 @@ _FALLBACK = [
 
 
 def sentences(n: int, lang: str) -> list[str]:
-    from emochat.text import corpora
+    from emochat.data.corpora import meld, smp2020
 
     out: list[str] = []
     try:
         if lang in ("en", "mixed"):
-            out += list(dict.fromkeys(corpora.load_meld("test").texts))
+            out += list(dict.fromkeys(meld.text_corpus("test").texts))
         if lang in ("zh", "mixed"):
-            zh = list(dict.fromkeys(corpora.load_smp2020("dev").texts))
+            zh = list(dict.fromkeys(smp2020.text_corpus("dev").texts))
             out = [x for pair in zip(out, zh, strict=False) for x in pair] if out else zh
     except OSError:
         out = []

@@ -32,7 +32,7 @@ from common import row
 
 import emochat
 from emochat.core.labels import BASIC_LABELS
-from emochat.eval.datasets import fer2013
+from emochat.data.corpora import fer2013
 from emochat.eval.metrics import accuracy, macro_f1
 from emochat.face.predict import predict_face_arrays
 
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     )
     args = ap.parse_args(argv)
 
-    df = fer2013(args.split, images=True)
+    df = fer2013.load(args.split, images=True)
     if args.limit is not None and args.limit < len(df):
         # a fixed random sample: the npz holds each split sorted by class (head = all angry)
         df = df.sample(args.limit, random_state=0).sort_values("id")

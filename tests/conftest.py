@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emochat.core.settings import media_root
+from emochat.core.settings import data_root, media_root
 
 STRICT = os.environ.get("EMOCHAT_NO_SKIP") == "1"
 """CI sets this: a skip there means a missing install step, so it fails instead."""
@@ -39,6 +39,19 @@ def media_dir() -> Path:
     if not (root / "single_face.mp4").exists():
         pytest.skip(f"real test media not found at {root} (set EMOCHAT_MEDIA_ROOT)")
     return root
+
+
+@pytest.fixture(scope="session")
+def corpus():
+    """``corpus("meld")`` -> data_root()/meld, or skip the test naming the missing path."""
+
+    def get(sub: str) -> Path:
+        path = data_root() / sub
+        if not path.is_dir():
+            pytest.skip(f"corpus not available: {path}")
+        return path
+
+    return get
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from emochat.options import AUTO, EXPRESSION_VIEWS, AnalyzeOptions, resolve_auto
-from emochat.reasoning.settings import ReasonerSettings
+from emochat.options import AUTO, EXPRESSION_VIEWS, AnalyzeOptions, ReasonerSettings, resolve_auto
 
 
 def test_auto_and_empty_mean_detect():
@@ -84,7 +83,7 @@ def test_expression_views_are_the_models():
 
 
 def test_front_ends_default_to_the_options_defaults():
-    from emochat.cli.options import add_analysis_options, analysis_options
+    from emochat.apps.arguments import add_analysis_options, analysis_options
     from emochat.serve.app import ServeSettings
 
     parser = argparse.ArgumentParser()

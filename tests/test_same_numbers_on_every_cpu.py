@@ -50,10 +50,10 @@ def _fer_crops(n: int) -> np.ndarray:
 
 
 def _meld_sentences(n: int) -> list[str]:
-    from emochat.text import corpora
+    from emochat.data.corpora import meld
 
     try:
-        return list(dict.fromkeys(corpora.load_meld("dev").texts))[:n]
+        return list(dict.fromkeys(meld.text_corpus("dev").texts))[:n]
     except (OSError, DataError) as exc:
         pytest.skip(f"MELD not found: {exc}")
 

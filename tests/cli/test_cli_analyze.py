@@ -164,7 +164,7 @@ def test_expression_views_choices_are_the_models():
     import argparse
     import inspect
 
-    from emochat.cli.options import add_analysis_options
+    from emochat.apps.arguments import add_analysis_options
     from emochat.face.expression import TTA_VIEWS, ExpressionModel
 
     parser = argparse.ArgumentParser()

@@ -156,7 +156,7 @@ def test_analyze_uses_the_chosen_models(angry_clip, swapped_speech_head, tmp_pat
 
 
 def test_batch_and_serve_carry_the_models_to_their_workers(swapped_speech_head, tmp_path):
-    from emochat.cli.options import analysis_options
+    from emochat.apps.arguments import analysis_options
     from emochat.options import AnalyzeOptions
     from emochat.serve.cli import settings_from
 

@@ -42,10 +42,10 @@ def test_predict_text(capsys):
 def fer_crops(tmp_path_factory) -> tuple[Path, list[np.ndarray]]:
     """200 PublicTest crops (a fixed sample: the npz is sorted by class) as grey PNGs."""
     from emochat.core.errors import DataError
-    from emochat.eval.datasets import fer2013
+    from emochat.data.corpora import fer2013
 
     try:
-        df = fer2013("val", images=True).sample(200, random_state=0)
+        df = fer2013.load("val", images=True).sample(200, random_state=0)
     except DataError as exc:
         pytest.skip(f"FER2013 not available: {exc}")
     folder = tmp_path_factory.mktemp("fer_crops")

@@ -19,6 +19,10 @@ TRUE = list("aaaabbbccc")
 PRED = list("aabcbbacca")
 
 
+def test_label_order_puts_basic_labels_first_then_the_rest_alphabetically():
+    assert M.label_order(["zz", "sad", "happy", "aa", "sad"]) == ["happy", "sad", "aa", "zz"]
+
+
 def test_hand_worked_example():
     # per class: a tp=2 support=4 predicted=4; b tp=2 s=3 p=3; c tp=2 s=3 p=3
     assert M.accuracy(TRUE, PRED) == pytest.approx(0.6)
@@ -83,10 +87,10 @@ def test_parity_with_sklearn(pairs):
 
 
 def test_real_meld_labels_against_sklearn(corpus):
-    from emochat.eval.datasets import meld
+    from emochat.data.corpora import meld
 
     corpus("meld")
-    gold = list(meld("test")["basic"])
+    gold = list(meld.load("test")["basic"])
     # a fixed, imperfect "prediction": every 3rd label replaced by neutral
     pred = ["neutral" if i % 3 == 0 else g for i, g in enumerate(gold)]
     assert len(gold) == 2610

@@ -48,6 +48,12 @@ def files(ovmer_dir):
     return gold, pred
 
 
+def test_label_files_are_read_in_file_order(files):
+    gold, pred = files
+    assert len(gold) == 332 and list(gold.values())[1] == ["excited", "joyful", "happy"]
+    assert sum(not words for words in pred.values()) == 5
+
+
 @pytest.mark.parametrize("source", ["json", "csv"])
 def test_reference_figures(files, ovmer_dir, source):
     gold, pred = files

@@ -8,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emochat.eval import datasets as D
-from emochat.eval import registry, runner, specs
-from emochat.eval.labels import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS
+from emochat.data.corpora import emorynlp, meld, smp2020
+from emochat.data.corpora.common import clean_text, previous_turns
+from emochat.data.registry import DATASETS
+from emochat.eval import registry, runner
 from emochat.eval.metrics import classification_report
 
 
@@ -24,7 +26,7 @@ def _earlier_rows(df, i):
 
 def test_meld_context_is_the_dialogues_earlier_utterances(corpus):
     corpus("meld")
-    dev = D.meld("dev")
+    dev = meld.load("dev")
     assert dev["context"].iloc[0] == []
     assert dev["context"].iloc[1] == [dev["text"].iloc[0]]
     starts = np.flatnonzero(dev["utterance_id"].to_numpy() == 0)
@@ -35,7 +37,7 @@ def test_meld_context_is_the_dialogues_earlier_utterances(corpus):
 
 def test_emorynlp_context_stays_within_a_scene(corpus):
     corpus("emorynlp")
-    test = D.emorynlp("test")
+    test = emorynlp.load("test")
     assert list(test["dialogue_id"].iloc[:2]) == ["s1_e1_c4", "s1_e1_c4"]
     assert test["context"].iloc[1] == [test["text"].iloc[0]]
     assert test["dialogue_id"].nunique() == 79
@@ -44,12 +46,12 @@ def test_emorynlp_context_stays_within_a_scene(corpus):
 
 
 def test_previous_turns_orders_by_turn_and_skips_rows_without_dialogue():
-    ctx = D.previous_turns(["c", "a", "x", "b"], ["d1", "d1", None, "d1"], [2, 0, 0, 1])
+    ctx = previous_turns(["c", "a", "x", "b"], ["d1", "d1", None, "d1"], [2, 0, 0, 1])
     assert ctx == [["a", "b"], [], [], ["a"]]
 
 
 def test_clean_text_is_what_the_text_model_was_trained_on():
-    assert D.clean_text("  I\x92m\n here\t now ") == "I'm here now"
+    assert clean_text("  I\x92m\n here\t now ") == "I'm here now"
 
 
 def _recording(results_for):
@@ -68,7 +70,7 @@ def test_meld_passes_context_and_calibration(corpus):
     result = runner.evaluate_dataset("meld", "dev", predictor=predict, limit=30)
     (call,) = calls
     assert call["domain"] == "dialogue" and len(call["context"]) == 30
-    dev = D.meld("dev").head(30)
+    dev = meld.load("dev").head(30)
     assert call["context"] == list(dev["context"]) and call["texts"] == list(dev["text"])
     assert result.protocol["context"] and result.protocol["calibration"] == "dialogue"
     assert "label_subset" not in result.protocol  # MELD annotates all seven
@@ -80,8 +82,8 @@ def test_calibration_can_be_overridden_and_other_modalities_get_no_hints(corpus)
     predict, calls = _recording(lambda xs: ["happy"] * len(xs))
     runner.evaluate_dataset("smp2020", predictor=predict, limit=5, calibration="dialogue")
     assert calls[0]["domain"] == "dialogue" and "context" not in calls[0]  # no dialogues
-    spec = specs.DATASETS["meld"]
-    assert runner.predictor_hints(spec, D.meld("dev").head(3), "video") == {}
+    spec = DATASETS["meld"]
+    assert runner.predictor_hints(spec, meld.load("dev").head(3), "video") == {}
 
 
 def _probs(first: str, second: str) -> dict[str, float]:
@@ -92,7 +94,7 @@ def _probs(first: str, second: str) -> dict[str, float]:
 
 def test_smp2020_scores_only_its_six_labels(corpus):
     corpus("smp2020-ewect")
-    gold = D.smp2020("dev").head(200)
+    gold = smp2020.load("dev").head(200)
     n_happy = int((gold["basic"] == "happy").sum())
     assert 0 < n_happy < 200
     # a model that favours disgust (absent from SMP2020) and then happy is read as happy
@@ -134,7 +136,7 @@ def test_shipped_text_model_gets_the_meld_context(corpus):
     from emochat.text import TextEmotionModel
 
     model = TextEmotionModel.load()
-    rows = D.meld("test").head(12)
+    rows = meld.load("test").head(12)
     predict = registry.load_predictor("text")
     result = runner.evaluate_dataset("meld", predictor=predict, limit=12)
     by_hand = model.predict_proba(

@@ -166,9 +166,9 @@ def test_predict_face_arrays_follows_the_registry_contract():
 
 @pytest.mark.skipif(not FER.is_file(), reason=f"FER2013 not found at {FER}")
 def test_fer2013_publictest_sample_is_mostly_right():
-    from emochat.eval.datasets import fer2013
+    from emochat.data.corpora import fer2013
 
-    df = fer2013("val", images=True).sample(400, random_state=0)
+    df = fer2013.load("val", images=True).sample(400, random_state=0)
     out = predict_face_arrays(list(df["image"]))
     acc = np.mean([r["label"] == g for r, g in zip(out, df["basic"], strict=True)])
     assert acc > 0.6

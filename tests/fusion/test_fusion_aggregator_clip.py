@@ -59,13 +59,13 @@ def test_words_are_aligned_and_the_token_is_in_the_report(report):
 def test_agreement_drops_when_the_words_are_moved_off_their_audio():
     """On real speech (RAVDESS held-out actors, ASR words), not synthetic: on espeak-ng
     voices the agreement is near 0 whatever the times (out of domain, see the card)."""
-    from emochat.eval.datasets import ravdess_speech
+    from emochat.data.corpora import ravdess
     from emochat.ingest import load_audio
     from emochat.voice import analyze_voice
 
     model = shipped_model()
     true, moved = [], []
-    for path in ravdess_speech("test")["path"].iloc[::48][:5]:
+    for path in ravdess.load("test")["path"].iloc[::48][:5]:
         voice = analyze_voice(load_audio(path), keep_frames=model.reduce_frames)
         (item,) = [it for it in segment_inputs(voice, voice.encoder_frames) if it is not None]
         true.append(model.predict([item])[0].agreement)

@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 
 from emochat.api import run_analysis
+from emochat.options import ReasonerSettings
 from emochat.pipeline.contract import AnalysisContext
 from emochat.reasoning.base import ReasonerStage
-from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import Report
 from emochat.testing.loopback import Reply, ScriptedServer
 

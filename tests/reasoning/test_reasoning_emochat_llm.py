@@ -13,8 +13,8 @@ import pytest
 
 from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import FACE_DIM
+from emochat.options import ReasonerSettings
 from emochat.reasoning.emochat_llm import default_adapter, segment_cues
-from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import (
     Emotion,
     FaceEvidence,

@@ -10,8 +10,8 @@ import json
 import time
 
 from emochat.cli import main
+from emochat.options import ReasonerSettings
 from emochat.reasoning.grounded import explain, uncited_cues
-from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import validate_report
 from emochat.testing.loopback import completion, free_port
 

@@ -21,9 +21,9 @@ import pytest
 
 from emochat.cli import main
 from emochat.models.gemma import default_gguf
+from emochat.options import ReasonerSettings
 from emochat.reasoning.backends import text_generator
 from emochat.reasoning.grounded import explain, uncited_cues
-from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import validate_report
 from emochat.testing.loopback import LlamaServer
 

@@ -9,7 +9,7 @@ import pytest
 
 from emochat.cli import main
 from emochat.core.errors import EmochatError
-from emochat.reasoning.settings import ReasonerSettings, load_reasoner_config, reasoner_settings
+from emochat.options import ReasonerSettings, load_reasoner_config, reasoner_settings
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

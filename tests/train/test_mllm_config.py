@@ -8,7 +8,7 @@ import pytest
 
 from emochat.cli import main
 from emochat.core.errors import EmochatError
-from emochat.eval.specs import HELD_OUT
+from emochat.data.registry import HELD_OUT
 from emochat.train.emochat_llm.config import TrainConfig
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))

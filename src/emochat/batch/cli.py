@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from emochat.cli.options import add_analysis_options, analysis_options, positive_int
+from emochat.apps.arguments import add_analysis_options, analysis_options, positive_int
 
 DESCRIPTION = """Analyse every media file of a folder (recursively) or a manifest (.txt: one path
 per line; .csv/.jsonl with a 'path' column and optional id, transcript, language).

@@ -32,7 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from emochat.cli.options import add_analysis_options, add_model_option, positive_float
+    from emochat.apps.arguments import add_analysis_options, add_model_option, positive_float
     from emochat.cli.predict import PREDICT_SLOTS
 
     parser = _Parser(

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from emochat.apps.arguments import analysis_options
 from emochat.apps.jobs import RunProgress, error_record, run_job
-from emochat.cli.options import analysis_options
 from emochat.cli.watchdog import Watchdog, run_time_limit
 from emochat.core.errors import EmochatError
 from emochat.core.files import atomic_write_text

@@ -4,6 +4,7 @@ Valence/arousal from class probabilities is the probability-weighted mean of eac
 label's circumplex coordinates (Russell 1980; positions as in the AffectNet
 annotation guide: valence -1..1, arousal 0..1). It is a stand-in until a model
 trained on dimensional labels exists, and is documented as such in the report.
+:func:`to_basic` reads the other spellings of a basic label that models and corpora use.
 """
 
 from __future__ import annotations
@@ -11,6 +12,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 BASIC_LABELS: tuple[str, ...] = ("neutral", "happy", "sad", "angry", "fear", "disgust", "surprise")
+
+ALIASES: dict[str, str] = {
+    "joy": "happy",
+    "happiness": "happy",
+    "joyful": "happy",
+    "anger": "angry",
+    "mad": "angry",
+    "sadness": "sad",
+    "fearful": "fear",
+    "scared": "fear",
+    "worried": "fear",
+    "surprised": "surprise",
+    "disgusted": "disgust",
+    "neural": "neutral",
+    "calm": "neutral",
+}
+"""Spellings a model or corpus may use for a basic label; used to read predictions."""
 
 # label -> (valence -1..1, arousal 0..1)
 CIRCUMPLEX: dict[str, tuple[float, float]] = {
@@ -44,3 +62,18 @@ def fold_to_basic(probs: Mapping[str, float]) -> dict[str, float]:
             folded[target] += float(p)
     total = sum(folded.values()) or 1.0
     return {k: v / total for k, v in folded.items()}
+
+
+def to_basic(label: str | None) -> str | None:
+    """A label in the basic space: basic labels pass, :data:`ALIASES` are folded, case and
+    surrounding blanks ignored; ``None`` when it has no basic counterpart.
+
+    A corpus's own labels are mapped by its table in ``emochat.data.labels`` instead, which
+    also knows the labels that have none (EmoryNLP ``peaceful``).
+    """
+    if label is None:
+        return None
+    key = str(label).strip().lower()
+    if key in BASIC_LABELS:
+        return key
+    return ALIASES.get(key)

@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 from emochat.core.errors import DataError
+from emochat.data.csvio import read_rows
+from emochat.data.registry import DATASETS
 from emochat.eval.registry import EVALUATORS, Evaluator, NoModelError, register_evaluator
-from emochat.eval.specs import DATASETS
 from emochat.options import AUTO, LANGUAGE_CHOICES
 
 DEFAULT_OUT = Path("eval-results")
@@ -137,8 +138,6 @@ def _hitrate_args(p: argparse.ArgumentParser) -> None:
 
 
 def _read_gold_labels(path: Path) -> dict[str, str]:
-    from emochat.eval._csvio import read_rows
-
     rows = read_rows(path, ("name",))
     column = next((c for c in ("label", "openset") if rows and c in rows[0][1]), None)
     if column is None:

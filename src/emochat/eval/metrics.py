@@ -13,14 +13,24 @@ Which benchmark quotes which number:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from emochat.eval.labels import label_order
+from emochat.core.labels import BASIC_LABELS
+
+
+def label_order(labels: Iterable[str], preferred: Iterable[str] = BASIC_LABELS) -> list[str]:
+    """Distinct labels ordered by ``preferred`` first, then alphabetically.
+
+    A stable order keeps confusion matrices and tables comparable across runs.
+    """
+    seen = {label for label in labels if label is not None}
+    pref = [label for label in preferred if label in seen]
+    return pref + sorted(seen - set(pref))
 
 
 def _check_pair(y_true: Sequence, y_pred: Sequence) -> tuple[list, list]:

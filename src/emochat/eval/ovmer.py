@@ -35,7 +35,7 @@ from typing import Any
 
 from emochat.core.errors import DataError
 from emochat.core.settings import data_root
-from emochat.eval._csvio import read_rows
+from emochat.data.csvio import read_rows
 
 WHEELS: tuple[str, ...] = ("wheel1", "wheel2", "wheel3", "wheel4", "wheel5")
 LEVELS: tuple[str, ...] = ("level1", "level2")

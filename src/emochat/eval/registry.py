@@ -1,10 +1,8 @@
-"""What ``emochat eval`` can evaluate, and with which model: light tables, lazy loading.
+"""With which model ``emochat eval`` scores a corpus: light tables, lazy loading.
 
-Three registries, all plain dicts that later code extends:
+The corpora themselves are :data:`emochat.data.registry.DATASETS`. Two registries here,
+plain dicts that later code extends:
 
-* :data:`~emochat.eval.specs.DATASETS` - corpus name -> :class:`DatasetSpec` (splits, the
-  held-out split, the modalities a model can be scored on, the adapter in
-  :mod:`emochat.eval.datasets`), in :mod:`emochat.eval.specs`; :func:`load_dataset` loads one;
 * :data:`PREDICTORS` - modality -> factory returning ``predict(inputs) -> labels``.
   A factory imports its model lazily and raises :class:`NoModelError` when the model
   does not exist yet; ``register_predictor`` installs or replaces one;
@@ -22,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from emochat.core.errors import DataError, EmochatError
-from emochat.eval.specs import DatasetSpec
 
 Predict = Callable[..., Sequence[Any]]
 """A batch predictor: ``predict(inputs, **hints)`` -> one result per input (see
@@ -31,13 +28,6 @@ Predict = Callable[..., Sequence[Any]]
 
 class NoModelError(EmochatError):
     """The model needed for an evaluation is not available (not built or not installed)."""
-
-
-def load_dataset(spec: DatasetSpec, split: str | None = None, **kwargs: Any):
-    """The corpus's rows of ``split`` (default: its held-out split), by its loader."""
-    from emochat.eval import datasets
-
-    return getattr(datasets, spec.loader)(split or spec.held_out, **kwargs)
 
 
 # --- predictors -------------------------------------------------------------------------
@@ -108,7 +98,8 @@ result per input: a label string, a dict or object with ``label`` and optionally
 ``probs`` (label -> probability; a Report's ``overall`` is used), or an EmochatError
 for an input that failed. Text predictors also receive the hints of the corpus as
 keyword arguments: ``context`` (one list of earlier dialogue utterances per input, when
-the corpus has dialogues) and ``domain`` (:attr:`DatasetSpec.calibration`, when set)."""
+the corpus has dialogues) and ``domain`` (the corpus's
+:attr:`~emochat.data.registry.DatasetSpec.calibration`, when set)."""
 
 
 def register_predictor(modality: str, factory: Callable[[], Predict]) -> None:

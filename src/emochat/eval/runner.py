@@ -3,11 +3,11 @@
 The model comes from :mod:`emochat.eval.registry` (or is passed in, which is how
 tests and scripts score any callable). Predictions are read into the label space of
 the evaluation: in the ``basic`` space both gold and predicted labels are folded
-with :func:`~emochat.eval.labels.to_basic` (gold rows with no basic counterpart are
+with :func:`~emochat.core.labels.to_basic` (gold rows with no basic counterpart are
 left out and counted); in the ``native`` space labels are compared as spelled.
 
-The corpus's protocol comes from its :class:`~emochat.eval.specs.DatasetSpec` and
-adapter, never from special cases here: a ``context`` column and the spec's
+The corpus's protocol comes from its :class:`~emochat.data.registry.DatasetSpec` and
+reader, never from special cases here: a ``context`` column and the spec's
 ``calibration`` are passed to a text predictor as hints (:func:`predictor_hints`), and
 the spec's ``labels`` restrict a prediction that has probabilities to the classes the
 corpus annotates (:func:`prediction_label`). What was applied is recorded in
@@ -24,15 +24,19 @@ from pathlib import Path
 from typing import Any
 
 from emochat.core.errors import DataError, EmochatError
-from emochat.eval.labels import BASIC_LABELS, CORPUS_TO_BASIC, label_order, to_basic
+from emochat.core.labels import BASIC_LABELS, to_basic
+from emochat.data.corpora import load_dataset
+from emochat.data.labels import CORPUS_TO_BASIC
+from emochat.data.manifest import read_manifest
+from emochat.data.registry import DATASETS, DatasetSpec, check_split
 from emochat.eval.metrics import (
     ClassificationReport,
     ccc,
     classification_report,
+    label_order,
     write_confusion_png,
 )
-from emochat.eval.registry import Predict, load_analyze, load_dataset, load_predictor
-from emochat.eval.specs import DATASETS, DatasetSpec
+from emochat.eval.registry import Predict, load_analyze, load_predictor
 
 FAILED = "<failed>"
 """Predicted label recorded for an input the model could not process (always wrong)."""
@@ -314,10 +318,7 @@ def evaluate_dataset(
         raise DataError(
             None, f"{name} has no {modality} input; choose from {', '.join(spec.modalities)}"
         )
-    if split not in spec.splits:
-        raise DataError(
-            None, f"{name} has no split {split!r}; choose from {', '.join(spec.splits)}"
-        )
+    check_split(name, split)
     if label_space not in ("basic", "native"):
         raise DataError(None, f"label space must be basic or native, not {label_space!r}")
     if name == "meld" and modality == "video" and media_root is None:
@@ -381,10 +382,8 @@ def evaluate_manifest(
     counterpart, as spelled otherwise. With a ``valence`` column the CCC between it
     and the reports' overall valence is added (``extra["valence_ccc"]``).
     """
-    from emochat.eval.datasets import manifest
-
     analyze = analyze or load_analyze()
-    df = manifest(path)
+    df = read_manifest(path)
     if limit is not None:
         df = df.head(limit)
     space = "basic" if df["basic"].notna().all() else "native"

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from emochat.core.settings import secret
 from emochat.models.gemma import default_gguf
-from emochat.reasoning.settings import ReasonerSettings
+from emochat.options import ReasonerSettings
 
 STOP = ["\n\n", "\nSegment", "\nAnalysis of"]
 """A base model runs on into a new report; the explanation ends at a blank line."""

@@ -14,11 +14,11 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from emochat.options import ReasonerSettings
 from emochat.pipeline.contract import AnalysisContext
 from emochat.reasoning.backends import GenerationError, TextGenerator, text_generator
 from emochat.reasoning.grounded import GroundedReasoner
 from emochat.reasoning.prompt import build_prompt, unmeasured_cues
-from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import Explanation, Report
 
 MAX_TEXT_CHARS = 1200

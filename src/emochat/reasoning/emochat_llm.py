@@ -24,9 +24,9 @@ import numpy as np
 
 from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import Cues, ModalityCue, face_vector
+from emochat.options import ReasonerSettings
 from emochat.reasoning.backends import GenerationError
 from emochat.reasoning.grounded import GroundedReasoner
-from emochat.reasoning.settings import ReasonerSettings
 from emochat.report.model import (
     Explanation,
     FaceEvidence,

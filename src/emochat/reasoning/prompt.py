@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from emochat.face.au.definitions import AU_LABELS
+from emochat.core.action_units import AU_LABELS
 from emochat.reasoning.grounded import MARKED_Z
 from emochat.report.model import (
     Emotion,

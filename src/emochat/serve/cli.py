@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from emochat.cli.options import add_model_option, chosen_models, positive_float, positive_int
+from emochat.apps.arguments import add_model_option, chosen_models, positive_float, positive_int
 from emochat.core.settings import serve_token
 from emochat.models.registry import SLOTS
 from emochat.options import AnalyzeOptions

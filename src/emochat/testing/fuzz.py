@@ -253,9 +253,9 @@ def _check_transcript(path: Path) -> str | None:
 
 
 def _check_manifest(path: Path) -> str | None:
-    from emochat.eval.datasets import manifest
+    from emochat.data.manifest import read_manifest
 
-    df = manifest(path)
+    df = read_manifest(path)
     if df.empty:
         return "an empty manifest table returned"
     for col in ("id", "path", "label", "basic", "transcript", "valence"):

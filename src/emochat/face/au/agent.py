@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from emochat.core.action_units import AU_CODES
 from emochat.face.au.baseline import NeutralBaseline, NeutralPrior
-from emochat.face.au.definitions import AU_CODES, MEASUREMENT_NAMES
+from emochat.face.au.definitions import MEASUREMENT_NAMES
 from emochat.face.au.events import MAX_GAP_S, find_events
 from emochat.face.au.geometry import frontal_landmarks, intensities, measure
 from emochat.face.au.records import RowLog

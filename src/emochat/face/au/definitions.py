@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emochat.core.action_units import AU_LABELS
+
 # -- measurements: (name, what, landmarks) ----------------------------------------------
 
 
@@ -74,12 +76,16 @@ class Term:
 
 @dataclass(frozen=True)
 class ActionUnit:
-    code: str  # OpenFace column stem, e.g. "AU01"
-    name: str  # FACS name
+    code: str  # OpenFace column stem, e.g. "AU01", one of AU_CODES
     terms: tuple[Term, ...]
     unit: float  # IOD per intensity point
     description: str
     dead_zone: float = 0.0  # IOD of raw value ignored before grading
+
+    @property
+    def name(self) -> str:
+        """The FACS name (:data:`emochat.core.action_units.AU_LABELS`)."""
+        return AU_LABELS[self.code]
 
     @property
     def number(self) -> int:
@@ -93,53 +99,42 @@ class ActionUnit:
 
 UP, DOWN = -1, 1  # y grows downwards
 ACTION_UNITS = (
-    ActionUnit("AU01", "inner brow raiser", (Term("inner_brow_y", UP),), 0.02,
+    ActionUnit("AU01", (Term("inner_brow_y", UP),), 0.02,
                "inner brow moves up"),
-    ActionUnit("AU02", "outer brow raiser", (Term("outer_brow_y", UP),), 0.02,
+    ActionUnit("AU02", (Term("outer_brow_y", UP),), 0.02,
                "outer brow moves up"),
-    ActionUnit("AU04", "brow lowerer",
-               (Term("brow_gap", -1, 1.0, True), Term("inner_brow_y", DOWN, 1.0, True)), 0.015,
+    ActionUnit("AU04", (Term("brow_gap", -1, 1.0, True), Term("inner_brow_y", DOWN, 1.0, True)), 0.015,
                "brow heads drawn together, plus inner brow moving down"),
-    ActionUnit("AU05", "upper lid raiser", (Term("upper_lid_y", UP),), 0.012,
+    ActionUnit("AU05", (Term("upper_lid_y", UP),), 0.012,
                "upper eyelid moves up"),
-    ActionUnit("AU06", "cheek raiser",
-               (Term("cheek_y", UP), Term("eye_aperture", -1, -0.4, True)), 0.011,
+    ActionUnit("AU06", (Term("cheek_y", UP), Term("eye_aperture", -1, -0.4, True)), 0.011,
                "infraorbital cheek moves up, less 0.4 of any eye closing (shut lids drag it too)"),
-    ActionUnit("AU07", "lid tightener",
-               (Term("lower_lid_y", UP), Term("cheek_y", UP, -0.5, True)), 0.012,
+    ActionUnit("AU07", (Term("lower_lid_y", UP), Term("cheek_y", UP, -0.5, True)), 0.012,
                "lower eyelid moves up, less half of any cheek raise (which pushes it too)"),
-    ActionUnit("AU09", "nose wrinkler",
-               (Term("nose_wing_y", UP), Term("corner_vs_mouth", UP, -0.5, True)), 0.015,
+    ActionUnit("AU09", (Term("nose_wing_y", UP), Term("corner_vs_mouth", UP, -0.5, True)), 0.015,
                "nose wings move up, less half of any lip-corner rise (a smile lifts them too)"),
-    ActionUnit("AU10", "upper lip raiser",
-               (Term("upper_lip_y", UP), Term("corner_vs_mouth", UP, -0.8, True)), 0.015,
+    ActionUnit("AU10", (Term("upper_lip_y", UP), Term("corner_vs_mouth", UP, -0.8, True)), 0.015,
                "upper lip rises, less 0.8 of any lip-corner rise (a smile lifts it too)"),
-    ActionUnit("AU12", "lip corner puller",
-               (Term("corner_vs_mouth", UP), Term("mouth_width", 1, 0.25)), 0.04,
+    ActionUnit("AU12", (Term("corner_vs_mouth", UP), Term("mouth_width", 1, 0.25)), 0.04,
                "lip corners rise relative to mid-mouth height, plus a quarter of the widening"),
-    ActionUnit("AU14", "dimpler",
-               (Term("corner_depth", 1), Term("corner_vs_mouth", UP, -1.0, True)), 0.03,
+    ActionUnit("AU14", (Term("corner_depth", 1), Term("corner_vs_mouth", UP, -1.0, True)), 0.03,
                "lip corners pulled back (z), less any rise that belongs to AU12"),
-    ActionUnit("AU15", "lip corner depressor", (Term("corner_vs_mouth", DOWN),), 0.012,
+    ActionUnit("AU15", (Term("corner_vs_mouth", DOWN),), 0.012,
                "lip corners drop relative to mid-mouth height"),
-    ActionUnit("AU17", "chin raiser", (Term("lower_lip_y", UP),), 0.02,
+    ActionUnit("AU17", (Term("lower_lip_y", UP),), 0.02,
                "lower lip's lower edge pushed up"),
-    ActionUnit("AU20", "lip stretcher",
-               (Term("mouth_width", 1), Term("corner_vs_mouth", UP, -2.0, True)), 0.03,
+    ActionUnit("AU20", (Term("mouth_width", 1), Term("corner_vs_mouth", UP, -2.0, True)), 0.03,
                "mouth widens, less twice any corner rise (a smile widens it too)"),
-    ActionUnit("AU23", "lip tightener",
-               (Term("lip_thickness", -1), Term("mouth_width", 1, -0.1, True)), 0.01,
+    ActionUnit("AU23", (Term("lip_thickness", -1), Term("mouth_width", 1, -0.1, True)), 0.01,
                "red of the lips narrows, less a tenth of any widening (stretching thins them)"),
-    ActionUnit("AU25", "lips part", (Term("lip_gap", 1),), 0.03,
+    ActionUnit("AU25", (Term("lip_gap", 1),), 0.03,
                "inner lips move apart"),
-    ActionUnit("AU26", "jaw drop", (Term("chin_y", DOWN),), 0.03,
+    ActionUnit("AU26", (Term("chin_y", DOWN),), 0.03,
                "chin moves down"),
-    ActionUnit("AU45", "blink", (Term("eye_aperture", -1),), 0.013,
+    ActionUnit("AU45", (Term("eye_aperture", -1),), 0.013,
                "eyelids close; the first 0.035 IOD (a third of an open eye) is squint, not blink",
                dead_zone=0.035),
 )  # fmt: skip
-AU_CODES = tuple(au.code for au in ACTION_UNITS)
-AU_LABELS = {au.code: au.name for au in ACTION_UNITS}
 
 # -- intensity in words -------------------------------------------------------------------
 

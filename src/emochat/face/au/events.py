@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from emochat.face.au.definitions import AU_CODES, AU_LABELS, intensity_text
+from emochat.core.action_units import AU_CODES, AU_LABELS
+from emochat.face.au.definitions import intensity_text
 
 MICRO_MAX_S = 0.5
 """Micro-expressions last 1/25 to 1/2 s (Ekman); an event shorter than this is flagged."""

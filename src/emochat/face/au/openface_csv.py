@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emochat.core.action_units import AU_CODES
 from emochat.face.au.analysis import FaceAnalysis
-from emochat.face.au.definitions import AU_CODES
 
 HEADER = (
     ["frame", "face_id", "timestamp", "confidence", "success", "pose_Rx", "pose_Ry", "pose_Rz"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emochat.face.au.definitions import AU_CODES, AU_LABELS
+from emochat.core.action_units import AU_CODES, AU_LABELS
 from emochat.face.au.events import AUEvent, describe_events
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from emochat.core.action_units import AU_CODES, AU_LABELS
 from emochat.core.labels import BASIC_LABELS
-from emochat.face.au.definitions import AU_CODES, AU_LABELS
 
 MODALITIES: tuple[str, ...] = ("face", "voice", "text")
 FACE_DIM = len(AU_CODES) + 1 + len(BASIC_LABELS)

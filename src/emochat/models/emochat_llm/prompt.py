@@ -20,9 +20,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from emochat.core.labels import BASIC_LABELS
-from emochat.eval.labels import to_basic
-from emochat.face.au.definitions import AU_LABELS
+from emochat.core.action_units import AU_LABELS
+from emochat.core.labels import BASIC_LABELS, to_basic
 from emochat.models.emochat_llm.cues import Cues, ModalityCue, describe, shown_aus
 
 HEADER = "Emotion analysis of one segment. Cues:\n"

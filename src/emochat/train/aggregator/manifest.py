@@ -1,7 +1,7 @@
 """Fit the Correlation Aggregator on your own labelled clips: the ``manifest`` step.
 
 The manifest is the eval one (``path,label[,transcript]``, see
-:func:`emochat.eval.datasets.manifest`). Each clip runs through the voice stage once (ASR
+:func:`emochat.data.manifest.read_manifest`). Each clip runs through the voice stage once (ASR
 word times, or its transcript laid over the speech) and its features are cached beside
 the manifest, so a second run with other settings starts at once. Labels are mapped into
 the basic label space; the trained file is used by ``emochat analyze`` when
@@ -69,12 +69,12 @@ def train_from_manifest(
     import numpy as np
 
     from emochat.core.labels import BASIC_LABELS
-    from emochat.eval.datasets import manifest
+    from emochat.data.manifest import read_manifest
     from emochat.fusion.aggregator import AggregatorConfig
     from emochat.train.aggregator.features import build_cache
     from emochat.train.aggregator.training import TrainSettings, load_inputs, train
 
-    df = manifest(manifest_path)
+    df = read_manifest(manifest_path)
     unmapped = df[df["basic"].isna()]
     if len(unmapped):
         raise DataError(

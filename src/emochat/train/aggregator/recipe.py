@@ -27,9 +27,9 @@ FEATURES = CACHE / "ravdess"
 
 
 def corpus():
-    from emochat.eval.datasets import ravdess_speech
+    from emochat.data.corpora import ravdess
 
-    df = ravdess_speech("all")
+    df = ravdess.load("all")
     if len(df) != 1440:
         raise SystemExit(f"expected 1440 RAVDESS clips, found {len(df)}")
     return df

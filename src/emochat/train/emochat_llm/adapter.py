@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(a.threads)
-    from emochat.eval.specs import HELD_OUT
+    from emochat.data.registry import HELD_OUT
     from emochat.models.emochat_llm.model import CONFIG_FILE, TRAINABLE_FILE, EmoChatLM
     from emochat.train.emochat_llm.config import TrainConfig
     from emochat.train.emochat_llm.data import cached_corpus

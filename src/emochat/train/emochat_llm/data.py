@@ -1,15 +1,15 @@
 """Instruction samples: cue vectors of the modalities a sample has + a gold-label target.
 
-Sources (each read through :mod:`emochat.eval.datasets`, so splits are the fixed ones):
+Sources (each read through :mod:`emochat.data.corpora`, so splits are the fixed ones):
 
 * ``ravdess``: voice (the clip) + text (its fixed sentence, which carries no emotion).
 * ``fer2013``: face (AUs when the face stage finds landmarks on the crop, CNN probs).
 * ``meld``, ``goemotions`` (single-label rows, full 28-label taxonomy kept as words),
   ``smp2020``: text.
-* a user's manifest CSV (:func:`emochat.eval.datasets.manifest`): face and voice from the
+* a user's manifest CSV (:func:`emochat.data.manifest.read_manifest`): face and voice from the
   clip, text from its transcript file.
 
-Training builds refuse the held-out splits (:data:`~emochat.eval.specs.HELD_OUT`);
+Training builds refuse the held-out splits (:data:`~emochat.data.registry.HELD_OUT`);
 evaluation builds take only them. Built samples are cached as one ``.npz`` per source,
 split and size under the cache folder (gitignored ``.cache/mllm`` by default).
 """
@@ -27,9 +27,10 @@ import pandas as pd
 
 from emochat.core.errors import DataError
 from emochat.core.files import atomic_path
-from emochat.eval import datasets as D
-from emochat.eval.labels import GOEMOTIONS_EKMAN_TO_BASIC, GOEMOTIONS_TO_EKMAN
-from emochat.eval.specs import HELD_OUT
+from emochat.data.corpora import fer2013, goemotions, meld, ravdess, smp2020
+from emochat.data.labels import GOEMOTIONS_EKMAN_TO_BASIC, GOEMOTIONS_TO_EKMAN
+from emochat.data.manifest import read_manifest
+from emochat.data.registry import HELD_OUT
 from emochat.models.emochat_llm.cues import MODALITIES, Cues, ModalityCue
 from emochat.train.emochat_llm.features import CueExtractor
 
@@ -122,15 +123,15 @@ def _text_corpus(name: str) -> Callable:
 
 def _load(corpus: str, split: str, root) -> pd.DataFrame:
     if corpus == "ravdess":
-        return D.ravdess_speech(split, root=root)
+        return ravdess.load(split, root=root)
     if corpus == "fer2013":
-        return D.fer2013(split, root=root, images=True)
+        return fer2013.load(split, root=root, images=True)
     if corpus == "meld":
-        return D.meld(split, root=root)
+        return meld.load(split, root=root)
     if corpus == "smp2020":
-        return D.smp2020(split, root=root)
+        return smp2020.load(split, root=root)
     if corpus == "goemotions":
-        df = D.goemotions(split, root=root, taxonomy="full")
+        df = goemotions.load(split, root=root, taxonomy="full")
         ekman = [GOEMOTIONS_TO_EKMAN.get(lab or "") for lab in df["label"]]
         df["basic"] = [GOEMOTIONS_EKMAN_TO_BASIC.get(e) if e else None for e in ekman]
         return df
@@ -170,7 +171,7 @@ def build_manifest(
     from emochat.voice.transcript import read_transcript
 
     ex = extractor or CueExtractor()
-    df = D.manifest(path)
+    df = read_manifest(path)
     texts = [read_transcript(t).text if t else "" for t in df["transcript"]]
     text_cues = ex.text(texts)
     out = []

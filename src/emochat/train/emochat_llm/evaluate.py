@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from emochat.core.labels import BASIC_LABELS
-from emochat.eval.labels import to_basic
+from emochat.core.labels import BASIC_LABELS, to_basic
 from emochat.eval.metrics import accuracy, weighted_f1
 from emochat.models.emochat_llm.cues import MODALITIES
 from emochat.models.emochat_llm.model import EmoChatLM

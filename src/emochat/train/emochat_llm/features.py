@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import cv2
 import numpy as np
 
+from emochat.core.action_units import AU_CODES
 from emochat.core.labels import BASIC_LABELS
 from emochat.models.emochat_llm.cues import ModalityCue, face_vector
 
@@ -52,7 +53,6 @@ class CueExtractor:
         landmarks give. Empty when the mesh model sees no face.
         """
         from emochat.face.au.baseline import population_prior
-        from emochat.face.au.definitions import AU_CODES
         from emochat.face.au.geometry import frontal_landmarks, intensities, measure
         from emochat.face.landmarker import MESH_SIZE, Region, region_from_landmarks
 
@@ -79,7 +79,6 @@ class CueExtractor:
         """A clip's frames: the first face's mean AUs (AU Agent, its own neutral) and mean
         CNN probs over its aligned crops; None when no face is seen."""
         from emochat.face.au.agent import AUAgent
-        from emochat.face.au.definitions import AU_CODES
         from emochat.face.expression import crop_aligned
         from emochat.face.tracker import FaceTracker
 

@@ -81,7 +81,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from emochat.core.labels import BASIC_LABELS
-from emochat.eval.labels import FER2013_CLASSES
+from emochat.data.labels import FER2013_CLASSES
 from emochat.eval.metrics import macro_f1
 from emochat.train.face_expression import STEPS
 from emochat.train.paths import CACHE_ROOT, REPO
@@ -157,9 +157,9 @@ def build(args) -> FerNet:
 
 def load_split(split: str) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 images (N, 48, 48) and labels in BASIC_LABELS order."""
-    from emochat.eval.datasets import fer2013
+    from emochat.data.corpora import fer2013
 
-    df = fer2013(split, images=True)
+    df = fer2013.load(split, images=True)
     x = torch.from_numpy(np.stack(df["image"].to_list()).astype(np.uint8))
     y = torch.from_numpy(FER_TO_BASIC[df["label_id"].to_numpy()].astype(np.int64))
     return x, y

@@ -48,10 +48,10 @@ import numpy as np
 from emochat.core.files import file_sha256
 from emochat.core.labels import BASIC_LABELS
 from emochat.core.settings import data_root
+from emochat.data.corpora import emorynlp, goemotions, isear, meld, smp2020
+from emochat.data.registry import DATASETS
+from emochat.data.text_corpus import TextCorpus
 from emochat.eval.metrics import accuracy, macro_f1, weighted_f1
-from emochat.eval.specs import DATASETS
-from emochat.text import corpora as C
-from emochat.text.corpora import TextCorpus
 from emochat.text.model import PATCH_PREFIX
 from emochat.train.paths import CACHE_ROOT, REPO
 
@@ -152,32 +152,32 @@ def _as_split(c: TextCorpus, k: int, idx: Sequence[int] | None = None) -> Split:
 
 
 def load_splits(k: int, seed: int, root: Path, goemotions_max: int = 0) -> dict[str, Split]:
-    smp = C.load_smp2020("train", root)
+    smp = smp2020.text_corpus("train", root)
     perm = np.random.default_rng(seed).permutation(len(smp))
     n_sel = len(smp) // 10
-    goe = C.load_goemotions("train", root)
+    goe = goemotions.text_corpus("train", root)
     goe_idx = None
     if 0 < goemotions_max < len(goe):  # a seeded subset (the encoder is the slow part)
         goe_idx = sorted(np.random.default_rng(seed + 1).permutation(len(goe))[:goemotions_max])
     return {
-        "meld_train": _as_split(C.load_meld("train", root), k),
-        "emorynlp_train": _as_split(C.load_emorynlp("train", root), k),
+        "meld_train": _as_split(meld.text_corpus("train", root), k),
+        "emorynlp_train": _as_split(emorynlp.text_corpus("train", root), k),
         "goemotions_train": _as_split(goe, k, goe_idx),
-        "isear_train": _as_split(C.load_isear(root), k),
+        "isear_train": _as_split(isear.text_corpus(root), k),
         "smp2020_train": _as_split(smp, k, sorted(perm[n_sel:])),
         "seed": seed_split(),
         # selection
-        "meld_dev": _as_split(C.load_meld("dev", root), k),
-        "goemotions_dev": _as_split(C.load_goemotions("dev", root), k),
+        "meld_dev": _as_split(meld.text_corpus("dev", root), k),
+        "goemotions_dev": _as_split(goemotions.text_corpus("dev", root), k),
         "smp2020_sel": _as_split(smp, k, sorted(perm[:n_sel])),
     }
 
 
 def load_heldout(k: int, root: Path) -> dict[str, Split]:
     return {
-        "meld_test": _as_split(C.load_meld("test", root), k),
-        "goemotions_test": _as_split(C.load_goemotions("test", root), k),
-        "smp2020_dev": _as_split(C.load_smp2020("dev", root), k),
+        "meld_test": _as_split(meld.text_corpus("test", root), k),
+        "goemotions_test": _as_split(goemotions.text_corpus("test", root), k),
+        "smp2020_dev": _as_split(smp2020.text_corpus("dev", root), k),
     }
 
 

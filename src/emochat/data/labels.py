@@ -1,17 +1,19 @@
-"""Label spaces: the canonical basic space and every corpus's map into it.
+"""Every corpus's native labels and its map into the basic space.
 
-One module so that training, prediction and evaluation all agree on what a label
-means. Each corpus keeps its *native* labels (lower-cased, as the corpus spells
-them) and a map native -> basic; a native label with no basic counterpart (RAVDESS
-has none, EmoryNLP ``peaceful``/``powerful``, ISEAR ``shame``/``guilt``) maps to
-``None`` and is left out of basic-space scores, with the count reported.
+One module so that training and evaluation agree on what a corpus's label means (the
+basic space itself, and the aliases a model may use for it, are
+:data:`emochat.core.labels.BASIC_LABELS` and :func:`emochat.core.labels.to_basic`). Each
+corpus keeps its *native* labels (lower-cased, as the corpus spells them) and a map
+native -> basic; a native label with no basic counterpart (RAVDESS has none, EmoryNLP
+``peaceful``/``powerful``, ISEAR ``shame``/``guilt``) maps to ``None`` and is left out
+of basic-space scores, with the count reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
-from emochat.core.labels import BASIC_LABELS  # noqa: F401  (re-exported: the canonical space)
+from emochat.core.labels import BASIC_LABELS
 
 # --- per-corpus native label lists ------------------------------------------------------
 
@@ -184,50 +186,3 @@ CORPUS_TO_BASIC: dict[str, Mapping[str, str | None]] = {
     "isear": ISEAR_TO_BASIC,
     "mer2023": MER2023_TO_BASIC,
 }
-
-ALIASES: dict[str, str] = {
-    "joy": "happy",
-    "happiness": "happy",
-    "joyful": "happy",
-    "anger": "angry",
-    "mad": "angry",
-    "sadness": "sad",
-    "fearful": "fear",
-    "scared": "fear",
-    "worried": "fear",
-    "surprised": "surprise",
-    "disgusted": "disgust",
-    "neural": "neutral",
-    "calm": "neutral",
-}
-"""Spellings a model or corpus may use for a basic label; used to read predictions."""
-
-
-def to_basic(label: str | None, corpus: str | None = None) -> str | None:
-    """Map a label to the basic space, or ``None`` when it has no basic counterpart.
-
-    With ``corpus`` the corpus's own map decides (so EmoryNLP ``peaceful`` is None);
-    without it, basic labels pass and :data:`ALIASES` are folded. Case and surrounding
-    blanks are ignored. Raises ``KeyError`` for a label the corpus does not have.
-    """
-    if label is None:
-        return None
-    key = str(label).strip().lower()
-    if corpus is not None:
-        table = CORPUS_TO_BASIC[corpus]
-        if key not in table:
-            raise KeyError(f"{corpus} has no label {label!r}")
-        return table[key]
-    if key in BASIC_LABELS:
-        return key
-    return ALIASES.get(key)
-
-
-def label_order(labels: Iterable[str], preferred: Iterable[str] = BASIC_LABELS) -> list[str]:
-    """Distinct labels ordered by ``preferred`` first, then alphabetically.
-
-    A stable order keeps confusion matrices and tables comparable across runs.
-    """
-    seen = {label for label in labels if label is not None}
-    pref = [label for label in preferred if label in seen]
-    return pref + sorted(seen - set(pref))

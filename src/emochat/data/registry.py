@@ -1,12 +1,15 @@
-"""The corpora ``emochat eval`` knows: their splits, held-out split and modalities.
+"""The corpora emochat knows: their splits, held-out split, modalities and protocol.
 
-Apart from :mod:`emochat.eval.registry` so that the loaders in :mod:`emochat.eval.datasets`
-can check splits without importing the registry that loads them.
+A light table (no pandas), so that ``emochat --help``, the evaluation and the training
+recipes read splits without loading a corpus; the readers themselves are in
+:mod:`emochat.data.corpora`, one module per corpus, and check their splits here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from emochat.core.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -14,8 +17,7 @@ class DatasetSpec:
     """How ``emochat eval DATASET`` finds and splits a corpus."""
 
     name: str
-    loader: str
-    """Function name in :mod:`emochat.eval.datasets`: ``loader(split, root=...)``."""
+    """Also the name of its reader module in :mod:`emochat.data.corpora`."""
     splits: tuple[str, ...]
     held_out: str
     """The split that is scored by default and never trained on."""
@@ -37,14 +39,12 @@ DATASETS: dict[str, DatasetSpec] = {
     for spec in (
         DatasetSpec(
             "ravdess",
-            "ravdess_speech",
             ("train", "test", "all"),
             "test",
             ("speech",),
             "RAVDESS speech, 8 emotions; actors 21-24 held out",
         ),
         DatasetSpec(
-            "fer2013",
             "fer2013",
             ("train", "val", "test", "all"),
             "test",
@@ -53,7 +53,6 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "meld",
-            "meld",
             ("train", "dev", "test"),
             "test",
             ("text", "video"),
@@ -61,7 +60,6 @@ DATASETS: dict[str, DatasetSpec] = {
             calibration="dialogue",
         ),
         DatasetSpec(
-            "emorynlp",
             "emorynlp",
             ("train", "dev", "test"),
             "test",
@@ -72,7 +70,6 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "goemotions",
-            "goemotions",
             ("train", "dev", "test"),
             "test",
             ("text",),
@@ -80,7 +77,6 @@ DATASETS: dict[str, DatasetSpec] = {
             calibration="social",
         ),
         DatasetSpec(
-            "smp2020",
             "smp2020",
             ("train", "dev"),
             "dev",
@@ -90,7 +86,6 @@ DATASETS: dict[str, DatasetSpec] = {
             calibration="weibo",
         ),
         DatasetSpec(
-            "isear",
             "isear",
             ("all",),
             "all",
@@ -103,3 +98,12 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 HELD_OUT: dict[str, str] = {name: spec.held_out for name, spec in DATASETS.items()}
+"""Corpus -> the split that is never trained on nor used for model selection."""
+
+
+def check_split(corpus: str, split: str) -> str:
+    """``split`` when ``corpus`` has it, else DataError listing the splits it has."""
+    allowed = DATASETS[corpus].splits
+    if split not in allowed:
+        raise DataError(None, f"{corpus} has no split {split!r}; choose from {', '.join(allowed)}")
+    return split

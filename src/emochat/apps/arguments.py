@@ -1,6 +1,8 @@
 """Argument types and the analysis options shared by analyze, batch and serve.
 
 Defaults and choices come from :class:`~emochat.options.AnalyzeOptions`, the one copy.
+Here, beside the front ends rather than inside ``emochat.cli``, so that batch and serve
+read them without importing the CLI that dispatches to them.
 """
 
 from __future__ import annotations
@@ -9,8 +11,14 @@ import argparse
 from pathlib import Path
 
 from emochat.models import registry
-from emochat.options import AUTO, EXPRESSION_VIEWS, LANGUAGE_CHOICES, AnalyzeOptions
-from emochat.reasoning.settings import KINDS, reasoner_settings
+from emochat.options import (
+    AUTO,
+    EXPRESSION_VIEWS,
+    LANGUAGE_CHOICES,
+    REASONER_KINDS,
+    AnalyzeOptions,
+    reasoner_settings,
+)
 
 
 def positive_float(text: str) -> float:
@@ -103,7 +111,7 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--reasoner",
-        choices=KINDS,
+        choices=REASONER_KINDS,
         help="who writes the explanation: the built-in grounded reasoner (default), an "
         "OpenAI-compatible server, a GGUF through llama-cpp-python, transformers, or the "
         "trained multimodal LLM that reads the cue vectors (emochat-llm)",

@@ -1,0 +1,105 @@
+"""A user's clip list: ``path,label[,transcript][,valence]``, for evaluation and training.
+
+``emochat eval manifest`` scores the full pipeline on it; the aggregator and emochat-llm
+recipes train on it. Paths are resolved against the manifest's folder, and every problem
+is a one-line DataError naming the manifest and its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from emochat.core.errors import DataError
+from emochat.core.labels import to_basic
+from emochat.data.csvio import read_rows
+
+_MANIFEST_OWN = ("id", "basic")
+"""Columns :func:`read_manifest` fills itself: a manifest may not bring its own."""
+
+
+def _check_manifest_header(path: Path) -> None:
+    """Duplicate or reserved column names would silently overwrite each other's values."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = [h.strip() for h in next(csv.reader(fh))]
+    for name in header:
+        if name and header.count(name) > 1:
+            raise DataError(path, f"line 1: column {_shown(name)} appears twice")
+        if name in _MANIFEST_OWN:
+            raise DataError(path, f"line 1: column {name!r} is filled by emochat; rename it")
+
+
+def _is_file(p: Path) -> bool:
+    """Path.is_file that says False (not OSError) for names the OS refuses (too long, ...)."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _shown(name: str) -> str:
+    """A name as typed, or quoted when it holds characters that would break the line."""
+    return name if name.isprintable() else repr(name)
+
+
+def read_manifest(path: str | Path, check_files: bool = True) -> pd.DataFrame:
+    """A clip list CSV: ``path,label`` plus optional ``transcript`` and ``valence``.
+
+    ``path`` and ``transcript`` (a transcript file) are resolved against the
+    manifest's folder. Columns: id (row number), path, label, basic (missing when
+    the label is not a basic label or alias), transcript (missing when none), valence
+    (float or NaN), and any other columns as given. With ``check_files`` a missing
+    media or transcript file raises DataError naming the manifest line.
+    """
+    path = Path(path)
+    base = path.parent
+    records = []
+    rows = read_rows(path, ("path", "label"))
+    _check_manifest_header(path)
+    for n, (line, row) in enumerate(rows):
+        clip = row["path"].strip()
+        if not clip:
+            raise DataError(path, f"line {line}: empty path")
+        clip_path = (base / clip) if not Path(clip).is_absolute() else Path(clip)
+        if check_files and not _is_file(clip_path):
+            raise DataError(path, f"line {line}: no such file {_shown(clip)}")
+        label = row["label"].strip().lower()
+        if not label:
+            raise DataError(path, f"line {line}: empty label")
+        transcript = (row.get("transcript") or "").strip()
+        transcript_path = None
+        if transcript:
+            transcript_path = (
+                base / transcript if not Path(transcript).is_absolute() else Path(transcript)
+            )
+            if check_files and not _is_file(transcript_path):
+                raise DataError(path, f"line {line}: no such transcript file {_shown(transcript)}")
+        valence_cell = (row.get("valence") or "").strip()
+        try:
+            valence = float(valence_cell) if valence_cell else float("nan")
+        except ValueError:
+            raise DataError(
+                path, f"line {line}: valence {valence_cell[:40]!r} is not a number"
+            ) from None
+        if math.isinf(valence):
+            raise DataError(path, f"line {line}: valence {valence_cell[:40]!r} is not finite")
+        extra = {
+            k: v for k, v in row.items() if k not in ("path", "label", "transcript", "valence")
+        }
+        records.append(
+            {
+                "id": n,
+                "path": str(clip_path),
+                "label": label,
+                "basic": to_basic(label),
+                "transcript": None if transcript_path is None else str(transcript_path),
+                "valence": valence,
+                **extra,
+            }
+        )
+    if not records:
+        raise DataError(path, "no clips listed")
+    return pd.DataFrame.from_records(records)
