@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from emochat.core.errors import MediaError
 from emochat.models import registry
 from emochat.options import AnalyzeOptions
 from emochat.pipeline.contract import AnalysisContext, ProgressFn
@@ -57,6 +58,18 @@ def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
     )
 
 
+def _refuse_bad_inputs(path: str | Path, options: AnalyzeOptions) -> None:
+    """Stop before any model runs on an input that cannot be analysed: an empty path (which
+    ``Path`` would read as the current folder) or a transcript that does not parse (else
+    reported only after the face stage)."""
+    if str(path) == "":
+        raise MediaError(None, "empty path: name a media file")
+    if options.transcript is not None:
+        from emochat.voice.transcript import read_transcript
+
+        read_transcript(options.transcript)
+
+
 def run_analysis(
     path: str | Path,
     transcript: str | Path | None = None,
@@ -75,6 +88,7 @@ def run_analysis(
     options = replace(
         options or AnalyzeOptions(), **{k: v for k, v in given.items() if v is not None}
     )
+    _refuse_bad_inputs(path, options)
     return (pipeline or default_pipeline(options.models)).run(path, options, progress)
 
 

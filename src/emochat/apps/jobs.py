@@ -69,7 +69,10 @@ def analyze_clip(
 
     t0 = time.perf_counter()
     if not isinstance(options, AnalyzeOptions):
-        options = AnalyzeOptions.from_mapping(options)
+        try:
+            options = AnalyzeOptions.from_mapping(options)
+        except ValueError as exc:  # a manifest row's or a form's value: the user's to fix
+            raise EmochatError(path, str(exc)) from None
     ctx = run_analysis(path, options=options, progress=progress)
     if media_name is not None:
         ctx.report.media["path"] = media_name

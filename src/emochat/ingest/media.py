@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 
 from emochat.core.errors import MediaError
+from emochat.core.files import input_file_problem
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -44,10 +45,9 @@ class MediaInfo:
 def open_container(path: str | Path) -> av.container.InputContainer:
     """``av.open`` with the failure modes translated into one-line :class:`MediaError`."""
     p = Path(path)
-    if not p.exists():
-        raise MediaError(p, "file not found")
-    if p.is_dir():
-        raise MediaError(p, "is a directory, not a media file")
+    problem = input_file_problem(p)
+    if problem is not None:
+        raise MediaError(p, problem)
     if p.stat().st_size == 0:
         raise MediaError(p, "file is empty (0 bytes)")
     try:

@@ -80,14 +80,22 @@ class VoiceStage:
     def _read_transcript(ctx: AnalysisContext):
         if ctx.options.transcript is None:
             return None
-        from emochat.voice.transcript import read_transcript
+        from emochat.voice.transcript import read_transcript, within_media
 
-        transcript = read_transcript(ctx.options.transcript)
+        name, duration = ctx.options.transcript.name, ctx.media.duration_s
+        transcript, dropped = within_media(read_transcript(ctx.options.transcript), duration)
         if transcript.encoding not in ("utf-8", "utf-16"):
             ctx.report.warn(
                 "voice",
                 "transcript_encoding",
-                f"{ctx.options.transcript.name} is not UTF-8; read it as {transcript.encoding}",
+                f"{name} is not UTF-8; read it as {transcript.encoding}",
+            )
+        if dropped:
+            ctx.report.warn(
+                "voice",
+                "transcript_past_end",
+                f"{dropped} cue(s) of {name} start after the media ends ({duration:g} s): "
+                "left out",
             )
         return transcript
 
