@@ -104,6 +104,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("inputs", nargs="+", help=helptext)
         p.add_argument("--format", choices=["jsonl"], default="jsonl")
         add_model_option(p, (PREDICT_SLOTS[name],))
+        if name == "text":
+            p.add_argument(
+                "--context",
+                action="store_true",
+                help="the inputs are one conversation: each line gets the lines before it "
+                "as dialogue context",
+            )
+            p.add_argument(
+                "--domain",
+                default=None,
+                help="prior calibration: dialogue (default), social, weibo, self_report or none",
+            )
+            p.add_argument(
+                "--details",
+                action="store_true",
+                help="also print open-vocabulary words and lexicon cues",
+            )
         if name == "face":
             p.add_argument(
                 "--crops",
