@@ -11,6 +11,8 @@ from itertools import islice
 from emochat.cli.output import print_jsonl
 from emochat.core.errors import EmochatError
 from emochat.models import registry
+from emochat.voice.predict import NoSpeech, predict_speech_files
+from emochat.voice.speech_emotion import SpeechEmotion
 
 PREDICT_SLOTS = {"face": "face_expression", "speech": "speech_emotion", "text": "text_emotion"}
 """The model slot each ``emochat predict`` modality runs (``--model SLOT=...``)."""
@@ -84,13 +86,17 @@ def run_predict(args: argparse.Namespace) -> int:
         from emochat.face.predict import predict_face_images
 
         return _each(predict_face_images(args.inputs, crops=args.crops, model=model))
-    from emochat.voice.predict import predict_speech_files
-
     paths = list(args.inputs)
     return _each(
-        (path, r if isinstance(r, EmochatError) else r.to_dict())
+        (path, r if isinstance(r, EmochatError) else _speech_record(r))
         for path, r in zip(paths, predict_speech_files(paths, model), strict=True)
     )
+
+
+def _speech_record(result: SpeechEmotion | NoSpeech) -> dict:
+    """The emotion, or ``label`` None with ``status`` "no_speech" when the VAD heard none."""
+    status = "no_speech" if isinstance(result, NoSpeech) else "speech"
+    return {**result.to_dict(), "status": status}
 
 
 def _each(results) -> int:
