@@ -152,3 +152,15 @@ def test_predict_speech_says_no_speech_instead_of_an_emotion(tmp_path, capsys):
     assert main(["predict", "speech", str(speech)]) == 0
     rows, _ = _lines(capsys)
     assert (rows[0]["status"], rows[0]["label"]) == ("speech", "angry")
+
+
+def test_predict_face_refuses_a_decompression_bomb_from_its_header(tmp_path, capsys):
+    """A 20000x20000 PNG of 400 KB once took 2.45 GB here; analyze refused it already."""
+    from emochat.testing.synth import huge_png
+
+    bomb = huge_png(tmp_path / "bomb.png", 20_000, 20_000)
+    assert main(["predict", "face", str(bomb)]) == 1
+    _, err = _lines(capsys)
+    assert err.strip() == (
+        f"emochat: error: {bomb}: image is 20000x20000 (400 Mpx), over the 150 Mpx limit"
+    )
