@@ -225,7 +225,9 @@ def test_cut_files_name_where_decoding_stopped(tmp_path):
     assert frames and frames[-1].t_s < 2.5
     assert len(list(iter_frames(full, fps=5))) == 20  # the whole file: no error
     photo = tmp_path / "photo.jpg"
-    assert cv2.imwrite(str(photo), np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8))
+    assert cv2.imwrite(
+        str(photo), np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    )
     photo.write_bytes(photo.read_bytes()[: photo.stat().st_size // 2])
     with pytest.raises(MediaError, match="image data ends early"):
         list(iter_frames(photo))

@@ -42,9 +42,13 @@ def relative_video_src(media: Path, out_dir: Path) -> str:
     """The media as a URL relative to ``out_dir``'s report.html, so the page plays it in
     place (and both can move together)."""
     try:
-        rel = os.path.relpath(Path(media).resolve(), Path(out_dir).resolve())
+        media = Path(media).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the analysis reports it
+        media = Path(os.path.abspath(media))
+    try:
+        rel = os.path.relpath(media, Path(out_dir).resolve())
     except ValueError:  # another drive (Windows)
-        return Path(media).resolve().as_uri()
+        return media.as_uri()
     return quote(Path(rel).as_posix())
 
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from emochat.core.errors import EmochatError, MediaError
 from emochat.core.files import input_file_problem
-from emochat.ingest.media import check_image_pixels, image_size
 from emochat.face.expression import ExpressionModel, crop_aligned, describe, fit_crop
+from emochat.ingest.media import check_image_pixels, image_size
 from emochat.models import registry
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})

@@ -94,8 +94,7 @@ class VoiceStage:
             ctx.report.warn(
                 "voice",
                 "transcript_past_end",
-                f"{dropped} cue(s) of {name} start after the media ends ({duration:g} s): "
-                "left out",
+                f"{dropped} cue(s) of {name} start after the media ends ({duration:g} s): left out",
             )
         return transcript
 
