@@ -28,6 +28,18 @@ def positive_int(text: str) -> int:
     return value
 
 
+def nonempty_path(text: str) -> str:
+    """A file argument as given; an empty one is refused here, since ``Path("")`` is the
+    current folder (``analyze ""`` said "is a directory", ``predict face ""`` scanned it)."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty path: name a file")
+    return text
+
+
+def input_path(text: str) -> Path:
+    return Path(nonempty_path(text))
+
+
 def model_assignment(text: str) -> tuple[str, str]:
     """``SLOT=NAME|PATH`` as (slot, value)."""
     slot, sep, value = text.partition("=")
