@@ -122,7 +122,8 @@ def check_transcript_file(path: Path) -> None:
     if size > MAX_TRANSCRIPT_BYTES:
         raise TranscriptError(
             path,
-            f"transcript is {size / 1e6:.1f} MB, over the {MAX_TRANSCRIPT_BYTES / 1e6:.0f} MB limit",
+            f"transcript is {size / 2**20:.1f} MiB, over the {MAX_TRANSCRIPT_BYTES / 2**20:.0f} MiB "
+            "limit",
         )
 
 
