@@ -8,10 +8,12 @@ import pytest
 
 from emochat.core.errors import TranscriptError
 from emochat.voice.transcript import (
+    MAX_TRANSCRIPT_BYTES,
     align_to_speech,
     guess_language,
     read_transcript,
     split_words,
+    within_media,
 )
 
 SRT = """1
@@ -190,3 +192,59 @@ def test_audio_fuzz_big_files_parse_in_linear_time(tmp_path, name, text):
     t0 = time.perf_counter()
     read_transcript(p)
     assert time.perf_counter() - t0 < 5.0  # before the fix: minutes
+
+
+# Hostile transcripts (issue 24): refused with the line, or clipped to the media
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("far.srt", "1\n999999:00:00,000 --> 999999:59:59,999\nLater.\n", 2),
+        ("far.vtt", "WEBVTT\n\nx\n99999:00:00.000 --> 99999:00:01.000\nx\n", 4),
+        (
+            "far.json",
+            '[\n {"word": "a", "start": 0, "end": 1},\n {"word": "b", "start": 1e9, "end": 1e9}\n]',
+            3,
+        ),
+    ],
+)
+def test_times_past_a_day_are_refused_with_their_line(tmp_path, name, text, line):
+    with pytest.raises(TranscriptError, match=rf"line {line}: .*is past 24 hours"):
+        read_transcript(write(tmp_path, name, text))
+
+
+def test_cues_are_clipped_to_the_media_and_late_ones_left_out(tmp_path):
+    srt = "1\n00:00:01,000 --> 00:00:09,000\nEarly.\n\n2\n00:10:00,000 --> 00:20:00,000\nLate.\n"
+    clipped, dropped = within_media(read_transcript(write(tmp_path, "t.srt", srt)), 2.4)
+    assert dropped == 1 and [(c.text, c.start_s, c.end_s) for c in clipped.cues] == [
+        ("Early.", 1.0, 2.4)
+    ]
+    words = '[{"word": "a", "start": 1, "end": 3}, {"word": "b", "start": 5, "end": 6}]'
+    (cue,) = within_media(read_transcript(write(tmp_path, "w.json", words)), 2.0)[0].cues
+    assert [(w.text, w.end_s) for w in cue.words] == [("a", 2.0)] and cue.end_s == 2.0
+    untimed = read_transcript(write(tmp_path, "t.txt", "Hello."))
+    assert within_media(untimed, 2.0) == (untimed, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "read_as"),
+    [
+        ("我今天非常开心，谢谢你。", "gb18030", "gb18030"),
+        ("我今天非常开心，谢谢你。", "gbk", "gb18030"),
+        ("我今天非常開心，謝謝你。", "big5", "big5"),
+        ("très bien, café für alle", "cp1252", "cp1252"),
+        ("我今天非常开心", "utf-8-sig", "utf-8"),
+    ],
+)
+def test_chinese_encodings_are_detected(tmp_path, text, encoding, read_as):
+    tr = read_transcript(write(tmp_path, "t.txt", text, encoding))
+    assert (tr.encoding, tr.text) == (read_as, text)
+
+
+def test_oversized_transcripts_are_refused_before_reading(tmp_path):
+    big = tmp_path / "big.srt"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_TRANSCRIPT_BYTES + 1)  # sparse: no 20 MB written
+    with pytest.raises(TranscriptError, match=r"big.srt: transcript is 20.0 MiB, over the 20 MiB"):
+        read_transcript(big)
