@@ -248,3 +248,17 @@ def test_oversized_transcripts_are_refused_before_reading(tmp_path):
         fh.truncate(MAX_TRANSCRIPT_BYTES + 1)  # sparse: no 20 MB written
     with pytest.raises(TranscriptError, match=r"big.srt: transcript is 20.0 MiB, over the 20 MiB"):
         read_transcript(big)
+
+
+def test_more_words_than_the_media_can_hold_are_refused(tmp_path):
+    """279,000 cues on a 2.4-s clip passed 1.1 GB in 90 s; 10 words a second is the bound."""
+    cue = "{n}\n00:00:00,500 --> 00:00:01,000\nfive words in this cue\n\n"
+    srt = write(tmp_path, "dense.srt", "".join(cue.format(n=n) for n in range(1, 41)))
+    transcript = read_transcript(srt)
+    assert within_media(transcript, 40.0)[0] is not transcript  # 200 words in 40 s: fine
+    with pytest.raises(
+        TranscriptError, match=r"dense.srt: 200 words for 2.4 s of media \(at most 100\)"
+    ):
+        within_media(transcript, 2.4)
+    with pytest.raises(TranscriptError, match=r"200 words for 0 s of media \(at most 100\)"):
+        within_media(transcript, 0.0)  # a photo's caption gets the words of 10 s

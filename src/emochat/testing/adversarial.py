@@ -80,10 +80,10 @@ def _with_transcript(d: Path, name: str, data: bytes | str) -> list[str]:
     return _analyze(SAMPLE, "--transcript", _write(d / name, data), "-o", d / "out")
 
 
-def _huge_srt(d: Path) -> list[str]:
-    """About 25 MB of well-formed cues, written in a blink."""
+def _srt_of(d: Path, name: str, n_bytes: int) -> list[str]:
+    """``n_bytes`` of well-formed cues, all inside the sample clip, written in a blink."""
     block = "1\n00:00:00,500 --> 00:00:01,000\nsome words in a long subtitle file\n\n"
-    return _with_transcript(d, "huge.srt", block * (25_000_000 // len(block)))
+    return _with_transcript(d, name, block * (n_bytes // len(block)))
 
 
 def _cut(path: Path, keep: float = 0.5) -> Path:
@@ -280,7 +280,14 @@ CASES: list[Case] = [
         "error",
         "segment_s must be a number >= 0.5",
     ),
-    Case("srt_25_mb", _huge_srt, "error", "over the 20 MiB limit"),
+    Case("srt_25_mb", lambda d: _srt_of(d, "huge.srt", 25_000_000), "error", "over the 20 MiB"),
+    Case(
+        "srt_19_mb_on_a_2s_clip",
+        lambda d: _srt_of(d, "dense.srt", 19_000_000),
+        "error",
+        "dense.srt: 1,955,877 words for 2.419 s of media (at most 100)",
+        time_limit_s=120.0,
+    ),
     Case(
         "gb18030_transcript",
         lambda d: _with_transcript(

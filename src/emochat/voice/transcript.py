@@ -108,6 +108,11 @@ MAX_TRANSCRIPT_BYTES = 20 * 1024 * 1024
 MAX_TIME_S = 24 * 3600.0
 """Latest cue or word time accepted: a time past a day is a broken file, not a long clip
 (a cue at hour 999,999 once made the segment stage fill 23 GB)."""
+MAX_WORDS_PER_S = 10.0
+"""Most transcript words per second of media: fast speech is 4-6 words (or CJK
+characters) a second; a 19 MB SRT of 279,000 cues on a 2.4-s clip passed 1.1 GB in 90 s."""
+MIN_WORD_BUDGET_S = 10.0
+"""Short clips and photos (duration 0) still get the words of 10 s."""
 PLAUSIBLE_SHARE = 0.9
 """Share of a CJK decoding's characters that must be common ones for it to be believed."""
 
@@ -405,10 +410,26 @@ def within_media(transcript: Transcript, duration_s: float) -> tuple[Transcript,
     A cue past the end has nothing to describe, and the segment stage fills the time
     before each cue with windows: unclipped, one late cue makes segments (and memory)
     grow with its time instead of the media's length. Untimed cues are kept; a duration
-    of 0 (a photo, or a container that does not say) clips nothing.
+    of 0 (a photo, or a container that does not say) clips nothing. More words than
+    anyone says in that time (:data:`MAX_WORDS_PER_S`) raise :class:`TranscriptError`:
+    each word becomes work, so the transcript must be bounded by the media.
     """
-    if duration_s <= 0:
-        return transcript, 0
+    if duration_s > 0:
+        transcript, dropped = _clipped(transcript, duration_s)
+    else:
+        transcript, dropped = transcript, 0
+    allowed = MAX_WORDS_PER_S * max(duration_s, MIN_WORD_BUDGET_S)
+    words = sum(len(c.words) or len(split_words(c.text)) for c in transcript.cues)
+    if words > allowed:
+        raise TranscriptError(
+            transcript.path,
+            f"{words:,} words for {duration_s:g} s of media (at most {allowed:,.0f}): "
+            "is it this media's transcript?",
+        )
+    return transcript, dropped
+
+
+def _clipped(transcript: Transcript, duration_s: float) -> tuple[Transcript, int]:
     kept: list[Cue] = []
     for cue in transcript.cues:
         if cue.start_s is None or cue.end_s is None:
