@@ -251,14 +251,16 @@ def test_oversized_transcripts_are_refused_before_reading(tmp_path):
 
 
 def test_more_words_than_the_media_can_hold_are_refused(tmp_path):
-    """279,000 cues on a 2.4-s clip passed 1.1 GB in 90 s; 10 words a second is the bound."""
+    """279,000 cues on a 2.4-s clip passed 1.1 GB in 90 s: 10 words and 60 characters a
+    second (of 10 s at least) are the bounds."""
     cue = "{n}\n00:00:00,500 --> 00:00:01,000\nfive words in this cue\n\n"
     srt = write(tmp_path, "dense.srt", "".join(cue.format(n=n) for n in range(1, 41)))
     transcript = read_transcript(srt)
     assert within_media(transcript, 40.0)[0] is not transcript  # 200 words in 40 s: fine
-    with pytest.raises(
-        TranscriptError, match=r"dense.srt: 200 words for 2.4 s of media \(at most 100\)"
-    ):
+    with pytest.raises(TranscriptError, match=r"dense.srt: 200 words, 880 characters for 2.4 s"):
         within_media(transcript, 2.4)
-    with pytest.raises(TranscriptError, match=r"200 words for 0 s of media \(at most 100\)"):
+    with pytest.raises(TranscriptError, match=r"for 0 s of media \(at most 100 words, 600 char"):
         within_media(transcript, 0.0)  # a photo's caption gets the words of 10 s
+    one_word = read_transcript(write(tmp_path, "word.txt", "a" * 1000))
+    with pytest.raises(TranscriptError, match=r"1 words, 1,000 characters for 5 s"):
+        within_media(one_word, 5.0)

@@ -111,8 +111,11 @@ MAX_TIME_S = 24 * 3600.0
 MAX_WORDS_PER_S = 10.0
 """Most transcript words per second of media: fast speech is 4-6 words (or CJK
 characters) a second; a 19 MB SRT of 279,000 cues on a 2.4-s clip passed 1.1 GB in 90 s."""
-MIN_WORD_BUDGET_S = 10.0
-"""Short clips and photos (duration 0) still get the words of 10 s."""
+MAX_CHARS_PER_S = 60.0
+"""Most transcript characters per second of media (fast English is under 40): one word of
+millions of letters is one word, but hours of work for the text model's tokenizer."""
+MIN_BUDGET_S = 10.0
+"""Short clips and photos (duration 0) still get the words and characters of 10 s."""
 PLAUSIBLE_SHARE = 0.9
 """Share of a CJK decoding's characters that must be common ones for it to be believed."""
 
@@ -405,26 +408,29 @@ def read_transcript(path: str | Path) -> Transcript:
 
 def within_media(transcript: Transcript, duration_s: float) -> tuple[Transcript, int]:
     """The transcript with its times clipped to the media's ``duration_s``, and how many
-    cues were left out because they start at or after its end.
+        cues were left out because they start at or after its end.
 
-    A cue past the end has nothing to describe, and the segment stage fills the time
-    before each cue with windows: unclipped, one late cue makes segments (and memory)
-    grow with its time instead of the media's length. Untimed cues are kept; a duration
-    of 0 (a photo, or a container that does not say) clips nothing. More words than
-    anyone says in that time (:data:`MAX_WORDS_PER_S`) raise :class:`TranscriptError`:
-    each word becomes work, so the transcript must be bounded by the media.
+        A cue past the end has nothing to describe, and the segment stage fills the time
+        before each cue with windows: unclipped, one late cue makes segments (and memory)
+        grow with its time instead of the media's length. Untimed cues are kept; a duration
+        of 0 (a photo, or a container that does not say) clips nothing. More words than
+        anyone says in that time (:data:`MAX_WORDS_PER_S`) raise :class:`TranscriptError`:
+        each word becomes work, so the transcript must be bounded by the media (and so with
+    more characters than :data:`MAX_CHARS_PER_S`).
     """
     if duration_s > 0:
         transcript, dropped = _clipped(transcript, duration_s)
     else:
         transcript, dropped = transcript, 0
-    allowed = MAX_WORDS_PER_S * max(duration_s, MIN_WORD_BUDGET_S)
+    budget_s = max(duration_s, MIN_BUDGET_S)
     words = sum(len(c.words) or len(split_words(c.text)) for c in transcript.cues)
-    if words > allowed:
+    chars = sum(len(c.text) for c in transcript.cues)
+    if words > MAX_WORDS_PER_S * budget_s or chars > MAX_CHARS_PER_S * budget_s:
         raise TranscriptError(
             transcript.path,
-            f"{words:,} words for {duration_s:g} s of media (at most {allowed:,.0f}): "
-            "is it this media's transcript?",
+            f"{words:,} words, {chars:,} characters for {duration_s:g} s of media (at most "
+            f"{MAX_WORDS_PER_S * budget_s:,.0f} words, {MAX_CHARS_PER_S * budget_s:,.0f} "
+            "characters): is it this media's transcript?",
         )
     return transcript, dropped
 
