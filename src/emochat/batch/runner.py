@@ -241,9 +241,9 @@ def _scan_folder(source: Path) -> Inputs:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
             path = here / name
-            problem = input_file_problem(path)
-            if problem == "is a directory, not a file":  # a symlink to a folder
+            if path.is_dir():  # a symlink to a folder
                 continue
+            problem = input_file_problem(path)
             if problem is None and path.suffix.lower() not in MEDIA_SUFFIXES:
                 continue
             if problem is None and name.startswith("."):
