@@ -18,6 +18,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 
 from emochat.core.errors import TranscriptError
@@ -136,13 +137,14 @@ def check_transcript_file(path: Path) -> None:
 
 
 def _common_share(text: str, encoding: str) -> float:
-    """Share of the non-ASCII characters that are common ones in ``encoding``'s script:
-    GB2312's 6,763 characters for GB18030, Big5's frequent block (A440-C67E) for Big5.
+    """Share of the non-ASCII characters (the first 100,000 are enough) that are common ones
+    in ``encoding``'s script: GB2312's for GB18030, Big5's symbols and frequent characters
+    (A140-C67E) for Big5.
 
     Big5 bytes also decode as GB18030, and Latin-1 bytes often as either, but then mostly
     into rare characters; real Chinese text is almost all common ones.
     """
-    wide = [ch for ch in text if ord(ch) > 0x7F]
+    wide = list(islice((ch for ch in text if ord(ch) > 0x7F), 100_000))
     if not wide:
         return 1.0
 
