@@ -73,7 +73,7 @@ def test_safe_analyze_returns_the_error_record(tmp_path):
     junk.write_bytes(b"not a video")
     record = safe_analyze(str(junk), {"fps": 2})
     assert record["ok"] is False and record["kind"] == "MediaError" and record["seconds"] >= 0
-    with pytest.raises(ValueError, match="unknown analysis option"):
+    with pytest.raises(EmochatError, match="junk.mp4: unknown analysis option 'fsp'"):
         run_job(junk, tmp_path / "out", {"fsp": 2})
     assert not Path(tmp_path / "out").exists()
 
