@@ -136,6 +136,8 @@ def test_image_size_reads_headers_only(tmp_path):
         assert cv2.imwrite(str(tmp_path / f"a{suffix}"), rgb)
         assert image_size(tmp_path / f"a{suffix}") == (40, 30)
     assert image_size(_written(tmp_path / "x.mp4", b"not an image")) is None
+    for cut in (b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0", b"GIF89a\x01", b"RIFF\0\0\0\0WEBPVP8 "):
+        assert image_size(_written(tmp_path / "cut.img", cut)) is None  # the decoder judges
 
 
 @pytest.mark.parametrize(

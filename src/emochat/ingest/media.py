@@ -77,6 +77,13 @@ append a thumbnail or maker data after it)."""
 def image_size(path: str | Path) -> tuple[int, int] | None:
     """(width, height) from a PNG, JPEG, GIF, BMP or WebP header, without decoding the
     pixels; None for other formats or a header we cannot read (the decoder then judges)."""
+    try:
+        return _header_size(path)
+    except struct.error:  # a header cut short
+        return None
+
+
+def _header_size(path: str | Path) -> tuple[int, int] | None:
     with open(path, "rb") as fh:
         head = fh.read(32)
         if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
