@@ -233,3 +233,20 @@ def test_cut_files_name_where_decoding_stopped(tmp_path):
     photo.write_bytes(photo.read_bytes()[: photo.stat().st_size // 2])
     with pytest.raises(MediaError, match="image data ends early"):
         list(iter_frames(photo))
+
+
+def test_audio_cut_mid_stream_keeps_what_decoded_and_says_where(tmp_path):
+    """An m4a cut at 50% used to lose its whole track (and the voice stage with it)."""
+    full = write_media(
+        tmp_path / "a.m4a",
+        video=False,
+        audio=tone(6.0),
+        audio_codec="aac",
+        container_options={"movflags": "faststart"},
+    )
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    chunks = []
+    with pytest.raises(MediaError, match=r"cut.m4a: audio decoding failed at 2\.\d s"):
+        chunks.extend(iter_audio_chunks(cut, chunk_s=1.0))
+    assert 2.0 < sum(c.size for c in chunks) / SAMPLE_RATE < 3.5

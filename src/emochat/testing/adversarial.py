@@ -98,6 +98,17 @@ def _cut_mp4(d: Path) -> list[str]:
     return _analyze(_cut(clip), "-o", d / "out")
 
 
+def _cut_m4a(d: Path) -> list[str]:
+    clip = write_media(
+        d / "cut.m4a",
+        video=False,
+        audio=tone(6.0),
+        audio_codec="aac",
+        container_options={"movflags": "faststart"},
+    )
+    return _analyze(_cut(clip), "-o", d / "out")
+
+
 def _cut_jpeg(d: Path) -> list[str]:
     import cv2
     import numpy as np
@@ -336,6 +347,13 @@ CASES: list[Case] = [
         _cut_mp4,
         "ok",
         check=_warns("decode_error", "video decoding stopped at 1."),
+        time_limit_s=120.0,
+    ),
+    Case(
+        "m4a_cut_at_50pct",
+        _cut_m4a,
+        "ok",
+        check=_warns("decode_error", "audio decoding failed at 2."),
         time_limit_s=120.0,
     ),
     Case(
