@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from emochat.options import AUTO, EXPRESSION_VIEWS, AnalyzeOptions, ReasonerSettings, resolve_auto
+from emochat.options import (
+    AUTO,
+    EXPRESSION_VIEWS,
+    WHISPER_LANGUAGES,
+    AnalyzeOptions,
+    ReasonerSettings,
+    resolve_auto,
+)
 
 
 def test_auto_and_empty_mean_detect():
@@ -56,11 +63,17 @@ def test_to_mapping_round_trips():
     ("mapping", "message"),
     [
         ({"fsp": 3}, r"unknown analysis option 'fsp'; known: fps, max_side"),
-        ({"fps": 0}, r"fps must be a number > 0 or None, not 0"),
+        ({"fps": 0}, r"fps must be a number > 0 and <= 60 or None, not 0"),
+        ({"fps": 1000}, r"fps must be a number > 0 and <= 60 or None, not 1000"),
         ({"fps": "fast"}, r"fps must be a number, not 'fast'"),
-        ({"segment_s": -1}, r"segment_s must be a number > 0, not -1"),
-        ({"max_faces": 0}, r"max_faces must be a whole number >= 1, not 0"),
-        ({"stage_time_limit_s": 0}, r"stage_time_limit_s must be a number > 0 or None"),
+        ({"fps": "nan"}, r"fps must be a number > 0 and <= 60 or None, not nan"),
+        ({"segment_s": -1}, r"segment_s must be a number >= 0.5, not -1"),
+        ({"segment_s": 0.000001}, r"segment_s must be a number >= 0.5, not 1e-06"),
+        ({"max_faces": 0}, r"max_faces must be a whole number from 1 to 32, not 0"),
+        ({"max_faces": 10_000}, r"max_faces must be a whole number from 1 to 32, not 10000"),
+        ({"max_side": 100_000}, r"max_side must be a whole number from 64 to 4096, not 100000"),
+        ({"stage_time_limit_s": 0}, r"stage_time_limit_s must be a number > 0 and <= 604800"),
+        ({"language": "xx"}, r"language must be auto or a language code the ASR knows .*'xx'"),
         ({"expression_views": "tencrop"}, r"expression_views must be one of zoom, mirror, none"),
         ({"reasoner": "openai"}, r"reasoner must be a table of reasoner settings"),
         ({"reasoner": {"kind": "openai", "url": "x"}}, r"unknown reasoner setting\(s\): url"),
@@ -74,6 +87,15 @@ def test_invalid_values_name_the_option_and_what_it_accepts(mapping, message):
 def test_the_constructor_validates_too():
     with pytest.raises(ValueError, match="max_side must be a whole number"):
         AnalyzeOptions(max_side=0)
+    with pytest.raises(ValueError, match="segment_s must be a number >= 0.5, not 0"):
+        AnalyzeOptions(segment_s=0)  # was a ZeroDivisionError deep in the segment stage
+    assert AnalyzeOptions(language="yue", segment_s=0.5, fps=60).language == "yue"
+
+
+def test_language_codes_are_the_asrs():
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    assert set(_LANGUAGE_CODES) == WHISPER_LANGUAGES
 
 
 def test_expression_views_are_the_models():

@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from emochat.core.errors import MediaError
 from emochat.models import registry
 from emochat.options import AnalyzeOptions
 from emochat.pipeline.contract import AnalysisContext, Hooks
@@ -59,6 +60,18 @@ def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
     )
 
 
+def _refuse_bad_inputs(path: str | Path, options: AnalyzeOptions) -> None:
+    """Stop before any model runs on an input that cannot be analysed: an empty path (which
+    ``Path`` would read as the current folder) or a transcript that does not parse (else
+    reported only after the face stage)."""
+    if str(path) == "":
+        raise MediaError(None, "empty path: name a media file")
+    if options.transcript is not None:
+        from emochat.voice.transcript import read_transcript
+
+        read_transcript(options.transcript)
+
+
 class Analyzer:
     """The default pipeline built once, with its models, for analysing many files.
 
@@ -89,6 +102,7 @@ class Analyzer:
             raise ValueError(
                 "these options choose other models than this Analyzer holds: build another"
             )
+        _refuse_bad_inputs(path, options)
         return self.pipeline.run(path, options, hooks)
 
 

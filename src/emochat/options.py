@@ -34,10 +34,31 @@ AUTO = "auto"
 """A front end's word for "let the analysis decide" (today: the spoken language)."""
 LANGUAGES = ("en", "zh")
 """The spoken/transcript languages front ends offer (the ASR accepts other codes too)."""
+WHISPER_LANGUAGES = frozenset(
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha "
+    "haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr "
+    "ms mt my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg "
+    "th tk tl tr tt uk ur uz vi yi yo zh yue".split()
+)
+"""Every language code the ASR (faster-whisper's tokenizer) knows: ``language`` is checked
+against it here, so a typo is refused before any model loads (a test keeps it in step)."""
 LANGUAGE_CHOICES = (AUTO, *LANGUAGES)
 EXPRESSION_VIEWS = ("zoom", "mirror", "none")
 """The expression model's test-time views (``emochat.face.expression.TTA_VIEWS``), named
 here so that a front end lists them without loading the model."""
+
+
+MIN_SEGMENT_S = 0.5
+"""Shortest window: below it a long clip becomes millions of segments (segment_s=1e-6 once
+held a worker 180 s at 3.9 GB and wrote a 284 MB report)."""
+MAX_FPS = 60.0
+"""Most frames analysed per second: beyond any camera's useful rate, and fps bounds the work."""
+MAX_SIDE_RANGE = (64, 4096)
+"""Frame scaling bounds: a face needs some pixels; 4K frames are already 36 MB each in RGB."""
+MAX_FACES_LIMIT = 32
+"""Most faces tracked at once: each face costs a landmark and an expression model run per frame."""
+MAX_STAGE_TIME_LIMIT_S = 7 * 24 * 3600.0
+"""A stage time limit beyond a week is a typo, not a wish."""
 
 
 def resolve_auto(value: str | None) -> str | None:
@@ -187,14 +208,25 @@ class AnalyzeOptions:
 
     def __post_init__(self) -> None:
         self.language = resolve_auto(self.language)
+        if self.language is not None and self.language not in WHISPER_LANGUAGES:
+            raise ValueError(
+                f"language must be auto or a language code the ASR knows (en, zh, fr, ...), "
+                f"not {self.language!r}"
+            )
         if self.transcript is not None:
             self.transcript = Path(self.transcript)
-        for name in ("fps", "segment_s", "stage_time_limit_s"):
-            _check_positive(name, getattr(self, name), optional=name != "segment_s")
-        for name in ("max_side", "max_faces"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number >= 1, not {value!r}")
+        _check_range("fps", self.fps, 0.0, MAX_FPS, optional=True, low_open=True)
+        _check_range("segment_s", self.segment_s, MIN_SEGMENT_S, None)
+        _check_range(
+            "stage_time_limit_s",
+            self.stage_time_limit_s,
+            0.0,
+            MAX_STAGE_TIME_LIMIT_S,
+            optional=True,
+            low_open=True,
+        )
+        _check_whole("max_side", self.max_side, *MAX_SIDE_RANGE)
+        _check_whole("max_faces", self.max_faces, 1, MAX_FACES_LIMIT)
         if self.expression_views not in EXPRESSION_VIEWS:
             raise ValueError(
                 f"expression_views must be one of {', '.join(EXPRESSION_VIEWS)}, "
@@ -227,12 +259,32 @@ class AnalyzeOptions:
         return plain
 
 
-def _check_positive(name: str, value: Any, optional: bool) -> None:
+def _check_range(
+    name: str,
+    value: Any,
+    low: float,
+    high: float | None,
+    *,
+    optional: bool = False,
+    low_open: bool = False,
+) -> None:
+    """A number in ``[low, high]`` (``(low, high]`` with ``low_open``; no ``high`` if None),
+    or None where ``optional``; else a ValueError naming the option and its range."""
     if value is None and optional:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    above = number and (value > low if low_open else value >= low)
+    if not (above and (high is None or value <= high)):  # NaN fails both comparisons
+        bound = f"> {low:g}" if low_open else f">= {low:g}"
+        if high is not None:
+            bound += f" and <= {high:g}"
         unset = " or None" if optional else ""
-        raise ValueError(f"{name} must be a number > 0{unset}, not {value!r}")
+        raise ValueError(f"{name} must be a number {bound}{unset}, not {value!r}")
+
+
+def _check_whole(name: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, not {value!r}")
 
 
 def _number(cast: type) -> Any:

@@ -15,7 +15,8 @@ from emochat.apps.jobs import (
     safe_analyze,
     write_outputs,
 )
-from emochat.core.errors import MediaError
+from emochat.core.errors import EmochatError, MediaError, TranscriptError
+from emochat.options import AnalyzeOptions
 from emochat.testing.synth import tone, write_media
 
 
@@ -73,6 +74,51 @@ def test_safe_analyze_returns_the_error_record(tmp_path):
     junk.write_bytes(b"not a video")
     record = safe_analyze(str(junk), {"fps": 2})
     assert record["ok"] is False and record["kind"] == "MediaError" and record["seconds"] >= 0
-    with pytest.raises(ValueError, match="unknown analysis option"):
+    with pytest.raises(EmochatError, match="junk.mp4: unknown analysis option 'fsp'"):
         run_job(junk, tmp_path / "out", {"fsp": 2})
     assert not Path(tmp_path / "out").exists()
+
+
+class _MustNotRun:
+    """A stage that fails the test if the pipeline gets as far as running it."""
+
+    name = "must_not_run"
+
+    def run(self, ctx) -> None:
+        raise AssertionError("an input that cannot be analysed reached the stages")
+
+
+@pytest.mark.parametrize(
+    ("media", "transcript", "error", "says"),
+    [
+        ("", None, MediaError, "empty path: name a media file"),
+        ("clip.mp4", "bin.srt", TranscriptError, "bin.srt: line 1: binary data"),
+        ("clip.mp4", "nope.srt", TranscriptError, "nope.srt: transcript file not found"),
+    ],
+)
+def test_bad_inputs_are_refused_before_any_stage_runs(tmp_path, media, transcript, error, says):
+    from emochat.api import run_analysis
+    from emochat.pipeline.runner import Pipeline
+
+    (tmp_path / "bin.srt").write_bytes(bytes(range(256)))
+    write_media(tmp_path / "clip.mp4", 0.5)
+    options = AnalyzeOptions(transcript=tmp_path / transcript if transcript else None)
+    with pytest.raises(error, match=says):
+        run_analysis(
+            tmp_path / media if media else "", options=options, pipeline=Pipeline([_MustNotRun()])
+        )
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        ({"language": "xx"}, "clip.mp4: language must be auto or a language code"),
+        ({"segment_s": 0}, "clip.mp4: segment_s must be a number >= 0.5, not 0"),
+    ],
+)
+def test_a_jobs_option_out_of_range_is_a_user_error_naming_the_clip(tmp_path, options, says):
+    """A manifest row's or a form's value: one line for failures.json, not a traceback."""
+    from emochat.apps.jobs import analyze_clip
+
+    with pytest.raises(EmochatError, match=says):
+        analyze_clip(tmp_path / "clip.mp4", options)

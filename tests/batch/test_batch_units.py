@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -63,19 +64,53 @@ def test_discover_folder_recursive_sorted_unique_ids(tmp_path):
     for rel in ("b/clip.mp4", "a/clip.mp4", "a/clip.MOV", "x.wav", ".hidden/y.mp4", "notes.txt"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"x")
-    clips = discover(tmp_path)
+    clips = discover(tmp_path).clips
     assert [c.id for c in clips] == ["a__clip.MOV", "a__clip.mp4", "b__clip.mp4", "x.wav"]
     assert len({c.id for c in clips}) == len(clips)
+
+
+def test_folder_oddities_are_recorded_not_fatal(tmp_path):
+    """FIFOs, symlink loops, links up the tree, hidden folders and files: each recorded
+    with its reason (a loop once aborted the batch with a traceback)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".cache").mkdir()
+    for rel in ("ok.mp4", "anim.gif", ".cache/h.mp4", "._ok.mp4", "notes.txt"):
+        (tmp_path / rel).write_bytes(b"x")
+    os.mkfifo(tmp_path / "pipe.mp4")
+    (tmp_path / "loop1.mp4").symlink_to(tmp_path / "loop2.mp4")
+    (tmp_path / "loop2.mp4").symlink_to(tmp_path / "loop1.mp4")
+    (tmp_path / "sub" / "up").symlink_to(tmp_path)
+    found = discover(tmp_path)
+    assert [c.id for c in found.clips] == ["anim.gif", "ok.mp4"]
+    assert {(Path(s.input).name, s.reason) for s in found.skipped} == {
+        (".cache", "hidden folder: not scanned"),
+        ("._ok.mp4", "hidden file"),
+        ("pipe.mp4", "not a regular file (a FIFO, socket or device)"),
+        ("loop1.mp4", "symlink loop"),
+        ("loop2.mp4", "symlink loop"),
+    }
+
+
+def test_manifest_rows_naming_one_file_twice_are_refused(tmp_path):
+    (tmp_path / "a.mp4").write_bytes(b"x")
+    (tmp_path / "link.mp4").symlink_to(tmp_path / "a.mp4")
+    (tmp_path / "m.txt").write_text("a.mp4\nb.mp4\n./a.mp4\nlink.mp4\n")
+    with pytest.raises(
+        DataError, match=r"1 media file\(s\) listed more than once \(lines 1, 3, 4: "
+    ):
+        discover(tmp_path / "m.txt")
+    (tmp_path / "ids.csv").write_text("path,id,transcript\na.mp4,plain,\na.mp4,subtitled,a.srt\n")
+    assert [c.id for c in discover(tmp_path / "ids.csv").clips] == ["plain", "subtitled"]
 
 
 def test_manifests(tmp_path):
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "list.txt").write_text("# clips\nsub/a.mp4\n\n/abs/b.mp4\nother/a.mp4\n")
-    clips = discover(tmp_path / "m" / "list.txt")
+    clips = discover(tmp_path / "m" / "list.txt").clips
     assert clips[0].path == tmp_path / "m" / "sub" / "a.mp4" and clips[1].path == Path("/abs/b.mp4")
     assert clips[0].id != clips[2].id and clips[0].id.startswith("a.mp4-")
     (tmp_path / "m.csv").write_text("path,id,transcript,language\nv.mp4,first,v.srt,en\nw.mp4,,,\n")
-    c = discover(tmp_path / "m.csv")
+    c = discover(tmp_path / "m.csv").clips
     assert (c[0].id, c[0].transcript, c[0].language) == ("first", tmp_path / "v.srt", "en")
     assert c[1].id == "w.mp4" and c[1].transcript is None
     (tmp_path / "m.jsonl").write_text(

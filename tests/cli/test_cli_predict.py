@@ -122,3 +122,45 @@ def test_bad_files_in_a_folder_are_named_and_the_rest_classified(fer_crops, tmp_
         f"emochat: error: {tmp_path / 'b_corrupt.png'}: not a readable image",
         f"emochat: error: {tmp_path / 'notes.jpg'}: not a readable image",
     ]
+
+
+# --- no speech (issue 24): the VAD speaks before the speech model ---------------------
+
+
+def _sine_wav(path: Path, seconds: float, hz: float = 440.0) -> Path:
+    import wave
+
+    t = np.arange(int(16_000 * seconds)) / 16_000
+    samples = (0.5 * np.sin(2 * np.pi * hz * t) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16_000)
+        w.writeframes(samples.tobytes())
+    return path
+
+
+def test_predict_speech_says_no_speech_instead_of_an_emotion(tmp_path, capsys):
+    """A 0.1-s tone (once "fear 1.000") and a clip without speech (per analyze: fear 0.998)."""
+    tone = _sine_wav(tmp_path / "tone.wav", 0.1)
+    clip = Path(__file__).resolve().parents[2] / "samples" / "single_face.mp4"
+    assert main(["predict", "speech", str(tone), str(clip)]) == 0
+    rows, _ = _lines(capsys)
+    for row in rows:
+        assert (row["status"], row["label"], row["probs"]) == ("no_speech", None, None)
+    speech = data_root() / "ravdess-speech" / "Actor_21" / "03-01-05-02-01-01-21.flac"
+    assert main(["predict", "speech", str(speech)]) == 0
+    rows, _ = _lines(capsys)
+    assert (rows[0]["status"], rows[0]["label"]) == ("speech", "angry")
+
+
+def test_predict_face_refuses_a_decompression_bomb_from_its_header(tmp_path, capsys):
+    """A 20000x20000 PNG of 400 KB once took 2.45 GB here; analyze refused it already."""
+    from emochat.testing.synth import huge_png
+
+    bomb = huge_png(tmp_path / "bomb.png", 20_000, 20_000)
+    assert main(["predict", "face", str(bomb)]) == 1
+    _, err = _lines(capsys)
+    assert err.strip() == (
+        f"emochat: error: {bomb}: image is 20000x20000 (400 Mpx), over the 150 Mpx limit"
+    )

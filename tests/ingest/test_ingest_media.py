@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
+import cv2
 import numpy as np
 import pytest
 
 from emochat.core.errors import MediaError
 from emochat.ingest import SAMPLE_RATE, iter_audio_chunks, iter_frames, load_audio, probe
+from emochat.ingest.media import image_size
 from emochat.ingest.video import _upright
-from emochat.testing.synth import tone, write_media
+from emochat.testing.synth import huge_png, tone, write_media
 
 
 @pytest.mark.parametrize(
@@ -115,6 +119,27 @@ def _written(path, data: bytes):
     return path
 
 
+def _fifo(folder):
+    os.mkfifo(folder / "pipe.mp4")  # reading it would block forever
+    return folder / "pipe.mp4"
+
+
+def _symlink_loop(folder):
+    (folder / "a.mp4").symlink_to(folder / "b.mp4")
+    (folder / "b.mp4").symlink_to(folder / "a.mp4")
+    return folder / "a.mp4"
+
+
+def test_image_size_reads_headers_only(tmp_path):
+    rgb = np.zeros((30, 40, 3), np.uint8)
+    for suffix in (".jpg", ".png", ".bmp", ".webp"):
+        assert cv2.imwrite(str(tmp_path / f"a{suffix}"), rgb)
+        assert image_size(tmp_path / f"a{suffix}") == (40, 30)
+    assert image_size(_written(tmp_path / "x.mp4", b"not an image")) is None
+    for cut in (b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0", b"GIF89a\x01", b"RIFF\0\0\0\0WEBPVP8 "):
+        assert image_size(_written(tmp_path / "cut.img", cut)) is None  # the decoder judges
+
+
 @pytest.mark.parametrize(
     ("make", "problem"),
     [
@@ -125,6 +150,9 @@ def _written(path, data: bytes):
             "not a media file",
         ),
         (lambda d: d, "is a directory"),
+        (_fifo, "not a regular file"),
+        (_symlink_loop, "symlink loop"),
+        (lambda d: huge_png(d / "huge.png", 20_000, 20_000), "image is 20000x20000 (400 Mpx)"),
     ],
 )
 def test_bad_files_raise_one_line_media_errors(tmp_path, make, problem):
@@ -184,3 +212,41 @@ def test_rotation_turns_frames_upright(deg, shape):
     assert out.shape == shape
     if deg == 90:  # counter-clockwise: the top-right pixel goes to the top-left
         assert (out[0, 0] == rgb[0, -1]).all()
+
+
+def test_cut_files_name_where_decoding_stopped(tmp_path):
+    """An mp4 cut at 50% (index first) and a cut JPEG decode without an ffmpeg error: the
+    frames before the cut come out, then a MediaError says where it stopped."""
+    full = write_media(tmp_path / "full.mp4", 4.0, container_options={"movflags": "faststart"})
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    frames = []
+    with pytest.raises(MediaError, match=r"video decoding stopped at 1\.\d s of 4\.0 s"):
+        frames.extend(iter_frames(cut, fps=5))
+    assert frames and frames[-1].t_s < 2.5
+    assert len(list(iter_frames(full, fps=5))) == 20  # the whole file: no error
+    photo = tmp_path / "photo.jpg"
+    assert cv2.imwrite(
+        str(photo), np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8)
+    )
+    photo.write_bytes(photo.read_bytes()[: photo.stat().st_size // 2])
+    with pytest.raises(MediaError, match="image data ends early"):
+        list(iter_frames(photo))
+
+
+def test_audio_cut_mid_stream_keeps_what_decoded_and_says_where(tmp_path):
+    """An m4a cut at 50% used to lose its whole track (and the voice stage with it)."""
+    full = write_media(
+        tmp_path / "a.m4a",
+        video=False,
+        audio=tone(6.0),
+        audio_codec="aac",
+        container_options={"movflags": "faststart"},
+    )
+    cut = tmp_path / "cut.m4a"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    chunks = []
+    with pytest.raises(MediaError, match=r"cut.m4a: audio decoding failed at 2\.\d s"):
+        chunks.extend(iter_audio_chunks(cut, chunk_s=1.0))
+    assert 2.0 < sum(c.size for c in chunks) / SAMPLE_RATE < 3.5

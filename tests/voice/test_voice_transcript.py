@@ -8,10 +8,12 @@ import pytest
 
 from emochat.core.errors import TranscriptError
 from emochat.voice.transcript import (
+    MAX_TRANSCRIPT_BYTES,
     align_to_speech,
     guess_language,
     read_transcript,
     split_words,
+    within_media,
 )
 
 SRT = """1
@@ -190,3 +192,75 @@ def test_audio_fuzz_big_files_parse_in_linear_time(tmp_path, name, text):
     t0 = time.perf_counter()
     read_transcript(p)
     assert time.perf_counter() - t0 < 5.0  # before the fix: minutes
+
+
+# Hostile transcripts (issue 24): refused with the line, or clipped to the media
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("far.srt", "1\n999999:00:00,000 --> 999999:59:59,999\nLater.\n", 2),
+        ("far.vtt", "WEBVTT\n\nx\n99999:00:00.000 --> 99999:00:01.000\nx\n", 4),
+        (
+            "far.json",
+            '[\n {"word": "a", "start": 0, "end": 1},\n {"word": "b", "start": 1e9, "end": 1e9}\n]',
+            3,
+        ),
+    ],
+)
+def test_times_past_a_day_are_refused_with_their_line(tmp_path, name, text, line):
+    with pytest.raises(TranscriptError, match=rf"line {line}: .*is past 24 hours"):
+        read_transcript(write(tmp_path, name, text))
+
+
+def test_cues_are_clipped_to_the_media_and_late_ones_left_out(tmp_path):
+    srt = "1\n00:00:01,000 --> 00:00:09,000\nEarly.\n\n2\n00:10:00,000 --> 00:20:00,000\nLate.\n"
+    clipped, dropped = within_media(read_transcript(write(tmp_path, "t.srt", srt)), 2.4)
+    assert dropped == 1 and [(c.text, c.start_s, c.end_s) for c in clipped.cues] == [
+        ("Early.", 1.0, 2.4)
+    ]
+    words = '[{"word": "a", "start": 1, "end": 3}, {"word": "b", "start": 5, "end": 6}]'
+    (cue,) = within_media(read_transcript(write(tmp_path, "w.json", words)), 2.0)[0].cues
+    assert [(w.text, w.end_s) for w in cue.words] == [("a", 2.0)] and cue.end_s == 2.0
+    untimed = read_transcript(write(tmp_path, "t.txt", "Hello."))
+    assert within_media(untimed, 2.0) == (untimed, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "read_as"),
+    [
+        ("我今天非常开心，谢谢你。", "gb18030", "gb18030"),
+        ("我今天非常开心，谢谢你。", "gbk", "gb18030"),
+        ("我今天非常開心，謝謝你。", "big5", "big5"),
+        ("très bien, café für alle", "cp1252", "cp1252"),
+        ("我今天非常开心", "utf-8-sig", "utf-8"),
+    ],
+)
+def test_chinese_encodings_are_detected(tmp_path, text, encoding, read_as):
+    tr = read_transcript(write(tmp_path, "t.txt", text, encoding))
+    assert (tr.encoding, tr.text) == (read_as, text)
+
+
+def test_oversized_transcripts_are_refused_before_reading(tmp_path):
+    big = tmp_path / "big.srt"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_TRANSCRIPT_BYTES + 1)  # sparse: no 20 MB written
+    with pytest.raises(TranscriptError, match=r"big.srt: transcript is 20.0 MiB, over the 20 MiB"):
+        read_transcript(big)
+
+
+def test_more_words_than_the_media_can_hold_are_refused(tmp_path):
+    """279,000 cues on a 2.4-s clip passed 1.1 GB in 90 s: 10 words and 60 characters a
+    second (of 10 s at least) are the bounds."""
+    cue = "{n}\n00:00:00,500 --> 00:00:01,000\nfive words in this cue\n\n"
+    srt = write(tmp_path, "dense.srt", "".join(cue.format(n=n) for n in range(1, 41)))
+    transcript = read_transcript(srt)
+    assert within_media(transcript, 40.0)[0] is not transcript  # 200 words in 40 s: fine
+    with pytest.raises(TranscriptError, match=r"dense.srt: 200 words, 880 characters for 2.4 s"):
+        within_media(transcript, 2.4)
+    with pytest.raises(TranscriptError, match=r"for 0 s of media \(at most 100 words, 600 char"):
+        within_media(transcript, 0.0)  # a photo's caption gets the words of 10 s
+    one_word = read_transcript(write(tmp_path, "word.txt", "a" * 1000))
+    with pytest.raises(TranscriptError, match=r"1 words, 1,000 characters for 5 s"):
+        within_media(one_word, 5.0)

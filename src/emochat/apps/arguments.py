@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from emochat.core.errors import EmochatError
 from emochat.models import registry
 from emochat.options import (
     AUTO,
@@ -33,6 +34,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
     return value
+
+
+def nonempty_path(text: str) -> str:
+    """A file argument as given; an empty one is refused here, since ``Path("")`` is the
+    current folder (``analyze ""`` said "is a directory", ``predict face ""`` scanned it)."""
+    if not text:
+        raise argparse.ArgumentTypeError("empty path: name a file")
+    return text
+
+
+def input_path(text: str) -> Path:
+    return Path(nonempty_path(text))
 
 
 def model_assignment(text: str) -> tuple[str, str]:
@@ -136,16 +149,20 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
 
 
 def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
-    """The :class:`AnalyzeOptions` that :func:`add_analysis_options` arguments describe."""
-    return AnalyzeOptions(
-        fps=None if args.all_frames else args.fps,
-        segment_s=args.segment_s,
-        max_faces=args.max_faces,
-        expression_views=args.expression_views,
-        language=args.language,
-        stage_time_limit_s=args.stage_time_limit,
-        reasoner=reasoner_settings(
-            args.reasoner, args.reasoner_config, args.reasoner_url, args.reasoner_model
-        ),
-        models=chosen_models(args),
-    )
+    """The :class:`AnalyzeOptions` that :func:`add_analysis_options` arguments describe;
+    a value out of its range is a one-line :class:`EmochatError`, before any input is read."""
+    try:
+        return AnalyzeOptions(
+            fps=None if args.all_frames else args.fps,
+            segment_s=args.segment_s,
+            max_faces=args.max_faces,
+            expression_views=args.expression_views,
+            language=args.language,
+            stage_time_limit_s=args.stage_time_limit,
+            reasoner=reasoner_settings(
+                args.reasoner, args.reasoner_config, args.reasoner_url, args.reasoner_model
+            ),
+            models=chosen_models(args),
+        )
+    except ValueError as exc:
+        raise EmochatError(None, str(exc)) from None

@@ -71,9 +71,13 @@ def relative_video_src(media: Path, out_dir: Path) -> str:
     """The media as a URL relative to ``out_dir``'s report.html, so the page plays it in
     place (and both can move together)."""
     try:
-        rel = os.path.relpath(Path(media).resolve(), Path(out_dir).resolve())
+        media = Path(media).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the analysis reports it
+        media = Path(os.path.abspath(media))
+    try:
+        rel = os.path.relpath(media, Path(out_dir).resolve())
     except ValueError:  # another drive (Windows)
-        return Path(media).resolve().as_uri()
+        return media.as_uri()
     return quote(Path(rel).as_posix())
 
 
@@ -112,7 +116,10 @@ def analyze_clip(
 
     t0 = time.perf_counter()
     if not isinstance(options, AnalyzeOptions):
-        options = AnalyzeOptions.from_mapping(options)
+        try:
+            options = AnalyzeOptions.from_mapping(options)
+        except ValueError as exc:  # a manifest row's or a form's value: the user's to fix
+            raise EmochatError(path, str(exc)) from None
     ctx = process_analyzer(options).run(path, hooks, options=options)
     faces = ctx.find(FaceAnalysis)
     if media_name is not None:

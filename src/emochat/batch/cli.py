@@ -10,9 +10,11 @@ from pathlib import Path
 from emochat.apps.arguments import add_analysis_options, analysis_options, positive_int
 
 DESCRIPTION = """Analyse every media file of a folder (recursively) or a manifest (.txt: one path
-per line; .csv/.jsonl with a 'path' column and optional id, transcript, language).
+per line; .csv/.jsonl with a 'path' column and optional id, transcript, language; a file
+listed twice needs distinct ids).
 Writes OUT/clips/<id>/report.json + report.html per clip (atomically), OUT/summary.parquet
-(one row per segment), OUT/failures.json (clips that failed, with the reason). Run it
+(one row per segment), OUT/failures.json (clips that failed, with the reason, and what a
+folder scan could not take: FIFOs, symlink loops, unreadable or hidden files). Run it
 again after any crash (kill -9 included): finished clips are skipped, the rest redone,
 and every clip appears exactly once in the summary. Each clip records the analysis
 options it was made with: a rerun into the same OUT with other options (--fps ...) stops
@@ -103,6 +105,12 @@ def run(args: argparse.Namespace) -> int:
             f"{result.skipped} already finished), {result.failed} failed; "
             f"{result.rows} segment rows in {args.output / 'summary.parquet'} "
             f"[{result.seconds:.1f} s]",
+            highlight=False,
+        )
+    if result.skipped_inputs:
+        err.print(
+            f"{result.skipped_inputs} item(s) in the folder are not analysable inputs (FIFO, "
+            f"symlink loop, unreadable, hidden); see {args.output / 'failures.json'}",
             highlight=False,
         )
     if result.failed:

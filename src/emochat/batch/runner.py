@@ -55,7 +55,7 @@ from emochat.apps.jobs import (
 )
 from emochat.batch.summary import combine_parts, segment_rows, write_part
 from emochat.core.errors import DataError
-from emochat.core.files import atomic_write_text
+from emochat.core.files import atomic_write_text, input_file_problem
 from emochat.core.settings import limit_native_threads
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ log = logging.getLogger(__name__)
 MEDIA_SUFFIXES = frozenset(
     ".mp4 .mov .m4v .mkv .webm .avi .mpg .mpeg .ts .mts .flv .wmv .3gp "
     ".wav .mp3 .flac .m4a .aac .ogg .opus .wma "
-    ".jpg .jpeg .png .bmp .webp".split()
+    ".jpg .jpeg .png .bmp .webp .gif".split()
 )
 MANIFEST_SUFFIXES = frozenset({".txt", ".csv", ".jsonl", ".list"})
 MAX_CRASHES_PER_CLIP = 2
@@ -77,6 +77,21 @@ class Clip:
     language: str | None = None
 
 
+@dataclass(frozen=True)
+class SkippedInput:
+    """Something a folder scan found but cannot analyse, and why (a FIFO, a symlink loop,
+    an unreadable file, a hidden file or folder): recorded, never silently dropped."""
+
+    input: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Inputs:
+    clips: list[Clip]
+    skipped: list[SkippedInput] = field(default_factory=list)
+
+
 @dataclass
 class BatchResult:
     out_dir: Path
@@ -88,6 +103,9 @@ class BatchResult:
     rows: int = 0
     seconds: float = 0.0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    skipped_inputs: int = 0
+    """Things in the folder that are not analysable inputs (in failures.json, kind
+    ``skipped``); they do not make the batch fail."""
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -117,13 +135,13 @@ def _unique_ids(paths: list[tuple[str, Path]]) -> list[tuple[str, Path]]:
 
 def _read_manifest(path: Path) -> list[Clip]:
     base = path.parent
-    entries: list[dict[str, Any]] = []
+    entries: list[tuple[int, dict[str, Any]]] = []  # (line, row)
     text = path.read_text("utf-8-sig")
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text.splitlines())
         if not reader.fieldnames or "path" not in reader.fieldnames:
             raise DataError(path, "a CSV manifest needs a 'path' column")
-        entries = [row for row in reader if (row.get("path") or "").strip()]
+        entries = [(reader.line_num, row) for row in reader if (row.get("path") or "").strip()]
     elif path.suffix.lower() == ".jsonl":
         for n, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -134,11 +152,11 @@ def _read_manifest(path: Path) -> list[Clip]:
                 raise DataError(path, f"line {n} is not JSON: {exc.msg}") from None
             if not isinstance(row, dict) or not row.get("path"):
                 raise DataError(path, f"line {n} has no 'path'")
-            entries.append(row)
+            entries.append((n, row))
     else:
         entries = [
-            {"path": line.strip()}
-            for line in text.splitlines()
+            (n, {"path": line.strip()})
+            for n, line in enumerate(text.splitlines(), 1)
             if line.strip() and not line.lstrip().startswith("#")
         ]
 
@@ -149,13 +167,17 @@ def _read_manifest(path: Path) -> list[Clip]:
         return q if q.is_absolute() else base / q
 
     named = []
-    for row in entries:
+    for _, row in entries:
         media = resolve(row["path"])
         name = _slug(str(row.get("id") or "").strip()) if row.get("id") else _slug(media.name)
         named.append((name, media, row))
     explicit = [n for n, _, r in named if r.get("id")]
     if len(explicit) != len(set(explicit)):
         raise DataError(path, "manifest ids must be unique")
+    _refuse_duplicate_rows(
+        path,
+        [(line, media, row) for (line, _), (_, media, row) in zip(entries, named, strict=True)],
+    )
     ids = _unique_ids([(n, m) for n, m, _ in named])
     return [
         Clip(cid, media, resolve(row.get("transcript")), (row.get("language") or None))
@@ -163,29 +185,96 @@ def _read_manifest(path: Path) -> list[Clip]:
     ]
 
 
-def discover(source: str | Path) -> list[Clip]:
-    """The clips of a folder (media files, recursively, sorted) or of a manifest file.
+def _same_file_key(path: Path) -> str:
+    """The file a path ends at (symlinks and ``..`` followed where they can be)."""
+    try:
+        return str(path.resolve())
+    except (OSError, RuntimeError):  # a symlink loop: the analysis will say so
+        return os.path.abspath(path)
+
+
+def _refuse_duplicate_rows(manifest: Path, rows: list[tuple[int, Path, dict]]) -> None:
+    """Rows naming the same media file without ids of their own are an error.
+
+    They would share one output folder: one result lost, the other counted twice in
+    summary.parquet. Analysing the same clip twice with the same options gives the same
+    report, so a duplicate is a mistake in the list; rows that should differ (another
+    transcript or language) say so with distinct ``id``s.
+    """
+    lines: dict[str, list[int]] = {}
+    for line, media, row in rows:
+        if not row.get("id"):
+            lines.setdefault(_same_file_key(media), []).append(line)
+    repeated = {key: found for key, found in lines.items() if len(found) > 1}
+    if repeated:
+        listed = "; ".join(
+            f"lines {', '.join(map(str, found))}: {key}"
+            for key, found in list(repeated.items())[:5]
+        )
+        more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+        raise DataError(
+            manifest,
+            f"{len(repeated)} media file(s) listed more than once ({listed}{more}); list each "
+            "once, or give the rows distinct 'id's to analyse them separately",
+        )
+
+
+def _scan_folder(source: Path) -> Inputs:
+    """Media files under ``source`` (recursively, sorted) and what could not be taken.
+
+    Files with other suffixes (notes, subtitles) are not inputs and are left alone;
+    anything else odd is recorded with its reason: a FIFO, socket or device, a symlink
+    loop or broken link, an unreadable file or folder, a hidden file or folder (not
+    scanned: ``.git``, macOS ``._x.mp4`` files). Symlinked folders are not followed (a
+    link to ``..`` would scan forever).
+    """
+    found: list[Path] = []
+    skipped: list[SkippedInput] = []
+
+    def unreadable(exc: OSError) -> None:
+        skipped.append(SkippedInput(str(exc.filename), f"folder not readable: {exc.strerror}"))
+
+    for folder, dirs, files in os.walk(source, onerror=unreadable):
+        here = Path(folder)
+        for name in sorted(d for d in dirs if d.startswith(".")):
+            skipped.append(SkippedInput(str(here / name), "hidden folder: not scanned"))
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            path = here / name
+            if path.is_dir():  # a symlink to a folder
+                continue
+            problem = input_file_problem(path)
+            if problem is None and path.suffix.lower() not in MEDIA_SUFFIXES:
+                continue
+            if problem is None and name.startswith("."):
+                problem = "hidden file"
+            if problem is None:
+                found.append(path)
+            else:
+                skipped.append(SkippedInput(str(path), problem))
+    found.sort()
+    named = [(_slug(str(p.relative_to(source)).replace(os.sep, "__")), p) for p in found]
+    clips = [Clip(cid, p) for cid, p in _unique_ids(named)]
+    return Inputs(clips, sorted(skipped, key=lambda s: s.input))
+
+
+def discover(source: str | Path) -> Inputs:
+    """The clips of a folder (media files, recursively, sorted) or of a manifest file,
+    and the folder's entries that cannot be clips (:func:`_scan_folder`).
 
     Manifests: ``.txt``/``.list`` (one path per line, ``#`` comments), ``.csv`` with a
     ``path`` column (optional ``id``, ``transcript``, ``language``) or ``.jsonl`` with
-    the same keys. Relative paths are taken from the manifest's folder.
+    the same keys. Relative paths are taken from the manifest's folder. A media file
+    listed twice without distinct ids is an error (:func:`_refuse_duplicate_rows`).
     """
     source = Path(source)
     if source.is_dir():
-        files = sorted(
-            p
-            for p in source.rglob("*")
-            if p.is_file()
-            and p.suffix.lower() in MEDIA_SUFFIXES
-            and not any(part.startswith(".") for part in p.relative_to(source).parts)
-        )
-        named = [(_slug(str(p.relative_to(source)).replace(os.sep, "__")), p) for p in files]
-        return [Clip(cid, p) for cid, p in _unique_ids(named)]
+        return _scan_folder(source)
     if source.is_file():
         if source.suffix.lower() not in MANIFEST_SUFFIXES:
             raise DataError(source, "not a folder or a manifest (.txt, .csv, .jsonl)")
-        return _read_manifest(source)
-    raise DataError(source, "no such folder or manifest")
+        return Inputs(_read_manifest(source))
+    raise DataError(source, input_file_problem(source) or "no such folder or manifest")
 
 
 # ------------------------------------------------------------------------- state
@@ -402,13 +491,13 @@ def run_batch(
         raise DataError(None, f"unknown engine {engine!r} (local or ray)")
     workers = max(1, int(workers))
     t0 = time.perf_counter()
-    clips = discover(source)
+    inputs = discover(source)
     out = OutputDir(Path(out_dir))
     out.state.mkdir(parents=True, exist_ok=True)
     with _exclusive(out.root / ".lock"):
         out.remove_stale_temp_files()
-        todo = _todo(clips, out, _plain(options), retry_failed, rerun_changed)
-        return _run(clips, todo, out, source, workers, engine, options, ray_address, on_clip, t0)
+        todo = _todo(inputs.clips, out, _plain(options), retry_failed, rerun_changed)
+        return _run(inputs, todo, out, source, workers, engine, options, ray_address, on_clip, t0)
 
 
 @contextmanager
@@ -458,7 +547,8 @@ def _options_diff(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> str:
     return ", ".join(f"{k} {old.get(k)} -> {new.get(k)}" for k in keys)
 
 
-def _run(clips, todo, out, source, workers, engine, options, ray_address, on_clip, t0):
+def _run(inputs, todo, out, source, workers, engine, options, ray_address, on_clip, t0):
+    clips = inputs.clips
     result = BatchResult(out.root, total=len(clips), skipped=len(clips) - len(todo))
     recorded = _plain(options)
     tasks: list[Task] = [
@@ -478,7 +568,7 @@ def _run(clips, todo, out, source, workers, engine, options, ray_address, on_cli
             result.processed += 1
             if on_clip is not None:
                 on_clip(clip, record, n, len(tasks))
-    _finish(out, clips, result)
+    _finish(out, inputs, result)
     result.seconds = round(time.perf_counter() - t0, 3)
     atomic_write_text(
         out.root / "batch.json",
@@ -497,9 +587,9 @@ def _run(clips, todo, out, source, workers, engine, options, ray_address, on_cli
     return result
 
 
-def _finish(out: OutputDir, clips: list[Clip], result: BatchResult) -> None:
+def _finish(out: OutputDir, inputs: Inputs, result: BatchResult) -> None:
     parts = []
-    for clip in clips:
+    for clip in inputs.clips:
         marker = out.read_marker(clip.id) or {}
         if marker.get("status") == "done" and out.part(clip.id).exists():
             parts.append(out.part(clip.id))
@@ -514,5 +604,9 @@ def _finish(out: OutputDir, clips: list[Clip], result: BatchResult) -> None:
                     "kind": marker.get("kind"),
                 }
             )
+    result.skipped_inputs = len(inputs.skipped)
+    result.failures += [
+        {"id": None, "input": s.input, "error": s.reason, "kind": "skipped"} for s in inputs.skipped
+    ]
     result.rows = combine_parts(parts, out.root / "summary.parquet")
     atomic_write_text(out.root / "failures.json", json.dumps(result.failures, indent=2))

@@ -32,7 +32,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from emochat.apps.arguments import add_analysis_options, add_model_option, positive_float
+    from emochat.apps.arguments import (
+        add_analysis_options,
+        add_model_option,
+        input_path,
+        nonempty_path,
+        positive_float,
+    )
     from emochat.cli.predict import PREDICT_SLOTS
 
     parser = _Parser(
@@ -55,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "DIR/a_mp4/, a.jpg -> DIR/a_jpg/), then -2, -3... in input order if still the same. "
         "Inputs that fail are listed in DIR/failures.json with that folder (left unwritten).",
     )
-    an.add_argument("media", nargs="+", type=Path, help="media file(s) to analyse")
+    an.add_argument("media", nargs="+", type=input_path, help="media file(s) to analyse")
     an.add_argument(
         "-o",
         "--output",
@@ -101,9 +107,28 @@ def build_parser() -> argparse.ArgumentParser:
         ("text", "lines of text, or - to read lines from stdin"),
     ):
         p = pr_sub.add_parser(name, help=helptext)
-        p.add_argument("inputs", nargs="+", help=helptext)
+        p.add_argument(
+            "inputs", nargs="+", type=None if name == "text" else nonempty_path, help=helptext
+        )
         p.add_argument("--format", choices=["jsonl"], default="jsonl")
         add_model_option(p, (PREDICT_SLOTS[name],))
+        if name == "text":
+            p.add_argument(
+                "--context",
+                action="store_true",
+                help="the inputs are one conversation: each line gets the lines before it "
+                "as dialogue context",
+            )
+            p.add_argument(
+                "--domain",
+                default=None,
+                help="prior calibration: dialogue (default), social, weibo, self_report or none",
+            )
+            p.add_argument(
+                "--details",
+                action="store_true",
+                help="also print open-vocabulary words and lexicon cues",
+            )
         if name == "face":
             p.add_argument(
                 "--crops",

@@ -94,6 +94,8 @@ def _overall_line(overall: dict) -> str:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    if args.output.exists() and not args.output.is_dir():
+        raise EmochatError(args.output, "-o names an existing file; it must be a folder")
     options = replace(analysis_options(args), transcript=args.transcript)
     console = Console(stderr=args.json)
     err = Console(stderr=True)

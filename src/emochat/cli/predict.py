@@ -4,19 +4,67 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import deque
+from collections.abc import Iterator
+from itertools import islice
 
 from emochat.cli.output import print_jsonl
 from emochat.core.errors import EmochatError
 from emochat.models import registry
+from emochat.voice.predict import NoSpeech, predict_speech_files
+from emochat.voice.speech_emotion import SpeechEmotion
 
 PREDICT_SLOTS = {"face": "face_expression", "speech": "speech_emotion", "text": "text_emotion"}
 """The model slot each ``emochat predict`` modality runs (``--model SLOT=...``)."""
 
 
-def _text_inputs(inputs: list[str]) -> list[str]:
-    if inputs == ["-"]:
-        return [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    return inputs
+TEXT_BATCH = 32
+"""Lines classified per model call: each result is printed as soon as its batch is done,
+so ``predict text -`` reads stdin as it comes, in memory bounded by one batch."""
+
+
+def _text_inputs(inputs: list[str]) -> Iterator[str]:
+    """The inputs one by one, ``-`` replaced by stdin's lines as they are read (an empty
+    line stays an input, so output line n answers input line n)."""
+    for item in inputs:
+        if item == "-":
+            yield from (line.rstrip("\r\n") for line in sys.stdin)
+        else:
+            yield item
+
+
+def _predict_text(args: argparse.Namespace, model: registry.ModelChoice | None) -> int:
+    """One JSON line per input, printed batch by batch; ``--context`` gives each line the
+    lines before it (as many as the model reads)."""
+    text_model = registry.load(model or "text_emotion")
+    previous: deque[str] = deque(maxlen=max(text_model.context_turns, 1))
+    inputs = _text_inputs(args.inputs)
+    while batch := list(islice(inputs, TEXT_BATCH)):
+        context = None
+        if args.context:
+            context = []
+            for text in batch:
+                context.append(list(previous))
+                previous.append(text)
+        preds = text_model.predict(
+            batch,
+            context=context,
+            domain=args.domain,
+            top_k=5 if args.details else 0,
+            lexicon=args.details,
+        )
+        print_jsonl(_text_record(pred, args.details) for pred in preds)
+    return 0
+
+
+def _text_record(pred, details: bool) -> dict:
+    """``input``, ``label``, ``probs`` (6 decimals), ``valence``, ``arousal``; with
+    ``details`` also ``open_vocab`` and ``lexicon``."""
+    record = pred.to_dict()
+    record["probs"] = {k: round(v, 6) for k, v in pred.probs.items()}
+    if not details:
+        del record["open_vocab"], record["lexicon"]
+    return record
 
 
 def _chosen_model(args: argparse.Namespace) -> registry.ModelChoice | None:
@@ -33,30 +81,22 @@ def _chosen_model(args: argparse.Namespace) -> registry.ModelChoice | None:
 def run_predict(args: argparse.Namespace) -> int:
     model = _chosen_model(args)
     if args.modality == "text":
-        texts = _text_inputs(args.inputs)
-        text_model = registry.load(model or "text_emotion")
-        print_jsonl(
-            {
-                "input": text,
-                "label": pred.label,
-                "probs": pred.probs,
-                "valence": pred.valence,
-                "arousal": pred.arousal,
-            }
-            for text, pred in zip(texts, text_model.predict(texts), strict=True)
-        )
-        return 0
+        return _predict_text(args, model)
     if args.modality == "face":
         from emochat.face.predict import predict_face_images
 
         return _each(predict_face_images(args.inputs, crops=args.crops, model=model))
-    from emochat.voice.predict import predict_speech_files
-
     paths = list(args.inputs)
     return _each(
-        (path, r if isinstance(r, EmochatError) else r.to_dict())
+        (path, r if isinstance(r, EmochatError) else _speech_record(r))
         for path, r in zip(paths, predict_speech_files(paths, model), strict=True)
     )
+
+
+def _speech_record(result: SpeechEmotion | NoSpeech) -> dict:
+    """The emotion, or ``label`` None with ``status`` "no_speech" when the VAD heard none."""
+    status = "no_speech" if isinstance(result, NoSpeech) else "speech"
+    return {**result.to_dict(), "status": status}
 
 
 def _each(results) -> int:

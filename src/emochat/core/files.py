@@ -4,8 +4,10 @@ hashes."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,34 @@ def _umask() -> int:
     except OSError:
         pass
     return 0o022
+
+
+def input_file_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be read as an input file, in a few words, or None when it can.
+
+    One place names the file system's oddities the same way for every input (media,
+    transcripts, manifests): an empty path is not the current folder, a symlink loop is not
+    a missing file, a FIFO is not an empty file (reading one would block forever).
+    """
+    if str(path) == "":
+        return "empty path"
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "broken symbolic link" if os.path.islink(path) else "file not found"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop"
+        if exc.errno == errno.EACCES:
+            return "permission denied"
+        return exc.strerror or str(exc)
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a FIFO, socket or device)"
+    if not os.access(path, os.R_OK):
+        return "permission denied"
+    return None
 
 
 def file_sha256(path: str | Path) -> str:

@@ -68,7 +68,7 @@ def _speech_factory() -> Predict:
         from emochat.voice.predict import predict_speech_files
     except ImportError as exc:
         raise NoModelError(None, f"no speech emotion model in this version yet ({exc})") from None
-    return lambda paths: list(predict_speech_files(list(paths)))
+    return lambda paths: list(predict_speech_files(list(paths), vad=False))
 
 
 def _video_factory() -> Predict:

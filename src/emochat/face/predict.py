@@ -18,7 +18,9 @@ from typing import NamedTuple
 import numpy as np
 
 from emochat.core.errors import EmochatError, MediaError
+from emochat.core.files import input_file_problem
 from emochat.face.expression import ExpressionModel, crop_aligned, describe, fit_crop
+from emochat.ingest.media import check_image_pixels, image_size
 from emochat.models import registry
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
@@ -73,8 +75,12 @@ def looks_like_crop(height: int, width: int) -> bool:
 def _read_rgb(path: Path) -> np.ndarray:
     import cv2
 
-    if not path.is_file():
-        raise MediaError(path, "file not found")
+    problem = input_file_problem(path)
+    if problem is not None:
+        raise MediaError(path, problem)
+    size = image_size(path)  # analyze's limit, read from the header before decoding
+    if size is not None:
+        check_image_pixels(path, *size)
     data = np.fromfile(str(path), dtype=np.uint8)
     # a grey file decodes to three equal channels, which fit_crop turns back into the
     # identical grey values (OpenCV's fixed-point RGB->grey weights sum to one)

@@ -20,7 +20,7 @@ def _keep_decoded(frames: Iterator[Frame], ctx: AnalysisContext) -> Iterator[Fra
     try:
         yield from frames
     except MediaError as exc:
-        ctx.report.warn("ingest", "decode_error", f"video decoding stopped early: {exc.problem}")
+        ctx.report.warn("ingest", "decode_error", f"{exc.problem}; the frames before it are kept")
 
 
 class _ExpressionTap:

@@ -24,7 +24,9 @@ def iter_audio_chunks(
 ) -> Iterator[np.ndarray]:
     """Yield consecutive mono float32 chunks of ``chunk_s`` seconds (the last may be shorter).
 
-    Chunks are contiguous in time from the start of the audio stream.
+    Chunks are contiguous in time from the start of the audio stream. A decoding error
+    mid-stream (a cut or damaged file) first yields the audio decoded before it, then
+    raises :class:`MediaError` naming the time decoding stopped.
     """
     p = Path(path)
     chunk_len = max(1, int(round(chunk_s * sample_rate)))
@@ -47,17 +49,27 @@ def iter_audio_chunks(
                 yield from resampled(resampler.resample(frame))
             yield from resampled(resampler.resample(None))
 
-        for samples in decoded():
-            pending.append(samples)
-            n_pending += samples.size
-            while n_pending >= chunk_len:
-                block = np.concatenate(pending)
-                yield block[:chunk_len].astype(np.float32, copy=False)
-                rest = block[chunk_len:]
-                pending, n_pending = ([rest], rest.size) if rest.size else ([], 0)
+        n_yielded = 0
+        failure = None
+        try:
+            for samples in decoded():
+                pending.append(samples)
+                n_pending += samples.size
+                while n_pending >= chunk_len:
+                    block = np.concatenate(pending)
+                    yield block[:chunk_len].astype(np.float32, copy=False)
+                    n_yielded += chunk_len
+                    rest = block[chunk_len:]
+                    pending, n_pending = ([rest], rest.size) if rest.size else ([], 0)
+        except av.error.FFmpegError as exc:
+            failure = exc.strerror or str(exc)
         if n_pending:
             yield np.concatenate(pending).astype(np.float32, copy=False)
-    except av.error.FFmpegError as exc:
+            n_yielded += n_pending
+        if failure is not None:
+            stopped = f" at {n_yielded / sample_rate:.1f} s" if n_yielded else ""
+            raise MediaError(p, f"audio decoding failed{stopped}: {failure}")
+    except av.error.FFmpegError as exc:  # before any frame: the stream or resampler
         raise MediaError(p, f"audio decoding failed: {exc.strerror or exc}") from None
     finally:
         container.close()

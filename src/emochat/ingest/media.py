@@ -7,14 +7,22 @@ accepted as one-frame media so a photo can go through the face stages.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import av
 
 from emochat.core.errors import MediaError
+from emochat.core.files import input_file_problem
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+IMAGE_FORMATS = frozenset({"image2", "png_pipe", "jpeg_pipe"})
+"""ffmpeg's demuxers of still images."""
+MAX_IMAGE_PIXELS = 150_000_000
+"""Largest image or video frame analysed (width x height). A 108-MP phone photo passes;
+past it one RGB copy is over 450 MB and a decoder holds several (a 20000x20000 PNG took
+2.45 GB in ``predict face``). ffmpeg itself refuses frames of about 268 Mpx."""
 
 
 @dataclass(frozen=True)
@@ -42,20 +50,114 @@ class MediaInfo:
 
 
 def open_container(path: str | Path) -> av.container.InputContainer:
-    """``av.open`` with the failure modes translated into one-line :class:`MediaError`."""
+    """``av.open`` with the failure modes translated into one-line :class:`MediaError`;
+    an image over :data:`MAX_IMAGE_PIXELS` is refused from its header."""
     p = Path(path)
-    if not p.exists():
-        raise MediaError(p, "file not found")
-    if p.is_dir():
-        raise MediaError(p, "is a directory, not a media file")
+    problem = input_file_problem(p)
+    if problem is not None:
+        raise MediaError(p, problem)
     if p.stat().st_size == 0:
         raise MediaError(p, "file is empty (0 bytes)")
+    size = image_size(p)  # before ffmpeg, which decodes a whole image to learn its size
+    if size is not None:
+        check_image_pixels(p, *size)
     try:
         return av.open(str(p), metadata_errors="ignore")
     except av.error.InvalidDataError:
         raise MediaError(p, "not a media file ffmpeg can read (invalid data)") from None
     except av.error.FFmpegError as exc:
         raise MediaError(p, f"cannot open media: {exc.strerror or exc}") from None
+
+
+CUT_TAIL_BYTES = 64 * 1024
+"""How far from a file's end :func:`image_is_cut` looks for the end marker (cameras may
+append a thumbnail or maker data after it)."""
+
+
+def image_size(path: str | Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG, JPEG, GIF, BMP or WebP header, without decoding the
+    pixels; None for other formats or a header we cannot read (the decoder then judges)."""
+    try:
+        return _header_size(path)
+    except struct.error:  # a header cut short
+        return None
+
+
+def _header_size(path: str | Path) -> tuple[int, int] | None:
+    with open(path, "rb") as fh:
+        head = fh.read(32)
+        if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if head[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", head[6:10])
+        if head.startswith(b"BM") and len(head) >= 26:
+            width, height = struct.unpack("<ii", head[18:26])
+            return abs(width), abs(height)
+        if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+            return _webp_size(head)
+        if head.startswith(b"\xff\xd8"):
+            fh.seek(2)
+            return _jpeg_size(fh)
+    return None
+
+
+def image_is_cut(path: str | Path) -> bool:
+    """Whether a JPEG or PNG file lacks its end marker (EOI, IEND) near its end: a cut file,
+    which decoders fill with grey without an error."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - CUT_TAIL_BYTES))
+        tail = fh.read()
+    if head.startswith(b"\xff\xd8"):
+        return b"\xff\xd9" not in tail
+    if head.startswith(b"\x89PNG"):
+        return b"IEND" not in tail
+    return False
+
+
+def _webp_size(head: bytes) -> tuple[int, int] | None:
+    chunk = head[12:16]
+    if chunk == b"VP8X":
+        return 1 + int.from_bytes(head[24:27], "little"), 1 + int.from_bytes(head[27:30], "little")
+    if chunk == b"VP8L":
+        bits = int.from_bytes(head[21:25], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if chunk == b"VP8 ":
+        width, height = struct.unpack("<HH", head[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    return None
+
+
+def _jpeg_size(fh) -> tuple[int, int] | None:
+    """Walk the JPEG markers to the first start-of-frame (SOF0-15 but DHT, JPG, DAC)."""
+    while True:
+        marker = fh.read(2)
+        if len(marker) < 2 or marker[0] != 0xFF:
+            return None
+        if marker[1] in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+            continue
+        length = fh.read(2)
+        if len(length) < 2:
+            return None
+        size = int.from_bytes(length, "big")
+        if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):
+            frame = fh.read(5)
+            if len(frame) < 5:
+                return None
+            height, width = struct.unpack(">HH", frame[1:5])
+            return width, height
+        fh.seek(size - 2, 1)
+
+
+def check_image_pixels(path: str | Path, width: int, height: int) -> None:
+    """Refuse an image or frame over :data:`MAX_IMAGE_PIXELS`, naming its size."""
+    if width * height > MAX_IMAGE_PIXELS:
+        raise MediaError(
+            path,
+            f"image is {width}x{height} ({width * height / 1e6:.0f} Mpx), over the "
+            f"{MAX_IMAGE_PIXELS / 1e6:.0f} Mpx limit",
+        )
 
 
 def _rotation(stream: av.video.stream.VideoStream, first_frame: av.VideoFrame | None) -> int:
@@ -73,10 +175,11 @@ def probe(path: str | Path) -> MediaInfo:
         astream = container.streams.audio[0] if container.streams.audio else None
         if vstream is None and astream is None:
             raise MediaError(p, "no video or audio stream")
-        is_image = is_image or container.format.name in {"image2", "png_pipe", "jpeg_pipe"}
+        is_image = is_image or container.format.name in IMAGE_FORMATS
 
         first = None
         if vstream is not None:
+            check_image_pixels(p, vstream.codec_context.width, vstream.codec_context.height)
             try:
                 first = next(container.decode(vstream), None)
             except av.error.FFmpegError as exc:

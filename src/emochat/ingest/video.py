@@ -15,7 +15,11 @@ import av
 import numpy as np
 
 from emochat.core.errors import MediaError
-from emochat.ingest.media import open_container
+from emochat.ingest.media import IMAGE_FORMATS, image_is_cut, open_container
+
+TRUNCATION_GAP_S = 1.0
+"""Frames ending this much before the video stream's declared duration mean a cut file
+(an mp4 cut at 50% decodes its first half without an error)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,9 @@ def iter_frames(
     """Yield upright RGB frames, at most ``fps`` per second of media time (all if None).
 
     ``index`` counts decoded frames in the stream (the OpenFace ``frame`` column
-    minus one), so it stays meaningful when frames are skipped.
+    minus one), so it stays meaningful when frames are skipped. A stream that ends well
+    before its declared duration raises :class:`MediaError` after its last frame, naming
+    the time decoding stopped.
     """
     p = Path(path)
     container = open_container(p)
@@ -78,13 +84,22 @@ def iter_frames(
                 t = last_t + 1e-3
             last_t = t
             if end_s is not None and t > end_s:
-                break
+                return
             if t + 1e-6 < next_t:
                 continue
             next_t = (t if next_t < t - period else next_t) + period if period else t
             w, h = _scaled_size(frame.width, frame.height, max_side)
             rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
             yield Frame(index=index, t_s=round(t, 6), rgb=_upright(rgb, int(frame.rotation or 0)))
+        if container.format.name in IMAGE_FORMATS and image_is_cut(p):
+            raise MediaError(p, "image data ends early (the file is truncated): part is missing")
+        declared = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        if declared - max(last_t, 0.0) > TRUNCATION_GAP_S:
+            raise MediaError(
+                p,
+                f"video decoding stopped at {max(last_t, 0.0):.1f} s of {declared:.1f} s "
+                "(the file is truncated or damaged)",
+            )
     except av.error.FFmpegError as exc:
         raise MediaError(p, f"video decoding failed: {exc.strerror or exc}") from None
     finally:

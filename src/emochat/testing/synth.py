@@ -143,3 +143,24 @@ def mux_with_video(
         audio=audio,
         audio_rate=sample_rate,
     )
+
+
+def huge_png(path: Path, width: int, height: int) -> Path:
+    """A valid grey PNG of ``width`` x ``height`` in a few hundred KB (rows of zeros
+    compress 1000:1): a decompression bomb for the image size limits."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    packer = zlib.compressobj(9)
+    row = bytes(width + 1)  # the filter byte, then one byte per pixel
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    signature = b"\x89PNG\r\n\x1a\n"
+    Path(path).write_bytes(
+        signature + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+    return Path(path)

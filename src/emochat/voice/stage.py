@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emochat.ingest import load_audio
+import numpy as np
+
+from emochat.core.errors import MediaError
+from emochat.ingest import iter_audio_chunks
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Segment
@@ -43,7 +46,8 @@ class VoiceStage:
             if transcript is not None:
                 ctx.segments = _segments_from_transcript(transcript, ctx.media.duration_s)
             raise StageSkipped("no_audio", "the media has no audio track: no voice evidence")
-        audio = load_audio(ctx.path)
+        ctx.progress(0.0)
+        audio = _decoded_audio(ctx)
         if audio.size == 0:
             raise StageSkipped("no_audio", "the audio track holds no samples: no voice evidence")
         voice = analyze_voice(
@@ -80,15 +84,34 @@ class VoiceStage:
     def _read_transcript(ctx: AnalysisContext):
         if ctx.options.transcript is None:
             return None
-        from emochat.voice.transcript import read_transcript
+        from emochat.voice.transcript import read_transcript, within_media
 
-        transcript = read_transcript(ctx.options.transcript)
+        name, duration = ctx.options.transcript.name, ctx.media.duration_s
+        transcript, dropped = within_media(read_transcript(ctx.options.transcript), duration)
         if transcript.encoding not in ("utf-8", "utf-16"):
             ctx.warn(
                 "transcript_encoding",
-                f"{ctx.options.transcript.name} is not UTF-8; read it as {transcript.encoding}",
+                f"{name} is not UTF-8; read it as {transcript.encoding}",
+            )
+        if dropped:
+            ctx.warn(
+                "transcript_past_end",
+                f"{dropped} cue(s) of {name} start after the media ends ({duration:g} s): left out",
             )
         return transcript
+
+
+def _decoded_audio(ctx: AnalysisContext) -> np.ndarray:
+    """The whole track, or the part before a decoding error (a cut file), with a warning
+    naming where it stopped; an error before any audio is the stage's."""
+    chunks: list[np.ndarray] = []
+    try:
+        chunks.extend(iter_audio_chunks(ctx.path))
+    except MediaError as exc:
+        if not chunks:
+            raise
+        ctx.report.warn("ingest", "decode_error", f"{exc.problem}; the audio before it is kept")
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
 
 def _segments_from_transcript(transcript, duration_s: float) -> list[Segment]:

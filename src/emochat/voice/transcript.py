@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 
 from emochat.core.errors import TranscriptError
+from emochat.core.files import input_file_problem
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 # hours are bounded: int() of a 5000-digit run raises ValueError (and no clip lasts that long)
@@ -101,42 +103,118 @@ def split_words(text: str) -> list[str]:
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_TRANSCRIPT_BYTES = 20 * 1024 * 1024
+"""Largest transcript read: a day of dense subtitles is about 5 MB; a 50 MB file once ran
+330 s at 5 GB before the report said "no transcript"."""
+MAX_TIME_S = 24 * 3600.0
+"""Latest cue or word time accepted: a time past a day is a broken file, not a long clip
+(a cue at hour 999,999 once made the segment stage fill 23 GB)."""
+MAX_WORDS_PER_S = 10.0
+"""Most transcript words per second of media: fast speech is 4-6 words (or CJK
+characters) a second; a 19 MB SRT of 279,000 cues on a 2.4-s clip passed 1.1 GB in 90 s."""
+MAX_CHARS_PER_S = 60.0
+"""Most transcript characters per second of media (fast English is under 40): one word of
+millions of letters is one word, but hours of work for the text model's tokenizer."""
+MIN_BUDGET_S = 10.0
+"""Short clips and photos (duration 0) still get the words and characters of 10 s."""
+PLAUSIBLE_SHARE = 0.9
+"""Share of a CJK decoding's characters that must be common ones for it to be believed."""
+
+
+def check_transcript_file(path: Path) -> None:
+    """Refuse a transcript that cannot be one before reading it: not a readable regular
+    file, or larger than :data:`MAX_TRANSCRIPT_BYTES`."""
+    problem = input_file_problem(path)
+    if problem is not None:
+        raise TranscriptError(path, f"transcript {problem}")
+    size = path.stat().st_size
+    if size > MAX_TRANSCRIPT_BYTES:
+        raise TranscriptError(
+            path,
+            f"transcript is {size / 2**20:.1f} MiB, over the {MAX_TRANSCRIPT_BYTES / 2**20:.0f} MiB "
+            "limit",
+        )
+
+
+def _common_share(text: str, encoding: str) -> float:
+    """Share of the non-ASCII characters (the first 100,000 are enough) that are common ones
+    in ``encoding``'s script: GB2312's for GB18030, Big5's symbols and frequent characters
+    (A140-C67E) for Big5.
+
+    Big5 bytes also decode as GB18030, and Latin-1 bytes often as either, but then mostly
+    into rare characters; real Chinese text is almost all common ones.
+    """
+    wide = list(islice((ch for ch in text if ord(ch) > 0x7F), 100_000))
+    if not wide:
+        return 1.0
+
+    def common(ch: str) -> bool:
+        try:
+            if encoding == "gb18030":
+                ch.encode("gb2312")
+                return True
+            code = ch.encode("big5")
+        except UnicodeEncodeError:
+            return False
+        return len(code) == 2 and (0xA140 <= int.from_bytes(code) <= 0xC67E)
+
+    return sum(map(common, wide)) / len(wide)
 
 
 def _decode(path: Path) -> tuple[str, str]:
-    """Text and the encoding it was read with: UTF-8/16 by BOM or validity, else Windows-1252.
+    """Text and the encoding it was read with.
 
-    Subtitle files from Windows tools are often cp1252/Latin-1; those decode with a
-    warning in the report. Binary data (control bytes) is refused.
+    UTF-16 by its BOM, else UTF-8 (BOM or not), else GB18030 (GBK, GB2312) or Big5 when
+    the text reads as common Chinese characters, else Windows-1252 (subtitle files from
+    Windows tools often are; the report warns). Binary data (control bytes) is refused.
     """
-    if not path.is_file():
-        raise TranscriptError(path, "transcript file not found")
+    check_transcript_file(path)
     raw = path.read_bytes()
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            return raw.decode("utf-16"), "utf-16"
+            return _refuse_binary(path, raw.decode("utf-16")), "utf-16"
         except UnicodeDecodeError as exc:
             raise TranscriptError(path, f"not valid UTF-16 text ({exc.reason})") from None
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise TranscriptError(path, f"line {line}: binary data, not a transcript")
     try:
-        text, encoding = raw.decode("utf-8-sig"), "utf-8"
+        return _refuse_binary(path, raw.decode("utf-8-sig")), "utf-8"
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        utf8_error = exc
+    for encoding in ("gb18030", "big5"):
         try:
-            text, encoding = raw.decode("cp1252"), "cp1252"
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
-            raise TranscriptError(
-                path, f"line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8"
-            ) from None
+            continue
+        if _common_share(text, encoding) >= PLAUSIBLE_SHARE:
+            return _refuse_binary(path, text), encoding
+    try:
+        return _refuse_binary(path, raw.decode("cp1252")), "cp1252"
+    except UnicodeDecodeError:
+        line = raw[: utf8_error.start].count(b"\n") + 1
+        raise TranscriptError(
+            path,
+            f"line {line}: not UTF-8, UTF-16, GB18030, Big5 or Windows-1252 text "
+            f"(byte 0x{raw[utf8_error.start]:02x}); save it as UTF-8",
+        ) from None
+
+
+def _refuse_binary(path: Path, text: str) -> str:
     bad = _CONTROL.search(text)
     if bad:
         line = text[: bad.start()].count("\n") + 1
         raise TranscriptError(path, f"line {line}: binary data, not a transcript")
-    return text, encoding
+    return text
 
 
 def _seconds(groups: tuple[str | None, ...]) -> float:
     h, m, s, frac = groups
     return int(h or 0) * 3600 + int(m) * 60 + int(s) + int(frac.ljust(3, "0")) / 1000
+
+
+def _past_a_day(time_s: float) -> str:
+    return f"time {time_s:,.0f} s is past {MAX_TIME_S / 3600:g} hours (a broken time?)"
 
 
 def _parse_timed(path: Path, text: str, kind: str) -> list[Cue]:
@@ -177,6 +255,8 @@ def _parse_timed(path: Path, text: str, kind: str) -> list[Cue]:
         start, end = _seconds(g[:4]), _seconds(g[4:])
         if end < start:
             raise TranscriptError(path, f"line {i + 1}: cue ends before it starts")
+        if end > MAX_TIME_S:
+            raise TranscriptError(path, f"line {i + 1}: {_past_a_day(end)}")
         i += 1
         body = []
         while i < len(lines) and lines[i].strip():
@@ -264,6 +344,8 @@ def _parse_json(path: Path, text: str) -> list[Cue]:
             times.append(value)
         if times[1] < times[0]:
             raise TranscriptError(path, f"{line}: {where} ends before it starts")
+        if times[1] > MAX_TIME_S:
+            raise TranscriptError(path, f"{line}: {where} {_past_a_day(times[1])}")
         prob = obj.get("probability")
         if prob is not None:
             prob = _number(prob)
@@ -324,6 +406,50 @@ def read_transcript(path: str | Path) -> Transcript:
     else:
         cues = _parse_text(p, text)
     return Transcript(str(p), kind, cues, encoding)
+
+
+def within_media(transcript: Transcript, duration_s: float) -> tuple[Transcript, int]:
+    """The transcript with its times clipped to the media's ``duration_s``, and how many
+        cues were left out because they start at or after its end.
+
+        A cue past the end has nothing to describe, and the segment stage fills the time
+        before each cue with windows: unclipped, one late cue makes segments (and memory)
+        grow with its time instead of the media's length. Untimed cues are kept; a duration
+        of 0 (a photo, or a container that does not say) clips nothing. More words than
+        anyone says in that time (:data:`MAX_WORDS_PER_S`) raise :class:`TranscriptError`:
+        each word becomes work, so the transcript must be bounded by the media (and so with
+    more characters than :data:`MAX_CHARS_PER_S`).
+    """
+    if duration_s > 0:
+        transcript, dropped = _clipped(transcript, duration_s)
+    else:
+        transcript, dropped = transcript, 0
+    budget_s = max(duration_s, MIN_BUDGET_S)
+    words = sum(len(c.words) or len(split_words(c.text)) for c in transcript.cues)
+    chars = sum(len(c.text) for c in transcript.cues)
+    if words > MAX_WORDS_PER_S * budget_s or chars > MAX_CHARS_PER_S * budget_s:
+        raise TranscriptError(
+            transcript.path,
+            f"{words:,} words, {chars:,} characters for {duration_s:g} s of media (at most "
+            f"{MAX_WORDS_PER_S * budget_s:,.0f} words, {MAX_CHARS_PER_S * budget_s:,.0f} "
+            "characters): is it this media's transcript?",
+        )
+    return transcript, dropped
+
+
+def _clipped(transcript: Transcript, duration_s: float) -> tuple[Transcript, int]:
+    kept: list[Cue] = []
+    for cue in transcript.cues:
+        if cue.start_s is None or cue.end_s is None:
+            kept.append(cue)
+        elif cue.start_s < duration_s:
+            words = [
+                replace(w, end_s=min(w.end_s, duration_s))
+                for w in cue.words
+                if w.start_s is None or w.start_s < duration_s
+            ]
+            kept.append(replace(cue, end_s=min(cue.end_s, duration_s), words=words))
+    return replace(transcript, cues=kept), len(transcript.cues) - len(kept)
 
 
 # ---------------------------------------------------------------- alignment to speech
