@@ -97,16 +97,14 @@ class _MustNotRun:
     ],
 )
 def test_bad_inputs_are_refused_before_any_stage_runs(tmp_path, media, transcript, error, says):
-    from emochat.api import run_analysis
+    from emochat.api import Analyzer
     from emochat.pipeline.runner import Pipeline
 
     (tmp_path / "bin.srt").write_bytes(bytes(range(256)))
     write_media(tmp_path / "clip.mp4", 0.5)
     options = AnalyzeOptions(transcript=tmp_path / transcript if transcript else None)
     with pytest.raises(error, match=says):
-        run_analysis(
-            tmp_path / media if media else "", options=options, pipeline=Pipeline([_MustNotRun()])
-        )
+        Analyzer(options, pipeline=Pipeline([_MustNotRun()])).run(tmp_path / media if media else "")
 
 
 @pytest.mark.parametrize(

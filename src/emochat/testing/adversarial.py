@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -392,45 +389,55 @@ CASES: list[Case] = [
 # ---------------------------------------------------------------------------- runner
 
 
+_LAUNCHER = """
+import json, os, signal, subprocess, sys, threading, time
+argv, stdin, stdout, stderr, limit_s = json.loads(sys.argv[1])
+with open(stdin, "rb") as feed, open(stdout, "wb") as out, open(stderr, "wb") as err:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=feed, stdout=out, stderr=err, start_new_session=True)
+    killed = threading.Event()
+    def kill():
+        killed.set()
+        os.killpg(proc.pid, signal.SIGKILL)
+    timer = threading.Timer(limit_s, kill)
+    timer.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
+    code = None if killed.is_set() else os.waitstatus_to_exitcode(status)
+    print(json.dumps([code, time.perf_counter() - t0, usage.ru_maxrss / 1024]))
+"""
+"""Runs one case's command and prints [exit code or None, seconds, peak RSS MiB].
+
+A separate small process because Linux carries a forked child's memory high-water mark
+over its exec: a command forked straight from a test process that holds loaded models
+would report that process's size as its own peak."""
+
+
 def _measured(argv: list[str], stdin: Path | None, limit_s: float, cwd: Path):
     """Run ``emochat argv``: (exit code or None on timeout, stdout, stderr, s, peak RSS MiB).
 
-    ``os.wait4`` gives this child's own resource use, its reaped children (batch
-    workers) included, so cases do not blur into one another.
+    ``os.wait4`` in the launcher gives the command's own resource use, its reaped
+    children (batch workers) included, so cases do not blur into one another.
     """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    with (
-        tempfile.TemporaryFile() as out,
-        tempfile.TemporaryFile() as err,
-        open(stdin or os.devnull, "rb") as feed,
-    ):
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "emochat", *argv],
-            stdin=feed,
-            stdout=out,
-            stderr=err,
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        job = [[sys.executable, "-m", "emochat", *argv], str(stdin or os.devnull), str(out)]
+        job += [str(err), limit_s]
+        launched = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, json.dumps(job)],
             cwd=cwd,
             env=env,
-            start_new_session=True,  # a timeout kills the batch workers too
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        killed = threading.Event()
-
-        def kill() -> None:
-            killed.set()
-            os.killpg(proc.pid, signal.SIGKILL)
-
-        timer = threading.Timer(limit_s, kill)
-        timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        timer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: Popen must not wait
-        seconds = time.perf_counter() - t0
-        out.seek(0)
-        err.seek(0)
-        code = None if killed.is_set() else proc.returncode
-        text = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
-        return code, *text, seconds, usage.ru_maxrss / 1024  # Linux: KiB
+        code, seconds, rss_mb = json.loads(launched.stdout)
+        text = (
+            out.read_bytes().decode("utf-8", "replace"),
+            err.read_bytes().decode("utf-8", "replace"),
+        )
+        return code, *text, seconds, rss_mb
 
 
 def run_case(case: Case, workdir: Path) -> Outcome:
