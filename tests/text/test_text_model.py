@@ -65,7 +65,7 @@ def test_empty_and_blank_inputs(model: TextEmotionModel) -> None:
     assert [p.label for p in preds[:2]] == ["neutral", "neutral"]
     for p in preds:
         assert math.isclose(sum(p.probs.values()), 1.0, abs_tol=1e-5)
-    assert preds[0].open_vocab == []
+    assert preds[0].open_vocab == [] and preds[0].open_vocab_scores == []
     assert model.predict([]) == []
 
 
@@ -76,16 +76,17 @@ def test_valence_sign(model: TextEmotionModel) -> None:
 
 def test_open_vocabulary_words(model: TextEmotionModel) -> None:
     (p,) = model.predict(["I am so happy today"], top_k=5)
-    words = [w for w, _ in p.open_vocab]
+    assert p.open_vocab == [w for w, _ in p.open_vocab_scores]
+    words = p.open_vocab
     assert len(words) == 5 and all(w in model.wheel_words for w in words)
-    scores = [s for _, s in p.open_vocab]
+    scores = [s for _, s in p.open_vocab_scores]
     assert scores == sorted(scores, reverse=True)
     # the words agree with the predicted label (the head's label for each wheel word)
     happy = model.labels.index("happy")
     word_labels = [int(np.argmax(model.wheel_probs[model.wheel_words.index(w)])) for w in words]
     assert sum(lab == happy for lab in word_labels) >= 4, words
     (q,) = model.predict(["I am furious, this is outrageous and I hate you!"], top_k=5)
-    assert not {w for w, _ in q.open_vocab} & {"happy", "joyful", "thankful", "grateful"}
+    assert not set(q.open_vocab) & {"happy", "joyful", "thankful", "grateful"}
 
 
 def test_lexicon_cues_are_explanations_only(model: TextEmotionModel) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 
 from emochat.core.labels import BASIC_LABELS, valence_arousal
 from emochat.models import registry
+from emochat.report.model import Emotion
 
 MODEL_FILE = registry.weight_file("face_expression")
 CROP_SIZE = 48
@@ -38,6 +39,8 @@ TTA_VIEWS: dict[str, tuple[tuple[float, bool], ...]] = {
 """Test-time views averaged per face: (zoom about the crop centre, mirrored). The zoom was
 chosen on PublicTest among 1.05-1.16 (69.4-70.0%); 1.08, the first candidate, is kept."""
 LABELS: tuple[str, ...] = BASIC_LABELS
+SOURCE = "face-cnn"
+"""``Emotion.source`` of this model's predictions (the face stage's name for it)."""
 
 # FER2013 framing, in continuous pixel coordinates of the 48 px crop (0 = left edge)
 EYE_MID = (24.0, 19.3)
@@ -198,6 +201,11 @@ class ExpressionModel:
             p = self._session.run(None, {self._input: np.ascontiguousarray(batch)})[0]
             out[i : i + len(xb)] = p.reshape(len(views), len(xb), -1).mean(0)
         return out
+
+    def predict_emotions(self, gray_crops: np.ndarray) -> list[Emotion]:
+        """One :class:`~emochat.report.model.Emotion` per crop (:meth:`predict`'s input):
+        :func:`describe` of its probabilities."""
+        return [Emotion(**describe(row), source=SOURCE) for row in self.predict(gray_crops)]
 
     def predict_frame(
         self, frame_rgb: np.ndarray, landmarks_list: Iterable[np.ndarray]

@@ -24,14 +24,17 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from emochat.core.errors import EmochatError
 from emochat.core.files import file_sha256
+
+if TYPE_CHECKING:
+    from emochat.report.model import Emotion
 
 SHIPPED = "shipped"
 PYPI = "pypi"
@@ -205,6 +208,34 @@ REGISTRY: dict[str, ModelEntry] = {
 
 SLOTS: tuple[str, ...] = tuple(name for name, e in REGISTRY.items() if e.suffix is not None)
 """The models ``--model SLOT=NAME|PATH`` can replace."""
+
+
+EMOTION_MODELS: tuple[str, ...] = ("face_expression", "speech_emotion", "text_emotion")
+"""The registered models that :func:`load` gives as :class:`EmotionModel` (input -> emotion)."""
+
+
+@runtime_checkable
+class EmotionModel(Protocol):
+    """What :func:`load` gives for each of :data:`EMOTION_MODELS`: one modality's inputs in,
+    one :class:`~emochat.report.model.Emotion` per input out (probabilities over
+    ``labels``, ``label`` the most probable, valence/arousal from them, ``source``).
+
+    ``predict_emotions`` takes the model's own input: 48x48 grey face crops (an
+    (N, 48, 48) uint8 array) for ``face_expression``, 16 kHz mono arrays for
+    ``speech_emotion``, strings for ``text_emotion``. The text and speech models'
+    ``predict`` returns the same (an ``Emotion`` subclass with their extra fields, and
+    options such as the text model's dialogue context); the face model's ``predict``
+    returns the bare (N, 7) probability array its batched callers use.
+    """
+
+    @property
+    def labels(self) -> Sequence[str]:
+        """The label set of ``probs``, in the model's output order."""
+        ...
+
+    def predict_emotions(self, inputs: Any, /) -> Sequence[Emotion]:
+        """One emotion per input, in order."""
+        ...
 
 
 # ------------------------------------------------------------------------------- files

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from functools import cache
@@ -43,7 +44,14 @@ class Warning:
 
 @dataclass
 class Emotion:
-    """One emotion estimate in the basic label space."""
+    """One emotion estimate: the one result type of every emotion model and every report
+    block (a label set of its own where the model has one: the speech model's 8 RAVDESS
+    classes).
+
+    A model may return a subclass that carries what only it knows (the text model's
+    sentence and lexicon cues, the speech model's features); :meth:`to_json` still
+    writes these fields only.
+    """
 
     label: str
     probs: dict[str, float]
@@ -71,7 +79,11 @@ class Emotion:
     def to_json(self, keys: Collection[str] | None = None) -> dict[str, Any]:
         """report.json's form; ``keys`` keeps only those fields, in field order (the evidence
         blocks of some modalities have always held a subset)."""
-        data = asdict(self)
+        data = (
+            asdict(self)
+            if type(self) is Emotion
+            else {f.name: deepcopy(getattr(self, f.name)) for f in fields(Emotion)}
+        )
         return data if keys is None else {k: v for k, v in data.items() if k in keys}
 
     @classmethod

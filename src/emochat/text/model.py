@@ -19,24 +19,31 @@ import numpy as np
 from emochat.core.files import file_sha256
 from emochat.core.labels import BASIC_LABELS
 from emochat.models import registry
+from emochat.report.model import Emotion
 from emochat.text.lexicon import LexiconCues, lexicon_cues
 
 PATCH_PREFIX = "e5patch:"  # npz keys of the BitFit encoder vectors
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
-@dataclass
-class TextEmotion:
-    """Emotion of one utterance over the basic labels."""
+SOURCE = "text-e5"
+"""``Emotion.source`` of this model's predictions."""
 
-    text: str
-    label: str
-    probs: dict[str, float]
-    valence: float  # -1 .. 1
-    arousal: float  # 0 .. 1
-    open_vocab: list[tuple[str, float]] = field(default_factory=list)
-    lexicon: LexiconCues | None = None
-    embedding: np.ndarray | None = field(default=None, repr=False)
+
+@dataclass
+class TextEmotion(Emotion):
+    """Emotion of one utterance over the basic labels: an
+    :class:`~emochat.report.model.Emotion` (``valence`` -1..1, ``arousal`` 0..1,
+    ``open_vocab`` the emotion-wheel words) with the utterance and what explains it."""
+
+    valence: float = 0.0
+    arousal: float = 0.0
+    source: str = SOURCE
+    text: str = field(kw_only=True)
+    open_vocab_scores: list[tuple[str, float]] = field(default_factory=list, kw_only=True)
+    """The emotion-wheel words with their scores, best first (``open_vocab``: the words)."""
+    lexicon: LexiconCues | None = field(default=None, kw_only=True)
+    embedding: np.ndarray | None = field(default=None, repr=False, kw_only=True)
     """The utterance's sentence embedding under the classifier's (fine-tuned) encoder."""
 
     def to_dict(self) -> dict:
@@ -46,7 +53,7 @@ class TextEmotion:
             "probs": self.probs,
             "valence": self.valence,
             "arousal": self.arousal,
-            "open_vocab": [[w, s] for w, s in self.open_vocab],
+            "open_vocab": [[w, s] for w, s in self.open_vocab_scores],
             "lexicon": self.lexicon.to_dict() if self.lexicon is not None else None,
         }
 
@@ -303,12 +310,18 @@ class TextEmotionModel:
                     probs={lab: float(p[j]) for j, lab in enumerate(self.labels)},
                     valence=float(np.clip(va[i, 0], -1.0, 1.0)),
                     arousal=float(np.clip(va[i, 1], 0.0, 1.0)),
-                    open_vocab=[] if empty[i] else ov[i],
+                    open_vocab=[] if empty[i] else [w for w, _ in ov[i]],
+                    open_vocab_scores=[] if empty[i] else ov[i],
                     lexicon=lexicon_cues(t) if lexicon else None,
                     embedding=emb[i],
                 )
             )
         return out
+
+    def predict_emotions(self, texts: Sequence[str]) -> list[TextEmotion]:
+        """:meth:`predict` with its defaults (the :class:`~emochat.models.registry.EmotionModel`
+        surface)."""
+        return self.predict(texts)
 
     @staticmethod
     def is_chinese(text: str) -> bool:

@@ -20,6 +20,7 @@ import numpy as np
 
 from emochat.core.labels import valence_arousal
 from emochat.models import registry
+from emochat.report.model import Emotion
 
 RAVDESS_LABELS: tuple[str, ...] = (
     "neutral",
@@ -34,6 +35,8 @@ RAVDESS_LABELS: tuple[str, ...] = (
 MODEL_FILE = registry.weight_file("speech_emotion")
 SAMPLE_RATE = 16_000
 MIN_SECONDS = 0.25
+SOURCE = "speech-whisper"
+"""``Emotion.source`` of this model's predictions."""
 
 
 def speech_bounds(
@@ -115,13 +118,14 @@ def pooled_whisper_states(
 
 
 @dataclass
-class SpeechEmotion:
-    """One prediction: ``label`` over RAVDESS_LABELS, ``probs`` label -> probability."""
+class SpeechEmotion(Emotion):
+    """One prediction, an :class:`~emochat.report.model.Emotion`: ``label`` over
+    RAVDESS_LABELS, ``probs`` label -> probability; ``extra`` holds what the pipeline reuses
+    (``features``: the pooled encoder states, the multimodal LLM's voice token)."""
 
-    label: str
-    probs: dict[str, float]
     valence: float = 0.0
     arousal: float = 0.0
+    source: str = SOURCE
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -208,6 +212,10 @@ class SpeechEmotionModel:
     def predict(self, audios: list[np.ndarray]) -> list[SpeechEmotion]:
         """One :class:`SpeechEmotion` per 16 kHz mono array."""
         return self.predict_with_frames(audios)[0]
+
+    def predict_emotions(self, audios: list[np.ndarray]) -> list[SpeechEmotion]:
+        """:meth:`predict` (the :class:`~emochat.models.registry.EmotionModel` surface)."""
+        return self.predict(audios)
 
     def predict_with_frames(
         self, audios: list[np.ndarray], offsets_s: list[float] | None = None
