@@ -164,6 +164,30 @@ def test_a_needed_artifact_its_maker_skipped_skips_the_reader(clip):
     )
 
 
+def test_the_analyzer_reads_the_transcript_once_and_hands_it_to_the_voice_stage(
+    clip, tmp_path, monkeypatch
+):
+    """Read up front (a bad file stops the run before any stage), so the voice stage
+    takes that copy instead of parsing the file again."""
+    from emochat.voice import transcript as transcripts
+    from emochat.voice.stage import VoiceStage
+
+    srt = tmp_path / "c.srt"
+    srt.write_text("1\n00:00:00,100 --> 00:00:00,900\nHello there.\n", encoding="utf-8")
+    reads = []
+    read = transcripts.read_transcript
+
+    def counting(path):
+        reads.append(path)
+        return read(path)
+
+    monkeypatch.setattr(transcripts, "read_transcript", counting)
+    analyzer = Analyzer(AnalyzeOptions(transcript=srt), pipeline=Pipeline([VoiceStage()]))
+    ctx = analyzer.run(clip)
+    assert reads == [srt]
+    assert ctx.find(transcripts.Transcript).cues[0].text == "Hello there."
+
+
 def test_the_order_is_checked_when_the_pipeline_is_built():
     from emochat.face.stage import FaceStage
     from emochat.fusion.aggregator_stage import AggregatorStage

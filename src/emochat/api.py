@@ -60,16 +60,18 @@ def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
     )
 
 
-def _refuse_bad_inputs(path: str | Path, options: AnalyzeOptions) -> None:
+def _read_inputs(path: str | Path, options: AnalyzeOptions) -> list[object]:
     """Stop before any model runs on an input that cannot be analysed: an empty path (which
     ``Path`` would read as the current folder) or a transcript that does not parse (else
-    reported only after the face stage)."""
+    reported only after the face stage). Returns what was read (the transcript), for the
+    stages."""
     if str(path) == "":
         raise MediaError(None, "empty path: name a media file")
-    if options.transcript is not None:
-        from emochat.voice.transcript import read_transcript
+    if options.transcript is None:
+        return []
+    from emochat.voice.transcript import read_transcript
 
-        read_transcript(options.transcript)
+    return [read_transcript(options.transcript)]
 
 
 class Analyzer:
@@ -102,8 +104,8 @@ class Analyzer:
             raise ValueError(
                 "these options choose other models than this Analyzer holds: build another"
             )
-        _refuse_bad_inputs(path, options)
-        return self.pipeline.run(path, options, hooks)
+        inputs = _read_inputs(path, options)
+        return self.pipeline.run(path, options, hooks, inputs)
 
 
 def run_analysis(

@@ -86,8 +86,12 @@ class Pipeline:
         path: str | Path,
         options: AnalyzeOptions | None = None,
         hooks: Hooks | None = None,
+        inputs: Sequence[object] = (),
     ) -> AnalysisContext:
-        """Analyse ``path``; the context holds the report and the stages' artifacts."""
+        """Analyse ``path``; the context holds the report and the stages' artifacts.
+
+        ``inputs``: artifacts known before the first stage (a transcript the caller already
+        read), put in the context so that no stage reads them again."""
         path = Path(path)
         options = options or AnalyzeOptions()
         hooks = hooks or Hooks()
@@ -96,6 +100,8 @@ class Pipeline:
         report = Report(media=media.to_dict(), emochat_version=__version__)
         report.timings_s["ingest"] = round(time.perf_counter() - started, 4)
         ctx = AnalysisContext(path, options, media, report, hooks)
+        for artifact in inputs:
+            ctx.put(artifact)
         limit = stage_time_limit(options, media.duration_s)
         hooks.on_run_start(self.stage_names)
         for stage in self.stages:

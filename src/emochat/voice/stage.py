@@ -84,10 +84,11 @@ class VoiceStage:
     def _read_transcript(ctx: AnalysisContext):
         if ctx.options.transcript is None:
             return None
-        from emochat.voice.transcript import read_transcript, within_media
+        from emochat.voice.transcript import Transcript, read_transcript, within_media
 
         name, duration = ctx.options.transcript.name, ctx.media.duration_s
-        transcript, dropped = within_media(read_transcript(ctx.options.transcript), duration)
+        given = ctx.find(Transcript) or read_transcript(ctx.options.transcript)
+        transcript, dropped = within_media(given, duration)
         if transcript.encoding not in ("utf-8", "utf-16"):
             ctx.warn(
                 "transcript_encoding",

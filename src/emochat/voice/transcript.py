@@ -410,15 +410,15 @@ def read_transcript(path: str | Path) -> Transcript:
 
 def within_media(transcript: Transcript, duration_s: float) -> tuple[Transcript, int]:
     """The transcript with its times clipped to the media's ``duration_s``, and how many
-        cues were left out because they start at or after its end.
+    cues were left out because they start at or after its end.
 
-        A cue past the end has nothing to describe, and the segment stage fills the time
-        before each cue with windows: unclipped, one late cue makes segments (and memory)
-        grow with its time instead of the media's length. Untimed cues are kept; a duration
-        of 0 (a photo, or a container that does not say) clips nothing. More words than
-        anyone says in that time (:data:`MAX_WORDS_PER_S`) raise :class:`TranscriptError`:
-        each word becomes work, so the transcript must be bounded by the media (and so with
-    more characters than :data:`MAX_CHARS_PER_S`).
+    A cue past the end has nothing to describe, and the segment stage fills the time
+    before each cue with windows: unclipped, one late cue makes segments (and memory)
+    grow with its time instead of the media's length. Untimed cues are kept; a duration
+    of 0 (a photo, or a container that does not say) clips nothing. More words than
+    anyone says in that time (:data:`MAX_WORDS_PER_S`), or more characters than
+    :data:`MAX_CHARS_PER_S`, raise :class:`TranscriptError`: each word becomes work, so
+    the transcript must be bounded by the media.
     """
     if duration_s > 0:
         transcript, dropped = _clipped(transcript, duration_s)
