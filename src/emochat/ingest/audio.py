@@ -7,7 +7,7 @@ clips short enough to hold whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import av
@@ -75,7 +75,22 @@ def iter_audio_chunks(
         container.close()
 
 
-def load_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Whole audio track as mono float32 at ``sample_rate`` (empty if there is none)."""
-    chunks = list(iter_audio_chunks(path, sample_rate=sample_rate))
+def load_audio(
+    path: str | Path,
+    sample_rate: int = SAMPLE_RATE,
+    on_damage: Callable[[MediaError], None] | None = None,
+) -> np.ndarray:
+    """Whole audio track as mono float32 at ``sample_rate`` (empty if there is none).
+
+    ``on_damage``: when decoding fails part-way (a cut file), it is given the error and
+    the audio decoded before it is returned; without it (or when nothing decoded) the
+    :class:`MediaError` is raised.
+    """
+    chunks: list[np.ndarray] = []
+    try:
+        chunks.extend(iter_audio_chunks(path, sample_rate=sample_rate))
+    except MediaError as exc:
+        if on_damage is None or not chunks:
+            raise
+        on_damage(exc)
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
-from emochat.core.errors import MediaError
-from emochat.ingest import iter_audio_chunks
+from emochat.ingest import load_audio
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Segment
@@ -47,7 +44,12 @@ class VoiceStage:
                 ctx.segments = _segments_from_transcript(transcript, ctx.media.duration_s)
             raise StageSkipped("no_audio", "the media has no audio track: no voice evidence")
         ctx.progress(0.0)
-        audio = _decoded_audio(ctx)
+        audio = load_audio(
+            ctx.path,
+            on_damage=lambda exc: ctx.report.warn(
+                "ingest", "decode_error", f"{exc.problem}; the audio before it is kept"
+            ),
+        )
         if audio.size == 0:
             raise StageSkipped("no_audio", "the audio track holds no samples: no voice evidence")
         voice = analyze_voice(
@@ -100,19 +102,6 @@ class VoiceStage:
                 f"{dropped} cue(s) of {name} start after the media ends ({duration:g} s): left out",
             )
         return transcript
-
-
-def _decoded_audio(ctx: AnalysisContext) -> np.ndarray:
-    """The whole track, or the part before a decoding error (a cut file), with a warning
-    naming where it stopped; an error before any audio is the stage's."""
-    chunks: list[np.ndarray] = []
-    try:
-        chunks.extend(iter_audio_chunks(ctx.path))
-    except MediaError as exc:
-        if not chunks:
-            raise
-        ctx.report.warn("ingest", "decode_error", f"{exc.problem}; the audio before it is kept")
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
 
 def _segments_from_transcript(transcript, duration_s: float) -> list[Segment]:
