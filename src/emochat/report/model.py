@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Self
 from emochat.core.files import atomic_write_text
 from emochat.core.labels import fold_to_basic, valence_arousal
 
-SCHEMA_VERSION = "2.0.0"
+SCHEMA_VERSION = "2.1.0"
 """Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject."""
 
 
@@ -345,6 +345,8 @@ class Report:
     emochat_version: str = ""
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     schema_version: str = SCHEMA_VERSION
+    provenance: dict[str, Any] | None = None
+    """What produced the report (``emochat.provenance.collect``): options, models, versions."""
 
     def warn(self, stage: str, code: str, message: str) -> None:
         self.warnings.append(Warning(stage, code, message))
