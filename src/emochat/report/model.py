@@ -368,6 +368,24 @@ class Report:
         # top-level keys stay (null: not produced); Nones inside the blocks are left out
         return {k: _drop_none(v) for k, v in asdict(light, dict_factory=_json_fields).items()}
 
+    def frames(self):
+        """One row per face per analysed frame (:func:`emochat.report.tables.frames`)."""
+        from emochat.report.tables import frames
+
+        return frames(self)
+
+    def utterances(self):
+        """One row per segment (:func:`emochat.report.tables.utterances`)."""
+        from emochat.report.tables import utterances
+
+        return utterances(self)
+
+    def words(self):
+        """One row per spoken word (:func:`emochat.report.tables.words`)."""
+        from emochat.report.tables import words
+
+        return words(self)
+
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
