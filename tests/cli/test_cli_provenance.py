@@ -165,3 +165,31 @@ def test_chinese_script_of_a_transcript_follows_the_option(tmp_path):
         )
         assert code == 0
         assert report["segments"][0]["evidence"]["text"]["text"] == expected
+
+
+def test_transcript_speaker_tags_reach_the_report(tmp_path):
+    first = espeak("I am so happy to see you again.", wpm=150)
+    second = espeak("Well, I am not pleased at all.", voice="en-us+f3", wpm=150)
+    gap = np.zeros(12_000, np.float32)
+    wav = tmp_path / "two.wav"
+    sf.write(wav, np.concatenate([gap, first, gap, second, gap]), 16_000)
+
+    def stamp(sample: int) -> str:
+        ms = sample * 1000 // 16_000
+        return f"00:{ms // 60_000:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+    a, b = gap.size, gap.size + first.size
+    c, d = b + gap.size, b + gap.size + second.size
+    vtt = tmp_path / "two.vtt"
+    vtt.write_text(
+        f"WEBVTT\n\n{stamp(a)} --> {stamp(b)}\n<v Alice>I am so happy to see you again.</v>\n\n"
+        f"{stamp(c)} --> {stamp(d)}\n<v Bob>Well, I am not pleased at all.</v>\n"
+    )
+    code, report = _analyze(tmp_path / "out", wav, "--transcript", vtt)
+    assert code == 0
+    validate_report(report)
+    spoken = [s for s in report["segments"] if s.get("text")]
+    assert [(s["speaker"], s["text"]) for s in spoken] == [
+        ("Alice", "I am so happy to see you again."),
+        ("Bob", "Well, I am not pleased at all."),
+    ]

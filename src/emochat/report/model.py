@@ -298,6 +298,8 @@ class Segment:
     end_s: float
     text: str | None = None
     speaker: str | None = None
+    """Who speaks, as the transcript names them (WebVTT ``<v Name>``, an ``ALICE:`` prefix,
+    WhisperX's segment ``speaker``); None when unknown."""
     face_id: int | None = None
     emotion: Emotion | None = None
     evidence: dict[str, ModalityEvidence] = field(default_factory=dict)

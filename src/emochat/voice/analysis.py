@@ -39,6 +39,7 @@ class Utterance:
     words: list[Word] = field(default_factory=list)
     asr_confidence: float | None = None  # mean word probability (None for user transcripts)
     source: str = "asr"  # asr | transcript
+    speaker: str | None = None  # as the transcript names them
 
 
 @dataclass
@@ -212,6 +213,7 @@ def _transcript_utterances(path, spans, duration_s, language):
                 words,
                 None,
                 "transcript",
+                cue.speaker,
             )
         )
     return out, lang

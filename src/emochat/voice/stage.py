@@ -76,6 +76,7 @@ class VoiceStage:
                 start_s=round(u.start_s, 3),
                 end_s=round(u.end_s, 3),
                 text=u.text or None,
+                speaker=u.speaker,
                 evidence={"voice": voice.to_evidence(i)},
                 cue_vectors=voice.cue_vector(i),
             )
@@ -110,7 +111,12 @@ def _segments_from_transcript(transcript, duration_s: float) -> list[Segment]:
     if not timed:
         return [Segment(0.0, round(duration_s, 3), text=transcript.text)]
     return [
-        Segment(round(max(c.start_s, 0.0), 3), round(max(c.end_s, c.start_s, 0.0), 3), text=c.text)
+        Segment(
+            round(max(c.start_s, 0.0), 3),
+            round(max(c.end_s, c.start_s, 0.0), 3),
+            text=c.text,
+            speaker=c.speaker,
+        )
         for c in timed
         if c.text.strip()
     ]
