@@ -9,42 +9,17 @@ import shlex
 import sys
 from datetime import date
 
-# the instruction sets that pick onnxruntime's, torch's and CTranslate2's kernels
-_KERNEL_FLAGS = {
-    "avx2": "avx2",
-    "avx512f": "avx512",
-    "avx512_vnni": "vnni",
-    "avx_vnni": "avx-vnni",
-    "amx_tile": "amx",
-    "asimddp": "dotprod",
-}
+from emochat.core.machine import cpu_flags as _cpu_flags
+from emochat.core.machine import cpu_model
 
 
 def cpu_flags() -> str:
     """The kernel-relevant CPU flags, e.g. ``avx2 avx512 vnni`` (empty when unknown)."""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            flags = next(
-                (
-                    line.split(":", 1)[1].split()
-                    for line in fh
-                    if line.split(":")[0].strip() in ("flags", "Features")
-                ),
-                [],
-            )
-    except OSError:
-        return ""
-    return " ".join(name for flag, name in _KERNEL_FLAGS.items() if flag in flags)
+    return " ".join(_cpu_flags())
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            names = [line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
+    cpu = cpu_model()
     flags = cpu_flags()
     cpu = f"{cpu} ({flags})" if flags else cpu
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from emochat import provenance
 from emochat.core.errors import MediaError
 from emochat.models import registry
 from emochat.options import AnalyzeOptions
@@ -105,7 +106,9 @@ class Analyzer:
                 "these options choose other models than this Analyzer holds: build another"
             )
         inputs = _read_inputs(path, options)
-        return self.pipeline.run(path, options, hooks, inputs)
+        ctx = self.pipeline.run(path, options, hooks, inputs)
+        ctx.report.provenance = provenance.collect(path, options, with_paths=options.record_paths)
+        return ctx
 
 
 def run_analysis(

@@ -32,8 +32,6 @@ from emochat.core.errors import EmochatError
 
 AUTO = "auto"
 """A front end's word for "let the analysis decide" (today: the spoken language)."""
-LANGUAGES = ("en", "zh")
-"""The spoken/transcript languages front ends offer (the ASR accepts other codes too)."""
 WHISPER_LANGUAGES = frozenset(
     "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha "
     "haw he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr "
@@ -42,7 +40,17 @@ WHISPER_LANGUAGES = frozenset(
 )
 """Every language code the ASR (faster-whisper's tokenizer) knows: ``language`` is checked
 against it here, so a typo is refused before any model loads (a test keeps it in step)."""
-LANGUAGE_CHOICES = (AUTO, *LANGUAGES)
+LANGUAGE_CHOICES = (AUTO, *sorted(WHISPER_LANGUAGES))
+"""What front ends accept for the language: auto or any code the ASR knows."""
+ASR_MODELS = ("base", "tiny.en")
+"""The speech recognisers shipped (``emochat models``: whisper_base, whisper_tiny_en);
+tiny.en is about 3x faster and English only. The speech-emotion model reads whisper-base's
+encoder whatever the ASR."""
+CHINESE_SCRIPTS = ("auto", "simplified", "traditional")
+"""How Chinese words are written in the report: ``auto`` keeps a transcript's script and
+writes recognised speech in its dominant script (whisper mixes the two); the others convert
+recognised and transcript words alike (OpenCC)."""
+MAX_BEAM_SIZE = 10
 EXPRESSION_VIEWS = ("zoom", "mirror", "none")
 """The expression model's test-time views (``emochat.face.expression.TTA_VIEWS``), named
 here so that a front end lists them without loading the model."""
@@ -195,12 +203,21 @@ class AnalyzeOptions:
     """Window length used for segments when no utterance segmentation exists."""
     language: str | None = None
     """Spoken/transcript language code (None or ``"auto"``: detected)."""
+    asr_model: str = "base"
+    """The speech recogniser (:data:`ASR_MODELS`)."""
+    beam_size: int = 5
+    """Beam width of the speech recogniser's decoder (1: greedy, fastest)."""
+    chinese_script: str = "auto"
+    """Script of Chinese words in the report (:data:`CHINESE_SCRIPTS`)."""
     transcript: Path | None = None
     stage_time_limit_s: float | None = None
     """Seconds any one stage may take (None: :func:`emochat.pipeline.runner.stage_time_limit`'s
     default)."""
     reasoner: ReasonerSettings | None = None
     """The LLM reasoner that writes the explanation (None: the built-in grounded one)."""
+    record_paths: bool = False
+    """Write the input's and transcript's absolute paths into ``report.provenance`` (off: a
+    report is often shared, and a path can name a person)."""
     models: dict[str, str] = field(default_factory=dict)
     """Models put in place of the registered ones: slot (``face_expression``,
     ``speech_emotion``, ``text_emotion``, ``aggregator``) -> registered name or weight file
@@ -227,11 +244,16 @@ class AnalyzeOptions:
         )
         _check_whole("max_side", self.max_side, *MAX_SIDE_RANGE)
         _check_whole("max_faces", self.max_faces, 1, MAX_FACES_LIMIT)
-        if self.expression_views not in EXPRESSION_VIEWS:
-            raise ValueError(
-                f"expression_views must be one of {', '.join(EXPRESSION_VIEWS)}, "
-                f"not {self.expression_views!r}"
-            )
+        _check_whole("beam_size", self.beam_size, 1, MAX_BEAM_SIZE)
+        for name, allowed in (
+            ("expression_views", EXPRESSION_VIEWS),
+            ("asr_model", ASR_MODELS),
+            ("chinese_script", CHINESE_SCRIPTS),
+        ):
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}"
+                )
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None) -> AnalyzeOptions:
@@ -299,6 +321,17 @@ def _number(cast: type) -> Any:
     return convert
 
 
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
 def _reasoner(name: str, value: Any) -> ReasonerSettings:
     if isinstance(value, ReasonerSettings):
         return value
@@ -323,9 +356,13 @@ _READERS = {
     "expression_views": lambda name, value: str(value),
     "segment_s": _number(float),
     "language": lambda name, value: str(value),
+    "asr_model": lambda name, value: str(value),
+    "beam_size": _number(int),
+    "chinese_script": lambda name, value: str(value),
     "transcript": lambda name, value: Path(value),
     "stage_time_limit_s": _number(float),
     "reasoner": _reasoner,
+    "record_paths": lambda name, value: _boolean(name, value),
     "models": _models,
 }
 """How :meth:`AnalyzeOptions.from_mapping` reads each option's plain value."""

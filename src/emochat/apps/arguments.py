@@ -8,14 +8,19 @@ read them without importing the CLI that dispatches to them.
 from __future__ import annotations
 
 import argparse
+import json
+import tomllib
 from pathlib import Path
+from typing import Any
 
+from emochat import provenance
 from emochat.core.errors import EmochatError
 from emochat.models import registry
 from emochat.options import (
-    AUTO,
+    ASR_MODELS,
+    CHINESE_SCRIPTS,
     EXPRESSION_VIEWS,
-    LANGUAGE_CHOICES,
+    MAX_BEAM_SIZE,
     REASONER_KINDS,
     AnalyzeOptions,
     reasoner_settings,
@@ -79,48 +84,80 @@ def chosen_models(args: argparse.Namespace) -> dict[str, str]:
 
 
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
-    """--fps, --all-frames, --segment-s, --max-faces, --expression-views, --stage-time-limit,
-    --language, --reasoner and its config, --model."""
+    """--options, --fps, --all-frames, --segment-s, --max-faces, --expression-views,
+    --stage-time-limit, --language, --asr-model, --beam-size, --chinese-script,
+    --record-paths, --reasoner and its config, --model.
+
+    The value flags default to None ("not given"), so that :func:`analysis_options` can lay
+    them over an ``--options`` file; the help names the real defaults."""
+    parser.add_argument(
+        "--options",
+        dest="options_file",
+        type=Path,
+        metavar="FILE",
+        help="start from the options in FILE: a report.json (re-runs the analysis its "
+        "provenance records), or a JSON/TOML table of option names (fps, segment_s, "
+        "language, ...); flags given here override it",
+    )
     parser.add_argument(
         "--fps",
         type=positive_float,
-        default=AnalyzeOptions.fps,
         help=f"video frames analysed per second (default: {AnalyzeOptions.fps:g})",
     )
     parser.add_argument("--all-frames", action="store_true", help="analyse every video frame")
     parser.add_argument(
         "--segment-s",
         type=positive_float,
-        default=AnalyzeOptions.segment_s,
         help="segment length in seconds where there is no speech "
         f"(default: {AnalyzeOptions.segment_s:g})",
     )
     parser.add_argument(
         "--max-faces",
         type=positive_int,
-        default=AnalyzeOptions.max_faces,
         help=f"faces tracked at once (default: {AnalyzeOptions.max_faces})",
     )
     parser.add_argument(
         "--expression-views",
         choices=EXPRESSION_VIEWS,
-        default=AnalyzeOptions.expression_views,
         help="test-time views per face for the expression model: zoom (4 views, default, "
         "most accurate), mirror (2, twice as fast), none (1)",
     )
     parser.add_argument(
         "--stage-time-limit",
         type=positive_float,
-        default=AnalyzeOptions.stage_time_limit_s,
         metavar="S",
         help="seconds any one stage may take before it is stopped with a 'timeout' warning "
         "(default: 300 + 6 x the media's duration)",
     )
     parser.add_argument(
         "--language",
-        choices=LANGUAGE_CHOICES,
-        default=AUTO,
-        help="spoken/transcript language (default: auto-detect)",
+        metavar="CODE",
+        help="spoken/transcript language: auto (default: detected) or any whisper language "
+        "code (en, zh, fr, de, es, ja, ar, hi, ...)",
+    )
+    parser.add_argument(
+        "--asr-model",
+        choices=ASR_MODELS,
+        help="speech recogniser: base (default, 99 languages) or tiny.en (English, ~3x faster)",
+    )
+    parser.add_argument(
+        "--beam-size",
+        type=positive_int,
+        help=f"speech recogniser beam width, 1-{MAX_BEAM_SIZE} (default: "
+        f"{AnalyzeOptions.beam_size}; 1 is greedy and fastest)",
+    )
+    parser.add_argument(
+        "--chinese-script",
+        choices=CHINESE_SCRIPTS,
+        help="write Chinese words in simplified or traditional characters (default: auto, "
+        "a transcript as written, recognised speech in its dominant script)",
+    )
+    parser.add_argument(
+        "--record-paths",
+        action="store_true",
+        default=None,
+        help="write the input's absolute path into the report's provenance (default: only "
+        "its name, size and sha256)",
     )
     parser.add_argument(
         "--reasoner",
@@ -149,20 +186,66 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
 
 
 def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
-    """The :class:`AnalyzeOptions` that :func:`add_analysis_options` arguments describe;
-    a value out of its range is a one-line :class:`EmochatError`, before any input is read."""
+    """The :class:`AnalyzeOptions` that :func:`add_analysis_options` arguments describe: an
+    ``--options`` file's, with the flags given on top; a value out of its range is a one-line
+    :class:`EmochatError`, before any input is read."""
+    values = options_file_values(args.options_file, getattr(args, "transcript", None))
+    given = {
+        "fps": args.fps,
+        "segment_s": args.segment_s,
+        "max_faces": args.max_faces,
+        "expression_views": args.expression_views,
+        "stage_time_limit_s": args.stage_time_limit,
+        "language": args.language,
+        "asr_model": args.asr_model,
+        "beam_size": args.beam_size,
+        "chinese_script": args.chinese_script,
+        "record_paths": args.record_paths,
+    }
+    values.update({k: v for k, v in given.items() if v is not None})
+    if args.all_frames:
+        values["fps"] = None
     try:
-        return AnalyzeOptions(
-            fps=None if args.all_frames else args.fps,
-            segment_s=args.segment_s,
-            max_faces=args.max_faces,
-            expression_views=args.expression_views,
-            language=args.language,
-            stage_time_limit_s=args.stage_time_limit,
-            reasoner=reasoner_settings(
-                args.reasoner, args.reasoner_config, args.reasoner_url, args.reasoner_model
-            ),
-            models=chosen_models(args),
+        reasoner = reasoner_settings(
+            args.reasoner, args.reasoner_config, args.reasoner_url, args.reasoner_model
         )
+        if reasoner is not None:
+            values["reasoner"] = reasoner
+        if args.models:
+            values["models"] = chosen_models(args)
+        return AnalyzeOptions.from_mapping(values)
     except ValueError as exc:
-        raise EmochatError(None, str(exc)) from None
+        raise EmochatError(args.options_file, str(exc)) from None
+
+
+def options_file_values(path: Path | None, transcript: Path | None = None) -> dict[str, Any]:
+    """Option values from a report.json's provenance or a JSON/TOML table of options ({}
+    without a file). A report's transcript is not taken from it (the file may have moved):
+    when the report names one, ``transcript`` (--transcript) must be that file."""
+    if path is None:
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EmochatError(path, f"cannot read the options file ({exc})") from None
+    try:
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        raise EmochatError(path, f"not a {kind} options file ({exc})") from None
+    if not isinstance(data, dict):
+        raise EmochatError(path, "an options file holds a table of option names and values")
+    if "schema_version" not in data:
+        return data
+    values, named = provenance.options_from_report(data, path)
+    mismatch = named is not None and (
+        transcript is None
+        or (transcript.is_file() and not provenance.transcript_matches(named, transcript))
+    )
+    if mismatch:
+        raise EmochatError(
+            path,
+            f"this report's analysis read the transcript {named.get('name')!r} "
+            f"(sha256 {str(named.get('sha256'))[:12]}...): pass that file as --transcript",
+        )
+    return values

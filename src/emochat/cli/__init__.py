@@ -19,6 +19,7 @@ EPILOG = """examples:
   emochat analyze clip.mp4 --au-csv --json -q         # per-frame AU CSV; report JSON on stdout
   emochat predict text "I can't believe you did this"
   emochat models speech_emotion                        # card, files with sha256, recipe
+  emochat export out/report.json --table frames -o frames.csv   # per-frame AUs, pose, expression
   emochat predict speech clip.wav --model speech_emotion=my_head.npz
   emochat eval ov-mer --pred predict-openset.csv --gold check-openset.csv
 """
@@ -149,6 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
+    from emochat.cli import export as export_cli
+
+    export_cli.add_arguments(
+        sub.add_parser(
+            "export",
+            help="a report.json as a CSV or Parquet table: frames, utterances or words",
+            description="Write one of a report's tidy tables: frames (one row per face per "
+            "analysed frame: AUs, pose, expression), utterances (one row per segment: each "
+            "modality's and the fused label and probabilities) or words (prosody, attention).",
+        )
+    )
+
     ev = sub.add_parser(
         "eval",
         help="metrics on a benchmark or your own manifest",
@@ -210,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             from emochat.cli import models as models_cli
 
             return models_cli.run(args)
+        if args.command == "export":
+            from emochat.cli import export as export_cli
+
+            return export_cli.run(args)
         if args.command == "eval":
             from emochat.eval import cli as eval_cli
 

@@ -263,7 +263,9 @@ def _manifest_args(p: argparse.ArgumentParser) -> None:
         "--language",
         choices=LANGUAGE_CHOICES,
         default=AUTO,
-        help="spoken/transcript language passed to the pipeline (default: auto)",
+        metavar="CODE",
+        help="spoken/transcript language passed to the pipeline: auto (default) or a "
+        "whisper language code",
     )
     _add_run_options(p, "clips")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-clip progress on stderr")

@@ -14,7 +14,7 @@ import av
 import numpy as np
 
 from emochat.core.errors import MediaError
-from emochat.ingest.media import open_container
+from emochat.ingest.media import TRUNCATION_GAP_S, open_container, wav_declared_seconds
 
 SAMPLE_RATE = 16_000
 
@@ -25,8 +25,9 @@ def iter_audio_chunks(
     """Yield consecutive mono float32 chunks of ``chunk_s`` seconds (the last may be shorter).
 
     Chunks are contiguous in time from the start of the audio stream. A decoding error
-    mid-stream (a cut or damaged file) first yields the audio decoded before it, then
-    raises :class:`MediaError` naming the time decoding stopped.
+    mid-stream (a cut or damaged file), or a stream ending over ``TRUNCATION_GAP_S`` before
+    its declared duration, first yields the audio decoded before it, then raises
+    :class:`MediaError` naming the time decoding stopped.
     """
     p = Path(path)
     chunk_len = max(1, int(round(chunk_s * sample_rate)))
@@ -69,6 +70,15 @@ def iter_audio_chunks(
         if failure is not None:
             stopped = f" at {n_yielded / sample_rate:.1f} s" if n_yielded else ""
             raise MediaError(p, f"audio decoding failed{stopped}: {failure}")
+        declared = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        if container.format.name == "wav":
+            declared = max(declared, wav_declared_seconds(p) or 0.0)
+        if n_yielded and declared - n_yielded / sample_rate > TRUNCATION_GAP_S:
+            raise MediaError(
+                p,
+                f"audio decoding stopped at {n_yielded / sample_rate:.1f} s of {declared:.1f} s "
+                "(the file is truncated or damaged)",
+            )
     except av.error.FFmpegError as exc:  # before any frame: the stream or resampler
         raise MediaError(p, f"audio decoding failed: {exc.strerror or exc}") from None
     finally:

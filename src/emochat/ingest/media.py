@@ -25,6 +25,12 @@ past it one RGB copy is over 450 MB and a decoder holds several (a 20000x20000 P
 2.45 GB in ``predict face``). ffmpeg itself refuses frames of about 268 Mpx."""
 
 
+TRUNCATION_GAP_S = 1.0
+"""A stream ending this much before its declared duration is a cut file (an mp4 cut at 50%,
+or a WAV whose header still counts the missing samples, decodes its first part without an
+error)."""
+
+
 @dataclass(frozen=True)
 class MediaInfo:
     """What a media file holds. Times in seconds, sizes in pixels after rotation."""
@@ -114,6 +120,32 @@ def image_is_cut(path: str | Path) -> bool:
     if head.startswith(b"\x89PNG"):
         return b"IEND" not in tail
     return False
+
+
+def wav_declared_seconds(path: str | Path) -> float | None:
+    """The length a RIFF/WAVE file's header declares (its data chunk's size over the byte
+    rate), for comparing with what decodes: ffmpeg trusts the file's size instead, so a cut
+    WAV decodes its first part silently. None when not a WAV or the size is a placeholder
+    (streaming writers leave 0 or 0xFFFFFFFF)."""
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        byte_rate = None
+        for _ in range(64):  # chunks before "data": fmt, LIST, fact, ...
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return None
+            name, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+            if name == b"data":
+                if not byte_rate or size in (0, 0xFFFFFFFF):
+                    return None
+                return size / byte_rate
+            body = fh.read(min(size, 64)) if name == b"fmt " else b""
+            if name == b"fmt " and len(body) >= 12:
+                byte_rate = int.from_bytes(body[8:12], "little")
+            fh.seek(size + (size & 1) - len(body), 1)
+    return None
 
 
 def _webp_size(head: bytes) -> tuple[int, int] | None:

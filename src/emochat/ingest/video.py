@@ -15,11 +15,7 @@ import av
 import numpy as np
 
 from emochat.core.errors import MediaError
-from emochat.ingest.media import IMAGE_FORMATS, image_is_cut, open_container
-
-TRUNCATION_GAP_S = 1.0
-"""Frames ending this much before the video stream's declared duration mean a cut file
-(an mp4 cut at 50% decodes its first half without an error)."""
+from emochat.ingest.media import IMAGE_FORMATS, TRUNCATION_GAP_S, image_is_cut, open_container
 
 
 @dataclass(frozen=True)

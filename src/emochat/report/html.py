@@ -116,6 +116,12 @@ def _static_summary(data: Mapping[str, Any]) -> str:
             f"<div class='warn'>{escape(str(w.get('stage', '')))}: "
             f"{escape(str(w.get('message', '')))}</div>"
         )
+    made = data.get("provenance") or {}
+    if made.get("input"):
+        out.append(
+            f"<p class='meta'>Input sha256 {escape(str(made['input'].get('sha256', ''))[:12])}; "
+            "re-run with <code>emochat analyze MEDIA --options report.json</code></p>"
+        )
     out.append(
         "<noscript><p class='meta'>Enable JavaScript for the interactive timelines.</p></noscript>"
     )

@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Self
 from emochat.core.files import atomic_write_text
 from emochat.core.labels import fold_to_basic, valence_arousal
 
-SCHEMA_VERSION = "2.0.0"
+SCHEMA_VERSION = "2.1.0"
 """Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject."""
 
 
@@ -298,6 +298,8 @@ class Segment:
     end_s: float
     text: str | None = None
     speaker: str | None = None
+    """Who speaks, as the transcript names them (WebVTT ``<v Name>``, an ``ALICE:`` prefix,
+    WhisperX's segment ``speaker``); None when unknown."""
     face_id: int | None = None
     emotion: Emotion | None = None
     evidence: dict[str, ModalityEvidence] = field(default_factory=dict)
@@ -345,6 +347,8 @@ class Report:
     emochat_version: str = ""
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     schema_version: str = SCHEMA_VERSION
+    provenance: dict[str, Any] | None = None
+    """What produced the report (``emochat.provenance.collect``): options, models, versions."""
 
     def warn(self, stage: str, code: str, message: str) -> None:
         self.warnings.append(Warning(stage, code, message))
@@ -365,6 +369,24 @@ class Report:
         )
         # top-level keys stay (null: not produced); Nones inside the blocks are left out
         return {k: _drop_none(v) for k, v in asdict(light, dict_factory=_json_fields).items()}
+
+    def frames(self):
+        """One row per face per analysed frame (:func:`emochat.report.tables.frames`)."""
+        from emochat.report.tables import frames
+
+        return frames(self)
+
+    def utterances(self):
+        """One row per segment (:func:`emochat.report.tables.utterances`)."""
+        from emochat.report.tables import utterances
+
+        return utterances(self)
+
+    def words(self):
+        """One row per spoken word (:func:`emochat.report.tables.words`)."""
+        from emochat.report.tables import words
+
+        return words(self)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

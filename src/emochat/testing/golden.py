@@ -39,6 +39,10 @@ MEDIA_SUFFIXES = (".mp4", ".mov", ".avi", ".wav", ".jpg")
 VOLATILE_KEYS = ("timings_s", "created_at", "emochat_version")
 """Top-level keys that differ on every run or release, whatever the analysis found."""
 
+VOLATILE_PROVENANCE = ("software", "machine")
+"""Provenance that differs between machines and installs; its options, models and input
+hashes must not change."""
+
 DEFAULT_ATOL = 2e-3
 """Absolute float tolerance of :func:`compare`.
 
@@ -66,13 +70,15 @@ _MEASURED = re.compile(r"\b(took|after|elapsed|in) \d+(?:\.\d+)?( ?m?s)\b")
 def canonical(report: dict[str, Any], media_root: Path | None = None) -> dict[str, Any]:
     """``report`` (report.json's content) without what legitimately changes between runs.
 
-    Drops timings, creation time and version; an absolute ``media.path`` becomes the path
+    Drops timings, creation time, version and the machine-specific provenance; an absolute ``media.path`` becomes the path
     relative to ``media_root`` (or the file name alone: synthesized clips live in a temporary
     folder); measured seconds in warning messages are masked. Everything else is kept.
     """
     out = json.loads(json.dumps(report))  # a deep copy with JSON's types (tuples -> lists)
     for key in VOLATILE_KEYS:
         out.pop(key, None)
+    for key in VOLATILE_PROVENANCE:
+        (out.get("provenance") or {}).pop(key, None)
     media = out.get("media")
     if isinstance(media, dict) and media.get("path") is not None:
         media["path"] = _relative_path(Path(media["path"]), media_root)

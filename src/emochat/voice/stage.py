@@ -24,7 +24,6 @@ class VoiceStage:
 
     def __init__(
         self,
-        asr_model: str = "base",
         frame_keeper: Callable[[], Callable[[EncoderFrames], EncoderFrames] | None] | None = None,
         speech_model: registry.ModelChoice | None = None,
     ):
@@ -32,7 +31,6 @@ class VoiceStage:
         (None: keep no encoder frames). The composition root passes the aggregator's when
         that stage is in the pipeline, so this stage need not know who reads the frames.
         ``speech_model``: the speech emotion model (None: the registered one)."""
-        self.asr_model = asr_model
         self.frame_keeper = frame_keeper
         self.speech_model = speech_model
 
@@ -56,7 +54,9 @@ class VoiceStage:
             audio,
             language=ctx.options.language,
             transcript=transcript,
-            asr_model=self.asr_model,
+            asr_model=ctx.options.asr_model,
+            beam_size=ctx.options.beam_size,
+            chinese_script=ctx.options.chinese_script,
             keep_frames=self.frame_keeper() if self.frame_keeper else None,
             check=ctx.check_deadline,
             speech_model=self.speech_model,
@@ -76,6 +76,7 @@ class VoiceStage:
                 start_s=round(u.start_s, 3),
                 end_s=round(u.end_s, 3),
                 text=u.text or None,
+                speaker=u.speaker,
                 evidence={"voice": voice.to_evidence(i)},
                 cue_vectors=voice.cue_vector(i),
             )
@@ -110,7 +111,12 @@ def _segments_from_transcript(transcript, duration_s: float) -> list[Segment]:
     if not timed:
         return [Segment(0.0, round(duration_s, 3), text=transcript.text)]
     return [
-        Segment(round(max(c.start_s, 0.0), 3), round(max(c.end_s, c.start_s, 0.0), 3), text=c.text)
+        Segment(
+            round(max(c.start_s, 0.0), 3),
+            round(max(c.end_s, c.start_s, 0.0), 3),
+            text=c.text,
+            speaker=c.speaker,
+        )
         for c in timed
         if c.text.strip()
     ]

@@ -31,6 +31,11 @@ _ARROW = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s+.*)?$")
 # bounded tag length: an unclosed '<' then scans at most 200 characters, so a line of
 # many '<' is linear, not quadratic (a 1 MB line took hours)
 _TAG = re.compile(r"<[^<>]{0,200}>|\{\\[^{}]{0,200}\}")
+_VOICE_TAG = re.compile(r"<v(?:\.[^\s<>]{0,50})?\s+([^<>]{1,100})>")
+"""WebVTT's voice span, ``<v Name>`` or ``<v.class Name>``: who says the cue."""
+_NAME_PREFIX = re.compile(r"^(?:\[([^\[\]]{1,40})\]|([A-Z][A-Z0-9 .'\-]{0,39})):\s+(?=\S)")
+"""A subtitle's speaker prefix, ``ALICE: ...``, ``DR. LEE: ...`` or ``[Alice]: ...``: capitals
+or brackets only, so that ordinary text with a colon (``Note: ...``) is not a name."""
 _SENTENCE = re.compile(r"(?<=[.!?。！？…])\s+|(?<=[。！？])")
 
 
@@ -50,6 +55,21 @@ class Cue:
     start_s: float | None = None
     end_s: float | None = None
     words: list[TranscriptWord] = field(default_factory=list)
+    speaker: str | None = None
+    """Who says it, when the file names them (WebVTT ``<v Name>``, an ``ALICE:`` prefix)."""
+
+
+def speaker_of(raw_lines: list[str], text: str) -> tuple[str | None, str]:
+    """The cue's speaker tag, and its text without an ``ALICE:`` prefix (a voice tag is
+    removed with the other tags)."""
+    for line in raw_lines:
+        tag = _VOICE_TAG.search(line)
+        if tag:
+            return tag.group(1).strip(), text
+    prefix = _NAME_PREFIX.match(text)
+    if prefix:
+        return (prefix.group(1) or prefix.group(2)).strip(), text[prefix.end() :]
+    return None, text
 
 
 @dataclass
@@ -258,17 +278,18 @@ def _parse_timed(path: Path, text: str, kind: str) -> list[Cue]:
         if end > MAX_TIME_S:
             raise TranscriptError(path, f"line {i + 1}: {_past_a_day(end)}")
         i += 1
-        body = []
+        raw = []
         while i < len(lines) and lines[i].strip():
             if "-->" in lines[i]:
                 raise TranscriptError(
                     path, f"line {i + 1}: timing line inside a cue's text (missing blank line?)"
                 )
-            body.append(_TAG.sub("", lines[i]).strip())
+            raw.append(lines[i])
             i += 1
-        cue_text = " ".join(b for b in body if b)
+        cue_text = " ".join(b for b in (_TAG.sub("", line).strip() for line in raw) if b)
+        speaker, cue_text = speaker_of(raw, cue_text)
         if cue_text:
-            cues.append(Cue(cue_text, start, end))
+            cues.append(Cue(cue_text, start, end, speaker=speaker))
     if not cues:
         raise TranscriptError(path, f"no cues found in this {kind.upper()} file")
     return cues
@@ -280,9 +301,10 @@ def _parse_text(path: Path, text: str) -> list[Cue]:
         line = line.strip()
         if not line:
             continue
+        speaker, line = speaker_of([], line)
         for sentence in _SENTENCE.split(line):
             if sentence.strip():
-                cues.append(Cue(sentence.strip()))
+                cues.append(Cue(sentence.strip(), speaker=speaker))
     if not cues:
         raise TranscriptError(path, "transcript is empty")
     return cues
@@ -370,6 +392,8 @@ def _parse_json(path: Path, text: str) -> list[Cue]:
                 raise TranscriptError(path, f"segment {si}: 'words' is not a list")
             c = cue([word(w, f"segment {si} word {wi}") for wi, w in enumerate(items)])
             if c is not None:
+                speaker = seg.get("speaker")  # WhisperX's diarised segments
+                c.speaker = speaker.strip()[:100] if isinstance(speaker, str) else None
                 cues.append(c)
         if not cues:
             raise TranscriptError(path, "JSON segments hold no words with times")
@@ -503,7 +527,10 @@ def align_to_speech(
         # sentences over the whole clip's speech, in proportion to their length
         span = (speech[0][0], speech[-1][1]) if speech else (0.0, duration_s)
         sentence_times = spread([c.text for c in cues], speech, span)
-        cues = [Cue(c.text, a, b) for c, (a, b) in zip(cues, sentence_times, strict=True)]
+        cues = [
+            Cue(c.text, a, b, speaker=c.speaker)
+            for c, (a, b) in zip(cues, sentence_times, strict=True)
+        ]
     out = []
     for c in cues:
         if c.words:
@@ -512,5 +539,5 @@ def align_to_speech(
         tokens = split_words(c.text)
         times = spread(tokens, speech, (c.start_s, c.end_s))
         words = [TranscriptWord(t, a, b) for t, (a, b) in zip(tokens, times, strict=True)]
-        out.append(Cue(c.text, c.start_s, c.end_s, words))
+        out.append(Cue(c.text, c.start_s, c.end_s, words, c.speaker))
     return out

@@ -583,7 +583,28 @@
   function footer() {
     var tm = R.timings_s || {};
     var text = Object.keys(tm).map(function (k) { return k + ' ' + (num(tm[k]) ? tm[k].toFixed(2) : tm[k]) + ' s'; }).join(' · ');
-    return h('footer', null, [h('div', { text: 'timings: ' + text }), h('div', { text: 'schema ' + (R.schema_version || '') + ' · generated offline by emochat' })]);
+    return h('footer', null, [h('div', { text: 'timings: ' + text }), h('div', { text: 'schema ' + (R.schema_version || '') + ' · generated offline by emochat' }), provenance()]);
+  }
+
+  // what produced the report: re-run it with `emochat analyze MEDIA --options report.json`
+  function provenance() {
+    var P = R.provenance;
+    if (!P) return null;
+    var short = function (sha) { return sha ? String(sha).slice(0, 12) : '–'; };
+    var rows = [['input', P.input.name + ' · ' + P.input.bytes + ' bytes · sha256 ' + short(P.input.sha256)]];
+    Object.keys(P.options || {}).forEach(function (k) { rows.push(['option ' + k, JSON.stringify(P.options[k])]); });
+    Object.keys(P.models || {}).forEach(function (k) {
+      var m = P.models[k];
+      rows.push(['model ' + k, (m.name || 'user file') + (m.version ? ' ' + m.version : '') + ' · ' + (m.files || []).map(function (f) { return short(f.sha256); }).join(', ')]);
+    });
+    var sw = P.software || {};
+    rows.push(['software', Object.keys(sw).filter(function (k) { return sw[k]; }).map(function (k) { return k + ' ' + sw[k]; }).join(' · ')]);
+    var mc = P.machine || {};
+    rows.push(['machine', (mc.cpu || '') + ' (' + (mc.cpu_flags || []).join(' ') + ') · ' + (mc.system || '')]);
+    return h('details', { class: 'provenance' }, [
+      h('summary', { text: 'How this report was made (provenance)' }),
+      h('table', null, rows.map(function (r) { return h('tr', null, [h('th', { text: r[0] }), h('td', { text: r[1] })]); })),
+    ]);
   }
 
 
