@@ -5,7 +5,7 @@ predict (cheap); the detector runs only when a face may be new: on the first fra
 when a track was lost, and every ``redetect_interval_s`` while fewer than
 ``max_faces`` are tracked. Such a look covers the whole frame, and every
 ``tile_interval_s`` (every time on photos) also overlapping tiles that find faces down
-to ``min_face_px`` high (detector.FaceDetector.find). A new face first tries to revive
+to ``min_face_px`` high (detector.FaceDetector.find; default 16 px on photos, 24 on video). A new face first tries to revive
 a lost track: one lost within ``reacquire_within_s`` at the same place (a head turn, a
 hand over the face), else one with a matching appearance signature, so a face that
 leaves and returns keeps its id.
@@ -35,7 +35,19 @@ _CUT_DIFFERENCE = 35.0
 """Mean absolute grey-level change of a 32x18 thumbnail that marks a shot cut: within
 a shot it stays under 12 at 10 fps and 21 at 2 fps; cuts in the test media give 75-145."""
 _SPLIT_DISTANCE = 0.35  # a followed face whose appearance drifts this far is someone else
+_STEADY_IOU = 0.5
+"""A followed box overlapping its last one this much is the same head moving (a turn,
+a hand, a change of light all shift the colours past _SPLIT_DISTANCE): never split."""
 _REACQUIRE_IOU = 0.3  # a face found again this close to where a track was lost is that face
+_REACQUIRE_MAX_DISTANCE = 0.5
+"""Colour bar for taking back a track lost moments ago at the same place: different
+people measured 0.2-0.79 apart (multi_face.jpg, the conversation clips), so colours
+only veto plainly different faces; the place and the short gap carry the decision."""
+PHOTO_MIN_FACE_PX = 16.0
+VIDEO_MIN_FACE_PX = 24.0
+"""Smallest face looked for by tiles. On a 640x360 frame 24 px means 26 tiles, ~115 ms of
+CPU once a second (16 px: 71 tiles): what keeps the face stage's speed; a photo is
+looked at once, so there the tiles go down to 16 px."""
 _MIN_FOLLOW_IOU = 0.3  # a followed box that jumps further was a cut, not motion
 NEW_FACE_PRESENCE = 0.9
 NEW_FACE_CONFIRMATION = 0.7
@@ -85,7 +97,7 @@ class FaceTracker:
         static_image_mode: bool = False,
         redetect_interval_s: float = 0.5,
         tile_interval_s: float = 1.0,
-        min_face_px: float = 20.0,
+        min_face_px: float | None = None,
         reacquire_within_s: float = 1.5,
         revive_within_s: float = 30.0,
         with_iris: bool = True,
@@ -98,6 +110,8 @@ class FaceTracker:
         self.static_image_mode = static_image_mode
         self.redetect_interval_s = redetect_interval_s
         self.tile_interval_s = tile_interval_s
+        if min_face_px is None:
+            min_face_px = PHOTO_MIN_FACE_PX if static_image_mode else VIDEO_MIN_FACE_PX
         self.min_face_px = min_face_px
         self.reacquire_within_s = reacquire_within_s
         self.revive_within_s = revive_within_s
@@ -211,7 +225,10 @@ class FaceTracker:
             alignment = align(cand.landmarks)
             track = cand.track or _claim_by_overlap(cand.landmarks, unclaimed)
             signature = appearance_signature(frame.rgb, cand.landmarks)  # ~0.1 ms
-            if track is not None and _looks_like_someone_else(track, signature):
+            steady = (
+                track is not None and _iou(_landmark_box(cand.landmarks), track.box) >= _STEADY_IOU
+            )
+            if track is not None and not steady and _looks_like_someone_else(track, signature):
                 track = None  # the region slid onto another face (a cut): not this track
             if track is None:
                 track = (
@@ -255,14 +272,14 @@ class FaceTracker:
         """The track lost moments ago where this face is, unless it plainly looks different.
 
         A turned or covered face changes its colour signature more than _REVIVE_MAX_DISTANCE
-        allows, so for a short gap the place counts and the bar is the split distance.
+        allows, so for a short gap the place counts (_REACQUIRE_MAX_DISTANCE).
         """
         box = _landmark_box(landmarks)
         best, best_iou = None, _REACQUIRE_IOU
         for track in self._lost:
             if track.lost_at_cut or not 0 <= t_s - track.last_t <= self.reacquire_within_s:
                 continue
-            if _looks_like_someone_else(track, signature):
+            if _distance(track, signature) > _REACQUIRE_MAX_DISTANCE:
                 continue
             iou = _iou(box, track.box)
             if iou > best_iou:
@@ -292,10 +309,15 @@ class FaceTracker:
         return track
 
 
-def _looks_like_someone_else(track: _Track, signature: np.ndarray | None) -> bool:
+def _distance(track: _Track, signature: np.ndarray | None) -> float:
+    """Colour distance to the track's signature; 0 when either is unknown."""
     if signature is None or track.signature is None:
-        return False
-    return signature_distance(signature, track.signature) > _SPLIT_DISTANCE
+        return 0.0
+    return signature_distance(signature, track.signature)
+
+
+def _looks_like_someone_else(track: _Track, signature: np.ndarray | None) -> bool:
+    return _distance(track, signature) > _SPLIT_DISTANCE
 
 
 def _refresh_signature(track: _Track, signature: np.ndarray | None) -> None:
