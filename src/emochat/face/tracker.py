@@ -5,10 +5,10 @@ predict (cheap); the detector runs only when a face may be new: on the first fra
 when a track was lost, and every ``redetect_interval_s`` while fewer than
 ``max_faces`` are tracked. Such a look covers the whole frame, and every
 ``tile_interval_s`` (every time on photos) also overlapping tiles that find faces down
-to ``min_face_px`` high (detector.FaceDetector.find; default 16 px on photos, 24 on video). A new face first tries to revive
-a lost track: one lost within ``reacquire_within_s`` at the same place (a head turn, a
-hand over the face), else one with a matching appearance signature, so a face that
-leaves and returns keeps its id.
+to ``min_face_px`` high (detector.FaceDetector.find; by default 16 px on photos, 24 px
+on video). A new face first tries to revive a lost track: one lost within
+``reacquire_within_s`` at the same place (a head turn, a hand over the face), else one
+with a matching appearance signature, so a face that leaves and returns keeps its id.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ class FaceTracker:
             return found
         self._last_detection_t = frame.t_s
         boxes = [_landmark_box(c.landmarks) for c in found]
-        min_face_px = self.min_face_px if self._should_tile(frame.t_s) else None
+        min_face_px = self.min_face_px if self._tile_now(frame.t_s) else None
         for det in self._detector.find(frame.rgb, min_face_px):
             if len(found) >= self.max_faces:
                 break
@@ -203,7 +203,8 @@ class FaceTracker:
         last = self._last_detection_t
         return last is None or t_s - last >= self.redetect_interval_s or t_s < last
 
-    def _should_tile(self, t_s: float) -> bool:
+    def _tile_now(self, t_s: float) -> bool:
+        """Whether this detection also looks at tiles; when it does, the time is noted."""
         last = self._last_tiling_t
         if (
             self.static_image_mode
