@@ -49,3 +49,29 @@ def test_a_face_hidden_for_0_4_s_comes_back_with_its_id(frames):
         ids.append([o.face_id for o in faces])
     assert ids[10:14] == [[]] * 4  # really lost while covered
     assert ids[:10] == [[0]] * 10 and ids[14:] == [[0]] * (len(frames) - 14)
+
+
+def test_video_looks_at_a_bounded_number_of_tiles_per_second(media_dir):
+    """no_face.mp4 (nothing to follow, so the detector runs on every frame): besides the
+    whole frame, the first frame's full pyramid, then ``tiles_per_s`` tiles a second."""
+    from emochat.face.detector import pyramid_tiles
+    from emochat.face.tracker import VIDEO_MIN_FACE_PX
+
+    tracker = FaceTracker(tiles_per_s=20)
+    runs = 0
+    detect = tracker._detector.detect
+
+    def counted(rgb):
+        nonlocal runs
+        runs += 1
+        return detect(rgb)
+
+    tracker._detector.detect = counted
+    frames = list(iter_frames(media_dir / "no_face.mp4", fps=FPS))
+    for frame in frames:
+        assert tracker.process(frame) == []
+    h, w = frames[0].rgb.shape[:2]
+    first = len(pyramid_tiles(w, h, VIDEO_MIN_FACE_PX))
+    later = 20 * frames[-1].t_s
+    assert first > 0
+    assert first + later - 1 <= runs - len(frames) <= first + later + 1

@@ -118,19 +118,21 @@ class FaceDetector:
             found.append(Detection(to_px(box.reshape(2, 2)).ravel(), to_px(kps), score))
         return found
 
-    def find(self, rgb: np.ndarray, min_face_px: float | None = None) -> list[Detection]:
+    def find(
+        self, rgb: np.ndarray, min_face_px: float | None = None, tiles: list | None = None
+    ) -> list[Detection]:
         """Faces in the whole frame, and down to ``min_face_px`` high through tiles.
 
-        None looks at the whole frame only (one model run); dark frames are brightened.
+        None looks at the whole frame only (one model run); ``tiles`` (x, y, side) looks
+        at those tiles instead of the whole pyramid. Dark frames are brightened.
         """
         rgb = brighten_if_dark(rgb)
         h, w = rgb.shape[:2]
         found = list(self.detect(rgb))
-        for side in pyramid_sides(w, h, min_face_px):
-            for x, y in tile_origins(w, h, side):
-                for det in self.detect(rgb[y : y + side, x : x + side]):
-                    if not _touches_inner_edge(det.box, x, y, side, w, h):
-                        found.append(_shifted(det, x, y))
+        for x, y, side in pyramid_tiles(w, h, min_face_px) if tiles is None else tiles:
+            for det in self.detect(rgb[y : y + side, x : x + side]):
+                if not _touches_inner_edge(det.box, x, y, side, w, h):
+                    found.append(_shifted(det, x, y))
         if len(found) < 2:
             return found
         merged = weighted_nms(
@@ -177,6 +179,12 @@ def pyramid_sides(width: int, height: int, min_face_px: float | None) -> list[in
         sides.append(side)
         side = int(round(side * _PYRAMID_STEP))
     return sides
+
+
+def pyramid_tiles(width: int, height: int, min_face_px: float | None) -> list:
+    """Every tile (x, y, side) of the pyramid, small tiles first."""
+    sides = pyramid_sides(width, height, min_face_px)
+    return [(x, y, side) for side in sides for x, y in tile_origins(width, height, side)]
 
 
 def tile_origins(width: int, height: int, side: int) -> list[tuple[int, int]]:

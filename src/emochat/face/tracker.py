@@ -3,10 +3,10 @@
 Per frame, each live track's landmarks are re-fitted in the region its last landmarks
 predict (cheap); the detector runs only when a face may be new: on the first frame,
 when a track was lost, and every ``redetect_interval_s`` while fewer than
-``max_faces`` are tracked. Such a look covers the whole frame, and every
-``tile_interval_s`` (every time on photos) also overlapping tiles that find faces down
-to ``min_face_px`` high (detector.FaceDetector.find; by default 16 px on photos, 24 px
-on video). A new face first tries to revive a lost track: one lost within
+``max_faces`` are tracked. Such a look covers the whole frame and overlapping tiles
+that find faces down to ``min_face_px`` high (detector.FaceDetector.find; by default
+16 px on photos, 24 px on video): on a photo all of them, on video the next few of
+the pyramid in turn, ``tiles_per_s`` per second of video, so the cost stays bounded. A new face first tries to revive a lost track: one lost within
 ``reacquire_within_s`` at the same place (a head turn, a hand over the face), else one
 with a matching appearance signature, so a face that leaves and returns keeps its id.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from emochat.face.detector import FaceDetector, confirm_face
+from emochat.face.detector import FaceDetector, confirm_face, pyramid_tiles
 from emochat.face.identity import appearance_signature, signature_distance
 from emochat.face.landmarker import Landmarker, region_from_detection, region_from_landmarks
 from emochat.face.mediapipe_mesh import MediapipeFaces
@@ -45,9 +45,10 @@ people measured 0.2-0.79 apart (multi_face.jpg, the conversation clips), so colo
 only veto plainly different faces; the place and the short gap carry the decision."""
 PHOTO_MIN_FACE_PX = 16.0
 VIDEO_MIN_FACE_PX = 24.0
-"""Smallest face looked for by tiles. On a 640x360 frame 24 px means 26 tiles, ~115 ms of
-CPU once a second (16 px: 71 tiles): what keeps the face stage's speed; a photo is
-looked at once, so there the tiles go down to 16 px."""
+"""Smallest face looked for by tiles. Each tile is one model run (~5 ms of CPU); video
+sees 20 a second, so the pyramid of a 640x360 frame (26 tiles at 24 px; 71 at 16 px)
+is covered every 1.3 s, of a 1280x720 one (144) every 7 s; a photo is looked at once,
+so there the tiles go down to 16 px."""
 _MIN_FOLLOW_IOU = 0.3  # a followed box that jumps further was a cut, not motion
 NEW_FACE_PRESENCE = 0.9
 NEW_FACE_CONFIRMATION = 0.7
@@ -96,7 +97,7 @@ class FaceTracker:
         backend: str = "litert",
         static_image_mode: bool = False,
         redetect_interval_s: float = 0.5,
-        tile_interval_s: float = 1.0,
+        tiles_per_s: float = 20.0,
         min_face_px: float | None = None,
         reacquire_within_s: float = 1.5,
         revive_within_s: float = 30.0,
@@ -109,7 +110,7 @@ class FaceTracker:
         self.min_tracking_confidence = min_tracking_confidence
         self.static_image_mode = static_image_mode
         self.redetect_interval_s = redetect_interval_s
-        self.tile_interval_s = tile_interval_s
+        self.tiles_per_s = tiles_per_s
         if min_face_px is None:
             min_face_px = PHOTO_MIN_FACE_PX if static_image_mode else VIDEO_MIN_FACE_PX
         self.min_face_px = min_face_px
@@ -132,6 +133,8 @@ class FaceTracker:
         self._next_id = 0
         self._last_detection_t: float | None = None
         self._last_tiling_t: float | None = None
+        self._tile_cursor = 0  # where in the pyramid's tiles the next look starts
+        self._tile_credit = 0.0  # tiles owed to video time passed, not yet looked at
         self._thumbnail: np.ndarray | None = None
 
     def close(self) -> None:
@@ -168,8 +171,8 @@ class FaceTracker:
             return found
         self._last_detection_t = frame.t_s
         boxes = [_landmark_box(c.landmarks) for c in found]
-        min_face_px = self.min_face_px if self._tile_now(frame.t_s) else None
-        for det in self._detector.find(frame.rgb, min_face_px):
+        tiles = self._tiles_now(frame)
+        for det in self._detector.find(frame.rgb, tiles=tiles):
             if len(found) >= self.max_faces:
                 break
             centre = (det.box[:2] + det.box[2:]) / 2
@@ -203,18 +206,22 @@ class FaceTracker:
         last = self._last_detection_t
         return last is None or t_s - last >= self.redetect_interval_s or t_s < last
 
-    def _tile_now(self, t_s: float) -> bool:
-        """Whether this detection also looks at tiles; when it does, the time is noted."""
-        last = self._last_tiling_t
-        if (
-            self.static_image_mode
-            or last is None
-            or t_s - last >= self.tile_interval_s
-            or t_s < last
-        ):
-            self._last_tiling_t = t_s
-            return True
-        return False
+    def _tiles_now(self, frame: Frame) -> list:
+        """The tiles to look at now: all on a photo or a first frame, else those owed
+        since the last look at ``tiles_per_s``, taken in turn round the pyramid."""
+        h, w = frame.rgb.shape[:2]
+        tiles = pyramid_tiles(w, h, self.min_face_px)
+        last, self._last_tiling_t = self._last_tiling_t, frame.t_s
+        if self.static_image_mode or last is None or frame.t_s < last or not tiles:
+            return tiles
+        self._tile_credit = min(
+            self._tile_credit + (frame.t_s - last) * self.tiles_per_s, float(len(tiles))
+        )
+        owed = int(self._tile_credit)
+        self._tile_credit -= owed
+        start = self._tile_cursor % len(tiles)
+        self._tile_cursor = start + owed
+        return [tiles[(start + i) % len(tiles)] for i in range(owed)]
 
     # -- ids ---------------------------------------------------------------------------
 
