@@ -1,0 +1,163 @@
+"""Face detection recall by face size on real photos, and false faces on real clips (#22).
+
+    python bench/bench_face_detection.py [--min-face 16] [--confidence 0.5]
+
+Recall: ``FaceDetector.find`` (whole frame + tiles) on the four WIDER FACE val photos in
+media/faces-wild (wider_val_boxes.json) and dlib's PASCAL test photos (faces-wild/dlib/
+testing.xml); a ground-truth box counts as found when a detection overlaps it at IoU >=
+0.3 (greedy, larger faces first, each detection used once). Twice: the detector alone,
+and the face stage's tracker on each photo (static_image_mode, up to 32 faces), which
+also needs the mesh and a close-up re-detection to accept a face.
+False faces: the face stage's tracker at 10 frames/s on no_face.mp4 (nothing to find),
+the one-person talking clips and the clips where one man enters or leaves; every face id
+beyond the first in those is counted as false (each shows one person, checked by eye).
+Nothing here was used to choose parameters except the tile pyramid step, whose sweep on
+the WIDER photos is reported in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import cv2
+import numpy as np
+from common import row
+
+from emochat.core.settings import media_root
+from emochat.face import FaceTracker
+from emochat.face.detector import FaceDetector
+from emochat.ingest import Frame, iter_frames
+
+MATCH_IOU = 0.3
+SIZE_BINS = ((0, 16), (16, 32), (32, 10_000))
+
+
+def wider_truth(root: Path) -> dict[Path, np.ndarray]:
+    boxes = json.loads((root / "wider_val_boxes.json").read_text())["boxes"]
+    return {root / name: _corners(b) for name, b in boxes.items()}
+
+
+def dlib_truth(root: Path) -> dict[Path, np.ndarray]:
+    truth = {}
+    for image in ET.parse(root / "testing.xml").getroot().iter("image"):
+        boxes = [
+            [int(b.get(k)) for k in ("left", "top", "width", "height")]
+            for b in image.iter("box")
+            if b.get("ignore") != "1"
+        ]
+        truth[root / image.get("file")] = _corners(boxes)
+    return truth
+
+
+def _corners(xywh) -> np.ndarray:
+    a = np.asarray(xywh, dtype=np.float64).reshape(-1, 4)
+    return np.concatenate([a[:, :2], a[:, :2] + a[:, 2:]], axis=1)
+
+
+def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    lo, hi = np.maximum(box[:2], boxes[:, :2]), np.minimum(box[2:], boxes[:, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=1)
+    area = lambda b: np.prod(b[..., 2:] - b[..., :2], axis=-1)  # noqa: E731
+    return inter / (area(box) + area(boxes) - inter)
+
+
+def match(truth: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, int]:
+    """Which truth boxes are found, and how many detections matched nothing."""
+    hit, used = np.zeros(len(truth), bool), np.zeros(len(found), bool)
+    for i in np.argsort(-(truth[:, 3] - truth[:, 1])):
+        if not len(found):
+            break
+        overlap = np.where(used, 0.0, _iou(truth[i], found))
+        j = int(overlap.argmax())
+        if overlap[j] >= MATCH_IOU:
+            hit[i], used[j] = True, True
+    return hit, int((~used).sum())
+
+
+def detector_boxes(detector: FaceDetector, min_face: float):
+    return lambda rgb: np.array([d.box for d in detector.find(rgb, min_face)])
+
+
+def tracker_boxes(tracker: FaceTracker):
+    def find(rgb: np.ndarray) -> np.ndarray:
+        faces = tracker.process(Frame(0, 0.0, rgb))
+        return np.array([(x, y, x + w, y + h) for x, y, w, h in (o.bbox for o in faces)])
+
+    return find
+
+
+def recall(find, truth: dict[Path, np.ndarray]) -> str:
+    """Recall overall and by face height, for ``find``: RGB image -> (N, 4) boxes."""
+    heights, hits, unmatched, seconds = [], [], 0, 0.0
+    for path, boxes in truth.items():
+        rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+        start = time.perf_counter()
+        found = find(rgb).reshape(-1, 4)
+        seconds += time.perf_counter() - start
+        hit, extra = match(boxes, found)
+        heights.append(boxes[:, 3] - boxes[:, 1])
+        hits.append(hit)
+        unmatched += extra
+    h, hit = np.concatenate(heights), np.concatenate(hits)
+    parts = [f"all {hit.mean():.2f} ({hit.sum()}/{len(hit)})"]
+    for lo, hi in SIZE_BINS:
+        sel = (h >= lo) & (h < hi)
+        if sel.any():
+            parts.append(
+                f"{lo}-{hi if hi < 10_000 else ''} px {hit[sel].mean():.2f} ({hit[sel].sum()}/{sel.sum()})"
+            )
+    parts.append(f"unmatched detections {unmatched}; {seconds / len(truth):.2f} s/photo")
+    return ", ".join(parts)
+
+
+def false_faces(clips: list[Path]) -> str:
+    """Extra face ids (beyond the one person) and frames with more than one face."""
+    extra_ids, extra_frames, seconds = 0, 0, 0.0
+    per_clip = []
+    for clip in clips:
+        tracker = FaceTracker(max_faces=8)  # the video defaults: tiles down to 24 px
+        ids, last_t = set(), 0.0
+        for frame in iter_frames(clip, fps=10):
+            faces = tracker.process(frame)
+            ids |= {o.face_id for o in faces}
+            extra_frames += len(faces) > 1
+            last_t = frame.t_s
+        allowed = 0 if clip.name.startswith("no_face") else 1
+        extra_ids += max(0, len(ids) - allowed)
+        seconds += last_t
+        per_clip.append(f"{clip.stem} {len(ids)}")
+    per_min = extra_ids / max(seconds, 1e-9) * 60
+    return (
+        f"{extra_ids} false face ids in {seconds:.0f} s ({per_min:.1f}/min), "
+        f"{extra_frames} frames with >1 face; ids per clip: {', '.join(per_clip)}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--min-face", type=float, default=16.0, help="smallest face on photos, px")
+    parser.add_argument("--confidence", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    media = media_root()
+    detectors = {
+        "detector": detector_boxes(FaceDetector(args.confidence, 2), args.min_face),
+        "face stage": tracker_boxes(
+            FaceTracker(32, args.confidence, static_image_mode=True, min_face_px=args.min_face)
+        ),
+    }
+    wild = media / "faces-wild"
+    for name, find in detectors.items():
+        print(row(f"WIDER faces-wild, {name}: " + recall(find, wider_truth(wild))))
+        print(row(f"dlib PASCAL test, {name}: " + recall(find, dlib_truth(wild / "dlib"))))
+    talking = sorted((media / "talking").glob("*.mp4"))
+    clips = [media / "no_face.mp4", *talking, media / "noface_face.mov", media / "face_noface.mov"]
+    print(row("false faces (tracker, 10 fps): " + false_faces(clips)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
