@@ -19,6 +19,7 @@ FER2013 training images: eye centres at (15.3, 19.3) and (32.7, 19.3) of 48 px).
 
 from __future__ import annotations
 
+import filecmp
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -176,7 +177,8 @@ class ExpressionModel:
     """The shipped FER2013 expression model on onnxruntime; use :meth:`load`.
 
     ``temperature`` calibrates the views-averaged probabilities (1.0: as the network gives
-    them); :meth:`load` takes the fitted one for the shipped file and 1.0 for any other.
+    them); :meth:`load` takes the fitted one for the shipped file (or a byte-identical
+    copy) and 1.0 for any other.
     """
 
     labels: tuple[str, ...] = LABELS
@@ -211,7 +213,7 @@ class ExpressionModel:
         opts.log_severity_level = 3
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         if temperature is None:
-            shipped = path.resolve() == MODEL_FILE.resolve()
+            shipped = filecmp.cmp(path, MODEL_FILE, shallow=False)  # a copy is the same model
             temperature = reader_calibration().temperature if shipped else 1.0
         return cls(session, tta=tta, batch_size=batch_size, temperature=temperature)
 
