@@ -1,6 +1,6 @@
 """Fit and check the face reader's calibration on FER2013 (PublicTest fits, PrivateTest checks).
 
-    python -m emochat.train.face_reader features   # ~4 min on 2 cores, cached in .cache/
+    python -m emochat.train.face_reader features   # ~8 min on 2 shared cores, cached in .cache/
     python -m emochat.train.face_reader fit        # writes reader_calibration.json
     python -m emochat.train.face_reader report     # PrivateTest figures (read only)
 
