@@ -19,17 +19,24 @@ FER2013 training images: eye centres at (15.3, 19.3) and (32.7, 19.3) of 48 px).
 
 from __future__ import annotations
 
+import filecmp
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from emochat.core.labels import BASIC_LABELS, valence_arousal
+from emochat.face.pose import align
 from emochat.models import registry
 from emochat.report.model import Emotion
 
 MODEL_FILE = registry.weight_file("face_expression")
+CALIBRATION_FILE = MODEL_FILE.parent / "reader_calibration.json"
+"""The face reader's calibration, fitted on FER2013 PublicTest by ``emochat.train.face_reader``."""
 CROP_SIZE = 48
 TTA_VIEWS: dict[str, tuple[tuple[float, bool], ...]] = {
     "none": ((1.0, False),),
@@ -137,18 +144,53 @@ def zoom_crops(crops: np.ndarray, zoom: float) -> np.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class ReaderCalibration:
+    """The face reader's fitted constants (see models/face_expression/CARD.md)."""
+
+    temperature: float
+    """The CNN's (views-averaged) log-probabilities are divided by this."""
+    au_sharpness: float
+    """Logit per unit of an emotion's AU-prototype score (0-1) in the AU reader."""
+    au_neutral_bias: float
+    """The AU reader's neutral logit, in units of the sharpness, when no AU is active."""
+    au_weight: float
+    """Exponent of the AU reader's probabilities when pooled with the CNN's in log space."""
+
+
+@cache
+def reader_calibration() -> ReaderCalibration:
+    data = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
+    return ReaderCalibration(**{k: float(data[k]) for k in ReaderCalibration.__annotations__})
+
+
+def temper(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities (..., K) with their log divided by ``temperature``, renormalised."""
+    if temperature == 1.0:
+        return probs
+    logits = np.log(np.clip(probs, 1e-7, 1.0)) / temperature
+    out = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return (out / out.sum(axis=-1, keepdims=True)).astype(probs.dtype)
+
+
 class ExpressionModel:
-    """The shipped FER2013 expression model on onnxruntime; use :meth:`load`."""
+    """The shipped FER2013 expression model on onnxruntime; use :meth:`load`.
+
+    ``temperature`` calibrates the views-averaged probabilities (1.0: as the network gives
+    them); :meth:`load` takes the fitted one for the shipped file (or a byte-identical
+    copy) and 1.0 for any other.
+    """
 
     labels: tuple[str, ...] = LABELS
 
-    def __init__(self, session, tta: str = "zoom", batch_size: int = 256):
+    def __init__(self, session, tta: str = "zoom", batch_size: int = 256, temperature: float = 1.0):
         if tta not in TTA_VIEWS:
             raise ValueError(f"unknown test-time augmentation {tta!r}; known: {list(TTA_VIEWS)}")
         self._session = session
         self._input = session.get_inputs()[0].name
         self.tta = tta
         self.batch_size = batch_size
+        self.temperature = temperature
 
     @classmethod
     def load(
@@ -157,8 +199,9 @@ class ExpressionModel:
         num_threads: int = 2,
         tta: str = "zoom",
         batch_size: int = 256,
+        temperature: float | None = None,
     ) -> ExpressionModel:
-        """Load the ONNX model (default: the packaged ``expression.onnx``)."""
+        """Load the ONNX model (default: the packaged ``expression.onnx``, calibrated)."""
         import onnxruntime as ort
 
         path = Path(path) if path is not None else MODEL_FILE
@@ -169,18 +212,24 @@ class ExpressionModel:
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        return cls(session, tta=tta, batch_size=batch_size)
+        if temperature is None:
+            shipped = filecmp.cmp(path, MODEL_FILE, shallow=False)  # a copy is the same model
+            temperature = reader_calibration().temperature if shipped else 1.0
+        return cls(session, tta=tta, batch_size=batch_size, temperature=temperature)
 
     def with_views(self, tta: str) -> ExpressionModel:
         """The same network (one onnxruntime session, shared) with other test-time views:
         the registry loads a model once, each analysis picks its views."""
-        return type(self)(self._session, tta=tta, batch_size=self.batch_size)
+        return type(self)(
+            self._session, tta=tta, batch_size=self.batch_size, temperature=self.temperature
+        )
 
     def predict(self, gray_crops: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 7) float32, BASIC_LABELS order, of (N, 48, 48) uint8 crops.
 
         A single (48, 48) crop is treated as N=1. Each crop's views (:data:`TTA_VIEWS`) go
-        through the network in the same batch and their probabilities are averaged.
+        through the network in the same batch, their probabilities are averaged and then
+        tempered by :attr:`temperature`.
         """
         x = np.asarray(gray_crops)
         if x.ndim == 2:
@@ -200,7 +249,7 @@ class ExpressionModel:
             batch = np.concatenate([zoomed[z][:, :, ::-1] if m else zoomed[z] for z, m in views])
             p = self._session.run(None, {self._input: np.ascontiguousarray(batch)})[0]
             out[i : i + len(xb)] = p.reshape(len(views), len(xb), -1).mean(0)
-        return out
+        return temper(out, self.temperature)
 
     def predict_emotions(self, gray_crops: np.ndarray) -> list[Emotion]:
         """One :class:`~emochat.report.model.Emotion` per crop (:meth:`predict`'s input):
@@ -210,11 +259,38 @@ class ExpressionModel:
     def predict_frame(
         self, frame_rgb: np.ndarray, landmarks_list: Iterable[np.ndarray]
     ) -> np.ndarray:
-        """Probabilities (N, 7) of the faces with these landmarks in one frame."""
+        """Probabilities (N, 7) of the faces with these landmarks in one frame, each
+        tempered by its :func:`frame_quality` (a poor view says less)."""
+        landmarks_list = list(landmarks_list)
         crops = [crop_aligned(frame_rgb, lm) for lm in landmarks_list]
         if not crops:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
-        return self.predict(np.stack(crops))
+        probs = self.predict(np.stack(crops))
+        quality = np.array([frame_quality(lm) for lm in landmarks_list])
+        return np.stack([temper(p, 1.0 / q) for p, q in zip(probs, quality, strict=True)])
+
+
+MIN_QUALITY = 0.2
+FRONTAL_DEG = 20.0
+"""Head turns (yaw or pitch) up to this are as good as frontal for the CNN; FER2013's
+faces are mostly frontal, so beyond it the view counts for less, linearly to nothing
+30 degrees further (floored at :data:`MIN_QUALITY`)."""
+
+
+def frame_quality(landmarks: np.ndarray) -> float:
+    """How much one view of a face is worth to the CNN, in [MIN_QUALITY, 1]: the product of
+    size (3-D inter-ocular distance against FER2013's 17.3 px: a smaller face is upscaled,
+    its texture lost) and pose (:data:`FRONTAL_DEG`). Used as a power on the view's
+    probabilities (p ** q, renormalised), so averaging views over a segment weights the
+    clear ones most. Not fitted; blur is not measured."""
+
+    pts = np.asarray(landmarks, dtype=np.float64)
+    iod = float(np.linalg.norm(pts[list(_RIGHT_EYE)].mean(0) - pts[list(_LEFT_EYE)].mean(0)))
+    size = min(1.0, iod / INTER_OCULAR)
+    pitch, yaw, _ = align(pts).euler_deg()
+    turn = max(abs(yaw), abs(pitch)) - FRONTAL_DEG
+    pose = 1.0 - min(max(turn, 0.0) / 30.0, 1.0)
+    return float(max(MIN_QUALITY, size * pose))
 
 
 def describe(probs: np.ndarray) -> dict:

@@ -1,11 +1,16 @@
-"""Emotion from facial action units by EMFACS prototypes.
+"""Emotion from facial action units by EMFACS prototypes, and the calibrated face reader.
 
 Each basic emotion has a prototype set of AUs (Ekman & Friesen's EMFACS, as
-summarised in Friesen & Ekman 1983 and used by FACS-based classifiers). The
-score of an emotion is the mean intensity of its prototype AUs above the
-per-person neutral baseline; neutral wins when nothing is active. This is an
-interpretable face cue for fusion and the reasoner, not a trained classifier:
-its source is named ``au-emfacs`` in the report.
+summarised in Friesen & Ekman 1983 and used by FACS-based classifiers). An emotion's
+score is the mean intensity of its prototype AUs above the per-person neutral
+baseline, as a fraction of a clear FACS "C" (2.5). The AU reader turns the scores into
+probabilities with a sharpness and a neutral bias fitted on FER2013 PublicTest
+(``emochat.train.face_reader``): "no active AU" is weak evidence for neutral, not a
+verdict. Its source is named ``au-emfacs`` in the report.
+
+The face's emotion pools the expression CNN (temperature-calibrated) and the AU reader
+in log space, the AU reader's log-probabilities weighted by a factor fitted on the same
+split: a product of experts in which the weaker reader only tilts the stronger.
 """
 
 from __future__ import annotations
@@ -14,7 +19,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from emochat.core.action_units import AU_CODES
 from emochat.core.labels import BASIC_LABELS
+from emochat.face.expression import reader_calibration
 from emochat.report.model import Emotion
 
 PROTOTYPES: dict[str, tuple[str, ...]] = {
@@ -26,37 +33,69 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
     "disgust": ("AU09", "AU10", "AU15"),
 }
 
-# Intensity (0-5 scale) at which a prototype counts as fully expressed, and the
-# softmax sharpness; chosen so a clear FACS "C" intensity (~2.5) dominates neutral.
-_FULL_INTENSITY = 2.5
-_SHARPNESS = 6.0
-_NEUTRAL_FLOOR = 0.35
+FULL_INTENSITY = 2.5
+"""Intensity (0-5) at which a prototype AU counts as fully expressed (FACS "C")."""
+AU_SOURCE = "au-emfacs"
+_PROTOTYPE_MATRIX = np.array(
+    [[au in PROTOTYPES[label] for label in PROTOTYPES] for au in AU_CODES], dtype=np.float64
+) / np.array([len(aus) for aus in PROTOTYPES.values()])
+_NEUTRAL = BASIC_LABELS.index("neutral")
+_EMOTION_COLUMNS = [BASIC_LABELS.index(label) for label in PROTOTYPES]
+
+
+def prototype_score_array(intensity: np.ndarray) -> np.ndarray:
+    """(..., 17) AU intensities in AU_CODES order -> (..., 6) prototype scores 0-1,
+    in :data:`PROTOTYPES` order."""
+    capped = np.minimum(np.asarray(intensity, dtype=np.float64) / FULL_INTENSITY, 1.0)
+    return capped @ _PROTOTYPE_MATRIX
 
 
 def prototype_scores(intensities: Mapping[str, float]) -> dict[str, float]:
     """Per-emotion activation in 0..1 from mean AU intensities (0-5)."""
-    scores = {}
-    for label, aus in PROTOTYPES.items():
-        values = [min(float(intensities.get(au, 0.0)) / _FULL_INTENSITY, 1.0) for au in aus]
-        scores[label] = float(np.mean(values))
-    return scores
+    row = np.array([float(intensities.get(au, 0.0)) for au in AU_CODES])
+    return dict(zip(PROTOTYPES, prototype_score_array(row).tolist(), strict=True))
+
+
+def au_log_probs(scores: np.ndarray, sharpness: float, neutral_bias: float) -> np.ndarray:
+    """(..., 6) prototype scores -> (..., 7) log-probabilities in BASIC_LABELS order.
+
+    An emotion's logit is ``sharpness * score``; neutral's is ``sharpness * neutral_bias *
+    (1 - strongest score)``, so a still face leans to neutral only as far as the fit found
+    such faces to be neutral.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    logits = np.zeros(scores.shape[:-1] + (len(BASIC_LABELS),))
+    logits[..., _EMOTION_COLUMNS] = sharpness * scores
+    logits[..., _NEUTRAL] = sharpness * neutral_bias * (1.0 - scores.max(axis=-1))
+    logits -= logits.max(axis=-1, keepdims=True)
+    return logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+
+
+def pool_log_probs(cnn_probs: np.ndarray, au_log: np.ndarray, au_weight: float) -> np.ndarray:
+    """Probabilities (..., 7) of the log-linear pool ``log p_cnn + au_weight * log p_au``."""
+    logits = np.log(np.clip(np.asarray(cnn_probs, dtype=np.float64), 1e-7, 1.0))
+    logits = logits + au_weight * au_log
+    out = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return out / out.sum(axis=-1, keepdims=True)
+
+
+def _emotion(probs: np.ndarray, source: str) -> Emotion:
+    prob_map = {label: round(float(p), 4) for label, p in zip(BASIC_LABELS, probs, strict=True)}
+    return Emotion.from_probs(prob_map, source=source)
 
 
 def emotion_from_aus(intensities: Mapping[str, float]) -> Emotion:
-    """A probability distribution over the basic labels from AU intensities."""
-    scores = prototype_scores(intensities)
-    strongest = max(scores.values(), default=0.0)
-    scores["neutral"] = max(_NEUTRAL_FLOOR, 1.0 - 1.5 * strongest)
-    logits = np.array([scores.get(label, 0.0) for label in BASIC_LABELS]) * _SHARPNESS
-    probs = np.exp(logits - logits.max())
-    probs /= probs.sum()
-    prob_map = {label: round(float(p), 4) for label, p in zip(BASIC_LABELS, probs, strict=True)}
-    return Emotion.from_probs(prob_map, source="au-emfacs")
+    """The AU reader's calibrated distribution over the basic labels from AU intensities."""
+    cal = reader_calibration()
+    scores = np.array(list(prototype_scores(intensities).values()))
+    return _emotion(np.exp(au_log_probs(scores, cal.au_sharpness, cal.au_neutral_bias)), AU_SOURCE)
 
 
-def average_face_readers(a: Emotion, b: Emotion) -> Emotion:
-    """Equal-weight ensemble of the two face readers: the trained expression CNN sees
-    texture (tears, wrinkles), the AU prototypes see geometry (a broad smile even when
-    the crop is poor); each covers the other's blind spots."""
-    probs = {k: round((a.probs.get(k, 0.0) + b.probs.get(k, 0.0)) / 2, 4) for k in BASIC_LABELS}
-    return Emotion.from_probs(probs, source=f"{a.source}+{b.source}")
+def average_face_readers(expression: Emotion, au_emotion: Emotion) -> Emotion:
+    """The two face readers pooled in log space (a weighted geometric average): the trained
+    expression CNN sees texture (tears, wrinkles), the AU prototypes geometry; the AU
+    reader's weight is the one fitted on FER2013 PublicTest, so it tilts, never overrules."""
+    cnn = np.array([expression.probs.get(k, 0.0) for k in BASIC_LABELS])
+    au = np.log(np.clip([au_emotion.probs.get(k, 0.0) for k in BASIC_LABELS], 1e-7, 1.0))
+    pooled = pool_log_probs(cnn / max(cnn.sum(), 1e-9), au, reader_calibration().au_weight)
+    return _emotion(pooled, f"{expression.source}+{au_emotion.source}")

@@ -71,7 +71,10 @@ REGISTRY: dict[str, ModelEntry] = {
             kind=SHIPPED,
             description="7 basic expressions of a 48x48 face crop: int8 ensemble of two CNNs "
             "trained on FER2013",
-            files=("emochat/models/face_expression/expression.onnx",),
+            files=(
+                "emochat/models/face_expression/expression.onnx",
+                "emochat/models/face_expression/reader_calibration.json",
+            ),
             source="emochat",
             card="emochat/models/face_expression/CARD.md",
             recipe="python -m emochat.train.face_expression",

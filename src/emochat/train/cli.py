@@ -18,6 +18,7 @@ MODELS = (
     "aggregator",
     "emochat_llm",
     "au_calibration",
+    "face_reader",
 )
 """Every recipe package, in the order ``emochat train`` lists them."""
 

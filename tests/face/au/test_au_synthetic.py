@@ -10,6 +10,7 @@ from emochat.face.pose import align, frontal_template, rotation_from_euler_deg
 FPS = 30.0
 LIP_CORNERS = (61, 291, 78, 308, 62, 292, 76, 306)  # outer and inner corner points
 BROWS_INNER = (107, 66, 55, 65, 336, 296, 285, 295)
+UPPER_LIDS = (159, 158, 160, 386, 385, 387)
 
 
 def observation(frontal, i, pose=(0.0, 0.0, 0.0), scale=150.0, shift=(320.0, 200.0, 0.0)):
@@ -71,9 +72,11 @@ def test_lip_corners_down_raise_au15_only():
 
 
 def test_inner_brows_up_raise_au01_only():
+    """A 2.7 s clip is judged against the population neutral: one population spread of the
+    0.05 IOD raise counts as doubt, the rest grades above presence."""
     last, _ = run(neutral_then(moved(BROWS_INNER, dy=-0.05)))
     values = by_code(last.intensity)
-    assert values["AU01"] > 1.5
+    assert values["AU01"] > 1.2 and by_code(last.presence)["AU01"]
     assert max(v for k, v in values.items() if k != "AU01") < 0.2
 
 
@@ -105,6 +108,34 @@ def test_a_brief_smile_is_one_micro_expression_event():
     assert 2.0 <= ev.onset_s <= ev.apex_s <= ev.offset_s <= 2.4
     assert ev.micro and ev.peak > 1.5
     assert [e.au for e in result.events] == ["AU12"]
+
+
+def test_a_smile_held_through_the_whole_clip_is_kept():
+    """No relaxed frame to learn from: the neutral stays the population's, the smile stays."""
+    _, result = run([moved(LIP_CORNERS, dy=-0.08)] * 150)  # 5 s
+    track = result.tracks[0]
+    assert track.baseline_source == "population" and track.baseline_weight == 0.0
+    assert by_code(track.intensity.mean(axis=0))["AU12"] > 1.5
+
+
+def test_long_varied_footage_learns_the_person():
+    """14 s alternating neutral and smile (varied frames): the person's own neutral, which
+    is the relaxed face, so the smile still grades."""
+    smile = moved(LIP_CORNERS, dy=-0.08)
+    shapes = ([frontal_template()] * 40 + [smile] * 20) * 7
+    _, result = run(shapes)
+    track = result.tracks[0]
+    assert track.baseline_source in ("blended", "person") and track.baseline_weight > 0.5
+    assert by_code(track.intensity[-1])["AU12"] > 1.5
+
+
+def test_a_blink_is_an_au45_event_and_never_micro():
+    shut = moved(UPPER_LIDS, dy=0.09)  # the upper lids down onto the lower ones
+    shapes = [frontal_template()] * 60 + [shut] * 6 + [frontal_template()] * 30  # 0.2 s
+    _, result = run(shapes)
+    (blink,) = [e for e in result.events if e.au == "AU45"]
+    assert blink.peak > 1.5 and blink.duration_s < 0.5
+    assert not blink.micro
 
 
 def test_a_held_smile_is_not_micro():

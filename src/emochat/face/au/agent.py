@@ -118,9 +118,11 @@ class AUAgent:
                 roll=rows[:, 7],
                 confidence=rows[:, 4],
                 bbox=rows[:, :4],
+                baseline_source=state.baseline.source,
+                baseline_weight=state.baseline.weight,
             )
             tracks[face_id] = track
-            events += find_events(face_id, track.t_s, track.intensity, presence)
+            events += find_events(face_id, track.t_s, track.intensity, presence, track.frame_index)
         events.sort(key=lambda e: (e.onset_s, e.face_id, e.au))
         return AUResult(tracks=tracks, events=events)
 

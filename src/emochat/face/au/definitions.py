@@ -210,18 +210,29 @@ _PIPELINE = """\
   OpenFace's R = Rx·Ry·Rz in the camera frame.
 - Smoothing: each measurement is smoothed with an exponential filter of 0.06 s time
   constant (reset after a gap over 0.5 s), keeping blinks and micro-expressions.
-- Neutral: per person, the median of the quarter of recent frames (up to 600, 0.1 s
-  apart, head within 25 degrees) closest to the population neutral (FER2013 train,
-  `neutral_prior.json`), re-centred three times; frames with shut eyes or an open mouth
-  are left out while others exist; the person's offset from the population is shrunk
-  while little is seen (weight t / (t + 0.25 s)) and capped at 2.5 population spreads.
-  Changes within (1 − weight) population spreads count as none, so a photo is judged
-  against the population without grading the person's build.
+- Neutral: the population neutral (FER2013 train, `neutral_prior.json`) alone until
+  10 s of the person's frames (0.1 s apart, head within 25 degrees) have been seen and
+  they vary (a quarter of them at least 2 population spreads from the typical frame,
+  state-weighted distance): a short clip or an expression held throughout shows no relaxed
+  state, and a neutral learnt from it would absorb the expression. Then the person's
+  own: the median of the quarter of recent frames (up to 600) closest to the population
+  neutral, re-centred three times; frames with shut eyes or an open mouth are left out
+  while others exist; its offset from the population is weighted (t − 10 s) / (t − 9 s)
+  and capped at 2.5 population spreads. Changes within a doubt zone count as none: one
+  population spread for a photo, shrinking with the time seen (t / (t + 0.25 s)), but
+  never under half a spread while the neutral is the population's (the person's build
+  is unknown), and to nothing as their own neutral settles.
+  The report names the neutral used per track (`baseline.source`: population, blended,
+  person).
 - `finalize()` re-scores every frame against the track's settled neutral.
 - Presence: on at intensity 1.0, off below 0.7 (hysteresis).
 - Events: each run of presence; onset = first present frame, apex = its maximum,
-  offset = first frame seen absent again; micro-expression when both ends were seen
-  and offset − onset < 0.5 s. Described as FACS name (AUn), the intensity word of its
+  offset = first frame seen absent again. Micro-expression when offset − onset < 0.5 s,
+  the peak is at least 1.5 (moderate) and the intensity under 0.5 within 0.1 s
+  before the onset and again within 0.1 s after the offset (a real rise and fall), the frame before the onset, the onset, apex and offset are distinct frames with no
+  decoded frame skipped between them (so nothing is flagged at 10 fps on a 25 fps
+  video), and the AU is not a blink (AU45) nor a mouth action of articulation (AU17,
+  AU20, AU23, AU25, AU26). Described as FACS name (AUn), the intensity word of its
   peak with the peak ("strong (peak 3.1)") and time range.
 - Intensity words, one grading for every text (the events' peaks here, an active AU's
   mean over a segment in the built-in explanation), each text naming its statistic:

@@ -11,6 +11,21 @@ from emochat.face.au.definitions import intensity_text
 
 MICRO_MAX_S = 0.5
 """Micro-expressions last 1/25 to 1/2 s (Ekman); an event shorter than this is flagged."""
+NEVER_MICRO = frozenset({"AU45", "AU17", "AU20", "AU23", "AU25", "AU26"})
+"""AUs never flagged micro: blinks (AU45) last 0.1-0.4 s by nature, and the lower-lip,
+lip-stretching, lip-tightening and jaw actions are what articulation does with every
+syllable; the face stage does not know when the person is voiced, so they are left out
+always rather than only while speaking."""
+MICRO_MIN_PEAK = 1.5
+"""A micro-expression must reach "moderate" (the grading's first step above slight): a
+slight flicker around the presence threshold is within landmark noise."""
+MICRO_QUIET = 0.5
+"""... and rise from below this intensity and fall back under it, each within
+:data:`MICRO_SETTLE_S` of the onset and offset: a real onset and offset, not a value
+hovering at the threshold during ongoing movement."""
+MICRO_SETTLE_S = 0.1
+"""Time the (smoothed) intensity may take to leave quiet before the onset and to return
+to it after the offset."""
 MAX_GAP_S = 0.5
 """A face unseen for longer than this ends any event in progress."""
 
@@ -18,8 +33,9 @@ MAX_GAP_S = 0.5
 @dataclass(frozen=True)
 class AUEvent:
     """One episode of an AU being present. ``offset_s`` is when it was first seen absent
-    again (or the last frame it was seen, if the face was lost). ``micro`` needs both
-    ends seen: an AU already present when the face appeared (a photo) is not flagged."""
+    again (or the last frame it was seen, if the face was lost). ``micro`` needs onset,
+    apex and offset seen at the video's native frame rate (:func:`find_events`): an AU
+    already present when the face appeared (a photo) is not flagged."""
 
     face_id: int
     au: str
@@ -41,10 +57,27 @@ class AUEvent:
         return d
 
 
+def _seen_natively(frame_index: np.ndarray, before: int, after: int) -> bool:
+    """Whether every decoded frame from ``before`` to ``after`` (positions) was analysed."""
+    return bool(np.all(np.diff(frame_index[before : after + 1]) == 1))
+
+
 def find_events(
-    face_id: int, t_s: np.ndarray, intensity: np.ndarray, presence: np.ndarray
+    face_id: int,
+    t_s: np.ndarray,
+    intensity: np.ndarray,
+    presence: np.ndarray,
+    frame_index: np.ndarray,
 ) -> list[AUEvent]:
-    """Runs of presence per AU, split where the face went unseen for over MAX_GAP_S."""
+    """Runs of presence per AU, split where the face went unseen for over MAX_GAP_S.
+
+    An event is ``micro`` when it lasts under :data:`MICRO_MAX_S`, its AU is not in
+    :data:`NEVER_MICRO`, it peaks at :data:`MICRO_MIN_PEAK` or more from and back to
+    under :data:`MICRO_QUIET` (within :data:`MICRO_SETTLE_S`), and the frame before its onset, its onset, apex and
+    offset are all distinct decoded frames with none skipped between them
+    (``frame_index``): at 10 fps a 25 fps video shows a half-second event as two or
+    three samples, too few to tell a micro-expression from noise, so it is not flagged.
+    """
     events = []
     n = len(t_s)
     if n == 0:
@@ -61,6 +94,19 @@ def find_events(
                 offset = t_s[i] if contiguous else t_s[i - 1]
                 began_seen = start > 0 and start not in breaks
                 apex = start + int(np.argmax(intensity[start:i, a]))
+                rising = int(np.searchsorted(t_s, t_s[max(start - 1, 0)] - MICRO_SETTLE_S))
+                settled = int(np.searchsorted(t_s, t_s[min(i, n - 1)] + MICRO_SETTLE_S, "right"))
+                micro = (
+                    began_seen
+                    and contiguous
+                    and offset - t_s[start] < MICRO_MAX_S
+                    and code not in NEVER_MICRO
+                    and intensity[apex, a] >= MICRO_MIN_PEAK
+                    and intensity[rising:start, a].min() < MICRO_QUIET
+                    and intensity[i:settled, a].min() < MICRO_QUIET
+                    and len({start - 1, start, apex, i}) == 4
+                    and _seen_natively(frame_index, start - 1, i)
+                )
                 events.append(
                     AUEvent(
                         face_id,
@@ -69,7 +115,7 @@ def find_events(
                         float(t_s[apex]),
                         float(offset),
                         float(intensity[apex, a]),
-                        began_seen and contiguous and offset - t_s[start] < MICRO_MAX_S,
+                        micro,
                     )
                 )
                 start = None

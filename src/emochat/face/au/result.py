@@ -24,6 +24,10 @@ class AUTrack:
     roll: np.ndarray
     confidence: np.ndarray  # (N,) 0-1
     bbox: np.ndarray  # (N, 4) x, y, w, h pixels
+    baseline_source: str = "population"
+    """Which neutral the intensities are measured from (:attr:`NeutralBaseline.source`)."""
+    baseline_weight: float = 0.0
+    """How much of that neutral is the person's own (0: the population's alone)."""
 
     def __len__(self) -> int:
         return len(self.t_s)
@@ -47,6 +51,7 @@ class AUTrack:
                 "roll": _rounded(self.roll),
             },
             "confidence": _rounded(self.confidence),
+            "baseline": {"source": self.baseline_source, "weight": round(self.baseline_weight, 3)},
         }
 
 

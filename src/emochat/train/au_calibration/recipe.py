@@ -47,20 +47,28 @@ def fer_landmarks(
     for label in labels_wanted:
         idx = np.flatnonzero((split == TRAIN_SPLIT) & (labels == label))
         chosen += list(rng.choice(idx, size=min(per_class, len(idx)), replace=False))
+    chosen = sorted(chosen)
+    shapes, presence = crop_landmarks(images[chosen])
+    sure = presence >= MIN_PRESENCE
+    return shapes[sure], labels[chosen][sure]
+
+
+def crop_landmarks(crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(landmarks N x 478 x 3 in 192 px coordinates, mesh presence N) of 48x48 face crops,
+    each upscaled to 192 px; the region is refined three times from the mesh itself."""
     landmarker = Landmarker(with_iris=True, num_threads=1)
-    shapes, kept = [], []
-    for i in sorted(chosen):
+    shapes, presences = [], []
+    for crop in crops:
         rgb = cv2.cvtColor(
-            cv2.resize(images[i], (192, 192), interpolation=cv2.INTER_CUBIC), cv2.COLOR_GRAY2RGB
+            cv2.resize(crop, (192, 192), interpolation=cv2.INTER_CUBIC), cv2.COLOR_GRAY2RGB
         )
         region = Region(96.0, 100.0, 192 * 1.3, 0.0)  # FER crops are tight: the face fills it
         for _ in range(3):
             pts, presence = landmarker.run(rgb, region)
             region = region_from_landmarks(pts)
-        if presence >= MIN_PRESENCE:
-            shapes.append(pts)
-            kept.append(labels[i])
-    return np.stack(shapes), np.asarray(kept)
+        shapes.append(pts)
+        presences.append(presence)
+    return np.stack(shapes), np.asarray(presences)
 
 
 def neutral_prior(frontal_neutral: np.ndarray) -> dict:

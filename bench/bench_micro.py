@@ -1,0 +1,62 @@
+"""Micro-expression false alarms on neutral talking footage: flagged events per minute.
+
+The clips are people talking with no micro-expression to find (the 7 talking heads in
+../shared/media/talking and the 3 MEAD neutral clips in mead-video), so every flagged
+event is a false alarm. Each clip is analysed at its native frame rate (every frame:
+the detector flags nothing it has not seen at that rate) and at the default 10 fps.
+Printed per setting: flagged events, face minutes, the rate, and the short (< 0.5 s)
+events the rule turned down, by AU. Evaluation media: nothing was tuned on them.
+
+    python bench/bench_micro.py
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from common import row
+
+from emochat.core.settings import media_root
+from emochat.face.au import analyze_faces
+from emochat.face.au.events import MICRO_MAX_S
+from emochat.ingest import iter_frames
+
+
+def clips() -> list:
+    root = media_root()
+    return sorted((root / "talking").glob("*.mp4")) + sorted(
+        (root / "mead-video").glob("*_neutral_*.mp4")
+    )
+
+
+def main() -> None:
+    for fps in (None, 10.0):
+        t0 = time.perf_counter()
+        flagged, face_s, turned_down = [], 0.0, Counter()
+        for path in clips():
+            analysis = analyze_faces(iter_frames(path, fps=fps))
+            for track in analysis.au.tracks.values():
+                face_s += float(track.t_s[-1] - track.t_s[0]) if len(track) > 1 else 0.0
+            for event in analysis.au.events:
+                if event.micro:
+                    flagged.append(f"{path.stem} {event.au} {event.onset_s:.2f}s")
+                elif event.duration_s < MICRO_MAX_S:
+                    turned_down[event.au] += 1
+        minutes = face_s / 60
+        setting = "native frame rate" if fps is None else f"{fps:g} fps"
+        print(
+            row(
+                f"micro false alarms, {len(clips())} neutral talking clips at {setting}: "
+                f"{len(flagged)} in {minutes:.2f} face-min = {len(flagged) / minutes:.2f}/min; "
+                f"short events not flagged: {sum(turned_down.values())} "
+                f"({', '.join(f'{au} {n}' for au, n in turned_down.most_common())}); "
+                f"{time.perf_counter() - t0:.0f} s"
+            )
+        )
+        for item in flagged:
+            print("  flagged:", item)
+
+
+if __name__ == "__main__":
+    main()
