@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 
 from emochat.core.files import atomic_write_text
 from emochat.core.labels import fold_to_basic, valence_arousal
+from emochat.core.words import word_count
 
 SCHEMA_VERSION = "2.0.0"
 """Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject."""
@@ -276,10 +277,10 @@ class TextEvidence(ModalityEvidence):
 
     @property
     def reliability(self) -> float:
-        """Three words make a full sentence; misheard words count for less."""
-        words = len((self.text or "").split())
+        """Three words make a full sentence, counted in any script (a Chinese sentence is
+        not one word: :func:`~emochat.core.words.word_count`); misheard words count for less."""
         confidence = 1.0 if self.asr_confidence is None else self.asr_confidence
-        return min(1.0, words / 3.0) * confidence
+        return min(1.0, word_count(self.text) / 3.0) * confidence
 
 
 def evidence_from_json(data: Mapping[str, Mapping[str, Any]]) -> dict[str, ModalityEvidence]:
