@@ -25,7 +25,8 @@ from emochat.text.lexicon import LexiconCues, lexicon_cues
 PATCH_PREFIX = "e5patch:"  # npz keys of the BitFit encoder vectors
 CALIBRATION_FILE = "calibration.json"
 """Beside the model file: the temperature fitted for that file (``emochat train text_emotion
-calibrate``), pinned by the file's sha256."""
+calibrate``), pinned by the file's sha256 (a copy of the head elsewhere finds the shipped
+one, as it finds the shipped encoder graph)."""
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -73,16 +74,17 @@ def default_model_path() -> Path:
 
 
 def calibration_temperature(model_file: Path) -> float:
-    """The temperature in :data:`CALIBRATION_FILE` beside ``model_file`` when it was fitted
-    for this very file (same sha256), else 1: a temperature fitted on another head's
-    logits says nothing about this one's."""
-    path = model_file.parent / CALIBRATION_FILE
-    if not path.is_file():
-        return 1.0
-    calibration = json.loads(path.read_text("utf-8"))
-    if calibration.get("model_sha256") != file_sha256(model_file):
-        return 1.0
-    return float(calibration["temperature"])
+    """The temperature fitted for this very head (the sha256 in :data:`CALIBRATION_FILE`,
+    beside it or beside the shipped head, matches the file's), else 1: a temperature
+    fitted on another head's logits says nothing about this one's."""
+    sha = file_sha256(model_file)
+    for folder in (model_file.parent, default_model_path().parent):
+        path = folder / CALIBRATION_FILE
+        if path.is_file():
+            calibration = json.loads(path.read_text("utf-8"))
+            if calibration.get("model_sha256") == sha:
+                return float(calibration["temperature"])
+    return 1.0
 
 
 class TextEmotionModel:

@@ -23,7 +23,9 @@ from emochat.train.fusion.predictions import TEXT_POOLS, text_pool
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argparse.ArgumentParser(prog="emochat train text_emotion calibrate").parse_args(argv)
+    argparse.ArgumentParser(
+        prog="emochat.train.text_emotion calibrate", description=__doc__.split("\n\n")[0]
+    ).parse_args(argv)
     pools = {key: text_pool(*key, calibrated=False) for key in TEXT_POOLS}
     selection = [p for (_, role), p in pools.items() if role == "selection"]
     temperature = fit_temperature(
