@@ -30,8 +30,9 @@ from emochat.core.files import atomic_write_text
 from emochat.core.labels import fold_to_basic, valence_arousal
 from emochat.core.words import word_count
 
-SCHEMA_VERSION = "2.0.0"
-"""Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject."""
+SCHEMA_VERSION = "2.1.0"
+"""Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject;
+2.1 added the optional ``uncertain`` block of fused emotions."""
 
 
 @dataclass
@@ -63,7 +64,11 @@ class Emotion:
     weights: dict[str, float] | None = None
     """Fusion only: each modality's share of the answer."""
     conflict: dict[str, Any] | None = None
-    """Fusion only: confident modalities that disagree in valence."""
+    """Fusion only: the confident modalities whose labels disagree, each with its label."""
+    uncertain: dict[str, Any] | None = None
+    """Fusion and overall only: why ``label`` is not to be taken as the answer (``reason``
+    ``flat``, ``disagreement`` or ``segments``, with the two most probable ``labels`` and
+    their ``probs``); None: the answer stands."""
 
     @classmethod
     def from_probs(cls, probs: dict[str, float], source: str, **extra: Any) -> Emotion:
