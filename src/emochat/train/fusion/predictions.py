@@ -10,6 +10,7 @@ retrained face CNN) only its pools are recomputed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,14 +56,8 @@ class Pool:
 
 def _model_key(name: str) -> str:
     """A short key for the model's current files (all of them: a head and its graph)."""
-    digest = "".join(registry.sha256(registry.file_path(f)) for f in registry.entry(name).files)
-    return registry_digest(digest)
-
-
-def registry_digest(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    files = "".join(registry.sha256(registry.file_path(f)) for f in registry.entry(name).files)
+    return hashlib.sha256(files.encode()).hexdigest()[:16]
 
 
 def cached(name: str, key: str, compute: Callable[[], Pool]) -> Pool:
