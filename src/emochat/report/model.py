@@ -232,8 +232,12 @@ class VoiceEvidence(ModalityEvidence):
 
     @property
     def reliability(self) -> float:
-        """Under a second of speech says little about emotion."""
-        return min(1.0, (self.end_s - self.start_s) / 1.0)
+        """Under a second of voiced speech says little about emotion: the utterance's
+        length times the voiced fraction the prosody measured (the length alone when it
+        measured none), so pauses and unvoiced noise do not count as voice."""
+        voiced = self.prosody.get("voiced_fraction")
+        seconds = (self.end_s - self.start_s) * (1.0 if voiced is None else float(voiced))
+        return min(1.0, seconds / 1.0)
 
     @property
     def emotion_for_fusion(self) -> Emotion | None:
