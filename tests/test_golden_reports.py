@@ -49,10 +49,11 @@ def test_report_matches_golden(item: GoldenInput, request, work_dir):
 
 
 def test_a_changed_fusion_weight_is_caught(monkeypatch, work_dir):
-    """The net is not blind: a voice prior of 0.6 instead of 0.8 changes the fused report."""
-    from emochat.fusion import fuse
+    """The net is not blind: another voice pooling weight changes the fused report."""
+    from emochat.models import registry
 
-    monkeypatch.setitem(fuse.MODALITY_PRIOR, "voice", 0.6)
+    weights = registry.load("fusion").weights
+    monkeypatch.setitem(weights, "voice", weights["voice"] * 0.5)
     (item,) = [i for i in INPUTS if i.name == "sample_single_face_srt"]
     diffs = check_one(item, media_root(), work_dir)
     assert any(".emotion.weights.voice" in d for d in diffs), diffs

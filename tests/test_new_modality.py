@@ -15,6 +15,7 @@ from typing import ClassVar
 import pytest
 
 from emochat.fusion.stages import FusionStage
+from emochat.models import registry
 from emochat.reasoning.emochat_llm import segment_cues
 from emochat.reasoning.grounded import explain, uncited_cues
 from emochat.reasoning.prompt import build_prompt
@@ -59,10 +60,12 @@ def gaze_report():
 def test_fusion_weighs_the_new_modality_by_its_own_reliability(gaze_report):
     emotion = gaze_report.segments[0].emotion
     assert emotion.source == "fusion(gaze+text)"
-    # gaze: prior 1.0 (no prior of its own) x reliability 0.5; text: 1.0 x 1.0
+    # gaze: weight 1.0 (the fusion file has none for it) x reliability 0.5; text: its
+    # fitted weight x reliability 1.0
+    text = registry.load("fusion").weights["text"]
     assert emotion.weights == {
-        "text": pytest.approx(2 / 3, abs=1e-4),
-        "gaze": pytest.approx(1 / 3, abs=1e-4),
+        "text": pytest.approx(text / (text + 0.5), abs=1e-4),
+        "gaze": pytest.approx(0.5 / (text + 0.5), abs=1e-4),
     }
 
 

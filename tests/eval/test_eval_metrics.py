@@ -146,3 +146,11 @@ def test_report_as_dict_round_numbers():
     assert d["n"] == 10 and d["labels"] == ["a", "b", "c"]
     assert d["confusion"] == [[2, 1, 1], [1, 2, 0], [1, 0, 2]]
     assert d["accuracy"] == pytest.approx(0.6)
+
+
+def test_expected_calibration_error():
+    # 0.8 confident and right 8 times in 10: calibrated
+    probs = np.tile([0.8, 0.2], (10, 1))
+    assert M.expected_calibration_error(probs, np.array([0] * 8 + [1] * 2)) == pytest.approx(0.0)
+    # 0.8 confident and right half the time: off by 0.3
+    assert M.expected_calibration_error(probs, np.array([0] * 5 + [1] * 5)) == pytest.approx(0.3)

@@ -36,6 +36,7 @@ def test_every_shipped_model_has_its_files_card_and_recipe():
         "speech_emotion",
         "text_emotion",
         "aggregator",
+        "fusion",
     }
 
 

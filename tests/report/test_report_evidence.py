@@ -80,6 +80,10 @@ def test_reliability_follows_what_each_modality_measured():
     assert _face(n_frames=2, confidence=1.0).reliability == pytest.approx(0.4)
     voice = VoiceEvidence(start_s=1.0, end_s=1.25, text="oh")
     assert voice.reliability == pytest.approx(0.25)  # a quarter second of speech
+    mostly_pauses = VoiceEvidence(
+        start_s=0.0, end_s=3.0, text="w", prosody={"voiced_fraction": 0.3}
+    )
+    assert mostly_pauses.reliability == pytest.approx(0.9)  # 0.9 s of voice in 3 s
     assert TextEvidence(text="so very happy").reliability == 1.0  # the user's transcript
     assert TextEvidence(text="happy", asr_confidence=0.9).reliability == pytest.approx(0.3)
 

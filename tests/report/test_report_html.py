@@ -217,3 +217,26 @@ def test_absent_blocks_still_render(drop):
     else:
         assert data[drop] is None
     assert "emochat-extra" in html
+
+
+def test_an_uncertain_answer_is_valid_and_said_without_javascript():
+    report = rich_report()
+    seg = report.segments[0]
+    seg.emotion.conflict = {
+        "modalities": ["face", "text"],
+        "labels": ["neutral", "angry"],
+        "probs": [0.9, 0.8],
+    }
+    seg.emotion.uncertain = {
+        "reason": "disagreement",
+        "labels": ["neutral", "angry"],
+        "probs": [0.45, 0.4],
+    }
+    report.overall.uncertain = {
+        "reason": "flat",
+        "labels": ["sad", "neutral"],
+        "probs": [0.45, 0.3],
+    }
+    validate_report(report.to_dict())
+    static = render_html(report).split('id="static"')[1]
+    assert "Overall: sad (uncertain: flat)" in static

@@ -259,3 +259,29 @@ def test_photo_report_lays_faces_side_by_side(browser, media_dir, tmp_path):
     page.page.click("#cites button >> nth=0")
     assert page.count("rect.rowhl") == 1
     assert page.page.eval_on_selector("#band", "e => e.style.display") == "block"
+
+
+def test_uncertain_answers_say_why_on_the_page(browser, tmp_path):
+    report = rich_report()
+    seg = report.segments[0].emotion
+    seg.conflict = {
+        "modalities": ["face", "text"],
+        "labels": ["neutral", "angry"],
+        "probs": [0.9, 0.8],
+    }
+    seg.uncertain = {"reason": "disagreement", "labels": ["neutral", "angry"], "probs": [0.5, 0.4]}
+    report.overall.uncertain = {
+        "reason": "flat",
+        "labels": ["sad", "neutral"],
+        "probs": [0.45, 0.3],
+    }
+    html = tmp_path / "report.html"
+    html.write_text(render_html(report, video_src=""), "utf-8")
+    page = Page(browser, html)
+    assert page.errors() == []
+    overall = page.page.eval_on_selector("#overall-uncertain", "e => e.textContent")
+    assert overall == "uncertain: no label stands out (sad 45% / neutral 30%)"
+    rows = page.page.eval_on_selector_all(
+        "#segments .uncertain", "es => es.map(e => e.textContent)"
+    )
+    assert rows == ["uncertain: the modalities disagree (face neutral, text angry)"]

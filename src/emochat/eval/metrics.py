@@ -167,6 +167,22 @@ def war(
     return float(np.sum(recall * support) / support.sum())
 
 
+def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray, bins: int = 15) -> float:
+    """ECE of the top label: the support-weighted gap between confidence and accuracy over
+    ``bins`` equal-width confidence bins (Guo et al. 2017). ``probs`` (n, classes),
+    ``y_true`` class indices."""
+    probs, y_true = np.asarray(probs, dtype=float), np.asarray(y_true)
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == y_true
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            gap += inside.sum() * abs(confidence[inside].mean() - correct[inside].mean())
+    return float(gap / max(len(y_true), 1))
+
+
 def ccc(y_true: Sequence[float], y_pred: Sequence[float]) -> float:
     """Lin's concordance correlation coefficient, population (1/N) moments.
 

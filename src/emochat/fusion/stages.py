@@ -16,7 +16,7 @@ import numpy as np
 from emochat.core.labels import BASIC_LABELS
 from emochat.face.au import FaceAnalysis
 from emochat.fusion.face_emotion import average_face_readers, emotion_from_aus
-from emochat.fusion.fuse import ModalityCue, fuse
+from emochat.fusion.fuse import ModalityCue, certainty, fuse, uncertainty
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Emotion, FaceEvidence, Segment
 
@@ -195,13 +195,21 @@ class FusionStage:
 
 
 class OverallStage:
-    """The clip's emotion: segment distributions averaged, weighted by segment duration."""
+    """The clip's emotion: segment distributions averaged, each weighted by its duration
+    times its certainty (1 - normalised entropy), so a sure segment outweighs a flat or
+    disputed one of the same length.
+
+    The answer is uncertain when its own top label is under ``fuse.FLAT_BELOW`` or when
+    every segment was uncertain (``segments``)."""
 
     name = "overall"
 
     def run(self, ctx: AnalysisContext) -> None:
         weighted = [
-            (seg.emotion, max(seg.end_s - seg.start_s, 0.1))
+            (
+                seg.emotion,
+                max(seg.end_s - seg.start_s, 0.1) * max(certainty(seg.emotion.probs), 1e-3),
+            )
             for seg in ctx.segments
             if seg.emotion is not None
         ]
@@ -213,4 +221,9 @@ class OverallStage:
             for label in BASIC_LABELS
         }
         sources = sorted({e.source for e, _ in weighted})
-        ctx.report.overall = Emotion.from_probs(probs, source="+".join(sources))
+        every_segment_uncertain = all(e.uncertain for e, _ in weighted)
+        ctx.report.overall = Emotion.from_probs(
+            probs,
+            source="+".join(sources),
+            uncertain=uncertainty(probs, "segments" if every_segment_uncertain else None),
+        )

@@ -124,6 +124,19 @@ REGISTRY: dict[str, ModelEntry] = {
             suffix=".pt",
         ),
         ModelEntry(
+            name="fusion",
+            version="1",
+            kind=SHIPPED,
+            description="log-linear pooling of the face, voice and text models: a weight and "
+            "label offsets per modality, fitted on synthetic multimodal pairs",
+            files=("emochat/models/fusion/fusion.json",),
+            source="emochat",
+            card="emochat/models/fusion/CARD.md",
+            recipe="python -m emochat.train.fusion",
+            loader="emochat.fusion.fuse:FusionModel.load",
+            suffix=".json",
+        ),
+        ModelEntry(
             name="emochat_llm",
             version="1",
             kind=SHIPPED,

@@ -132,7 +132,23 @@ def _conflict_sentence(emotion) -> str:
     ]
     return (
         f"Mixed signals: {', '.join(says[:-1])} but {says[-1]}; "
-        f"weighing them by reliability gives {emotion.label}."
+        f"weighing them by reliability gives {emotion.label}"
+        f"{', an uncertain answer' if emotion.uncertain else ''}."
+    )
+
+
+_UNCERTAIN_WHY = {
+    "flat": "no label stands out",
+    "disagreement": "the confident cues disagree",
+    "segments": "every segment is uncertain",
+}
+
+
+def _uncertain_sentence(uncertain: dict) -> str:
+    (a, b), (pa, pb) = uncertain["labels"][:2], uncertain["probs"][:2]
+    return (
+        f"This answer is uncertain ({_UNCERTAIN_WHY[uncertain['reason']]}): "
+        f"{a} (p={pa:.2f}) or {b} (p={pb:.2f})."
     )
 
 
@@ -153,6 +169,8 @@ def explain(segments: list[Segment], overall, photo: bool = False) -> Explanatio
         f"(p={overall.probs[overall.label]:.2f}, valence {overall.valence:+.2f}, "
         f"arousal {overall.arousal:.2f}), from {overall.source}."
     ]
+    if overall.uncertain:
+        sentences.append(_uncertain_sentence(overall.uncertain))
     cites: list[dict] = []
     for seg in _salient_segments(segments, overall.label):
         where = _span(seg, photo)

@@ -105,7 +105,9 @@ def _static_summary(data: Mapping[str, Any]) -> str:
             f"{escape(k)} {v:.2f}"
             for k, v in sorted(overall["probs"].items(), key=lambda kv: -kv[1])[:4]
         )
-        out.append(f"<h2>Overall: {escape(str(overall.get('label', '')))}</h2><p>{probs}</p>")
+        uncertain = overall.get("uncertain")
+        note = f" (uncertain: {escape(str(uncertain['reason']))})" if uncertain else ""
+        out.append(f"<h2>Overall: {escape(str(overall.get('label', '')))}{note}</h2><p>{probs}</p>")
     explanation = data.get("explanation")
     if explanation and explanation.get("text"):
         out.append(f"<h2>Why</h2><p>{escape(explanation['text'])}</p>")

@@ -28,9 +28,11 @@ from typing import Any, ClassVar, Self
 
 from emochat.core.files import atomic_write_text
 from emochat.core.labels import fold_to_basic, valence_arousal
+from emochat.core.words import word_count
 
 SCHEMA_VERSION = "2.1.0"
-"""Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject."""
+"""Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject;
+2.1 added the optional ``uncertain`` block of fused emotions and the ``provenance`` key."""
 
 
 @dataclass
@@ -62,7 +64,11 @@ class Emotion:
     weights: dict[str, float] | None = None
     """Fusion only: each modality's share of the answer."""
     conflict: dict[str, Any] | None = None
-    """Fusion only: confident modalities that disagree in valence."""
+    """Fusion only: the confident modalities whose labels disagree, each with its label."""
+    uncertain: dict[str, Any] | None = None
+    """Fusion and overall only: why ``label`` is not to be taken as the answer (``reason``
+    ``flat``, ``disagreement`` or ``segments``, with the two most probable ``labels`` and
+    their ``probs``); None: the answer stands."""
 
     @classmethod
     def from_probs(cls, probs: dict[str, float], source: str, **extra: Any) -> Emotion:
@@ -226,8 +232,12 @@ class VoiceEvidence(ModalityEvidence):
 
     @property
     def reliability(self) -> float:
-        """Under a second of speech says little about emotion."""
-        return min(1.0, (self.end_s - self.start_s) / 1.0)
+        """Under a second of voiced speech says little about emotion: the utterance's
+        length times the voiced fraction the prosody measured (the length alone when it
+        measured none), so pauses and unvoiced noise do not count as voice."""
+        voiced = self.prosody.get("voiced_fraction")
+        seconds = (self.end_s - self.start_s) * (1.0 if voiced is None else float(voiced))
+        return min(1.0, seconds / 1.0)
 
     @property
     def emotion_for_fusion(self) -> Emotion | None:
@@ -276,10 +286,10 @@ class TextEvidence(ModalityEvidence):
 
     @property
     def reliability(self) -> float:
-        """Three words make a full sentence; misheard words count for less."""
-        words = len((self.text or "").split())
+        """Three words make a full sentence, counted in any script (a Chinese sentence is
+        not one word: :func:`~emochat.core.words.word_count`); misheard words count for less."""
         confidence = 1.0 if self.asr_confidence is None else self.asr_confidence
-        return min(1.0, words / 3.0) * confidence
+        return min(1.0, word_count(self.text) / 3.0) * confidence
 
 
 def evidence_from_json(data: Mapping[str, Mapping[str, Any]]) -> dict[str, ModalityEvidence]:

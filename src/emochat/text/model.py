@@ -23,6 +23,10 @@ from emochat.report.model import Emotion
 from emochat.text.lexicon import LexiconCues, lexicon_cues
 
 PATCH_PREFIX = "e5patch:"  # npz keys of the BitFit encoder vectors
+CALIBRATION_FILE = "calibration.json"
+"""Beside the model file: the temperature fitted for that file (``emochat train text_emotion
+calibrate``), pinned by the file's sha256 (a copy of the head elsewhere finds the shipped
+one, as it finds the shipped encoder graph)."""
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -69,6 +73,20 @@ def default_model_path() -> Path:
     return registry.weight_file("text_emotion")
 
 
+def calibration_temperature(model_file: Path) -> float:
+    """The temperature fitted for this very head (the sha256 in :data:`CALIBRATION_FILE`,
+    beside it or beside the shipped head, matches the file's), else 1: a temperature
+    fitted on another head's logits says nothing about this one's."""
+    sha = file_sha256(model_file)
+    for folder in (model_file.parent, default_model_path().parent):
+        path = folder / CALIBRATION_FILE
+        if path.is_file():
+            calibration = json.loads(path.read_text("utf-8"))
+            if calibration.get("model_sha256") == sha:
+                return float(calibration["temperature"])
+    return 1.0
+
+
 class TextEmotionModel:
     """Multilingual (English, Chinese, ...) text emotion classifier.
 
@@ -112,6 +130,8 @@ class TextEmotionModel:
         self.graph_dir = graph_dir if graph_dir is not None else default_model_path().parent
         self._encoder = encoder
         self._cue_encoder = None
+        self.temperature = 1.0
+        """Divides the logits (:func:`calibration_temperature`); 1: uncalibrated."""
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -120,7 +140,9 @@ class TextEmotionModel:
         p = Path(path) if path is not None else default_model_path()
         with np.load(p, allow_pickle=False) as z:
             params = {k: z[k] for k in z.files}
-        return cls(params, encoder=encoder, graph_dir=p.parent)
+        model = cls(params, encoder=encoder, graph_dir=p.parent)
+        model.temperature = calibration_temperature(p)
+        return model
 
     @property
     def encoder(self):
@@ -223,18 +245,20 @@ class TextEmotionModel:
         texts: Sequence[str],
         context: Sequence[Sequence[str]] | None = None,
         domain: str | None = None,
+        calibrated: bool = True,
     ) -> np.ndarray:
-        """(n, 7) probabilities in ``BASIC_LABELS`` order."""
+        """(n, 7) probabilities in ``BASIC_LABELS`` order; ``calibrated=False``: before the
+        temperature (what the calibration is fitted on)."""
         texts = [str(t) for t in texts]
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         emb, ctx_emb, has_ctx = self._encode_with_context(texts, context)
-        return self._proba_from(emb, ctx_emb, has_ctx, domain)
+        return self._proba_from(emb, ctx_emb, has_ctx, domain, calibrated)
 
-    def _proba_from(self, emb, ctx_emb, has_ctx, domain):
+    def _proba_from(self, emb, ctx_emb, has_ctx, domain, calibrated: bool = True):
         z = self.logits(self.features(emb, ctx_emb, has_ctx))
         z = z + self.domain_bias[self._domain_index(domain)]
-        return _softmax(z)
+        return _softmax(z / self.temperature if calibrated else z)
 
     def _encode_with_context(self, texts, context):
         k = self.context_turns

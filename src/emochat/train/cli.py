@@ -16,6 +16,7 @@ MODELS = (
     "speech_emotion",
     "text_emotion",
     "aggregator",
+    "fusion",
     "emochat_llm",
     "au_calibration",
     "face_reader",

@@ -299,6 +299,18 @@
     if (last < text.length) out.push(text.slice(last));
     return out;
   }
+  // why a fused answer is not to be taken at its word (report.json's emotion.uncertain)
+  function uncertainNote(e) {
+    var u = e && e.uncertain;
+    if (!u) return '';
+    var top = (u.labels || []).map(function (l, i) { return l + ' ' + pct(u.probs[i]); }).join(' / ');
+    if (u.reason === 'disagreement' && e.conflict) {
+      var says = e.conflict.modalities.map(function (m, i) { return m + ' ' + e.conflict.labels[i]; }).join(', ');
+      return 'uncertain: the modalities disagree (' + says + ')';
+    }
+    if (u.reason === 'segments') return 'uncertain: every segment is uncertain (' + top + ')';
+    return 'uncertain: no label stands out (' + top + ')';
+  }
   function summary() {
     var box = h('div', { class: 'card' });
     var o = R.overall;
@@ -308,6 +320,7 @@
           h('div', { class: 'meta', text: 'overall' }),
           h('div', { class: 'big', style: 'color:' + colorOf(o.label), text: o.label }),
           h('div', { class: 'meta', text: 'p ' + pct(o.probs[o.label]) + (o.source ? ' · ' + o.source : '') }),
+          o.uncertain ? h('div', { class: 'uncertain', id: 'overall-uncertain', text: uncertainNote(o) }) : null,
           (o.open_vocab && o.open_vocab.length) ? h('div', null, o.open_vocab.map(function (w) { return h('span', { class: 'chip', text: w }); })) : null
         ]),
         probBars(o),
@@ -571,7 +584,8 @@
       var cell = function (c) { return h('td', null, c.cell(seg, i)); };
       var cells = [h('td', null, photo ? h('button', { class: 't', type: 'button', text: '#' + (i + 1), onclick: function () { setBand(sp); } }) : timeLink(sp[0], sp[1], fmtSpan(seg.start_s, seg.end_s)))];
       cells = cells.concat(lead.map(cell));
-      cells.push(h('td', null, e ? [h('span', { class: 'lab', style: 'background:' + colorOf(e.label), text: e.label }), ' ' + pct(e.probs && e.probs[e.label])] : '—'));
+      cells.push(h('td', null, e ? [h('span', { class: 'lab', style: 'background:' + colorOf(e.label), text: e.label }), ' ' + pct(e.probs && e.probs[e.label]),
+        e.uncertain ? h('div', { class: 'uncertain', text: uncertainNote(e) }) : null] : '—'));
       cells = cells.concat(rest.map(cell));
       var tr = h('tr', null, cells);
       state.rows.push({ a: sp[0], b: sp[1], els: [tr] });

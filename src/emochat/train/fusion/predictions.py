@@ -1,0 +1,172 @@
+"""Each modality's probabilities over the basic labels on its selection and test pools,
+cached under ``.cache/fusion`` by the sha256 of the model files that made them.
+
+A ``test`` pool is a held-out split the modality's model never trained on nor was
+selected on; a ``selection`` pool is one the fusion weights may be fitted on: the split
+the model's recipe selected on (face, text) or, for the speech model, a corpus it never
+heard (EmoDB speakers 03-14). When a model file changes (a recalibrated speech head, a
+retrained face CNN) only its pools are recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from emochat.core.labels import BASIC_LABELS, fold_to_basic
+from emochat.core.settings import data_root
+from emochat.models import registry
+from emochat.train.paths import CACHE_ROOT
+
+CACHE = CACHE_ROOT / "fusion"
+
+SPEECH_TEST_ACTORS = range(21, 25)
+"""RAVDESS's held-out actors: the speech side of the test pairs."""
+EMODB_SELECTION_SPEAKERS = ("03", "08", "09", "10", "11", "12", "13", "14")
+"""EmoDB speakers outside its held-out 15 and 16: the speech side of the fit. Not RAVDESS
+actors 1-20: the speech model trained on them (it is 100 % right there, which would
+teach fusion to trust the voice without limit)."""
+EMODB_TO_BASIC = {
+    "W": "angry",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happy",
+    "T": "sad",
+    "N": "neutral",
+}
+"""EmoDB's emotion letter (6th character of the file name) -> basic label; boredom (L)
+has none and is left out."""
+SMP_SELECTION_SEED = 0
+"""The text recipe's seed for its held-back 10 % of SMP2020 train (its selection split)."""
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Probabilities (n, 7) in BASIC_LABELS order and the true label index of each sample."""
+
+    probs: np.ndarray
+    labels: np.ndarray
+
+    def accuracy(self) -> float:
+        return float((self.probs.argmax(1) == self.labels).mean())
+
+
+def _model_key(name: str) -> str:
+    """A short key for the model's current files (all of them: a head and its graph)."""
+    files = "".join(registry.sha256(registry.file_path(f)) for f in registry.entry(name).files)
+    return hashlib.sha256(files.encode()).hexdigest()[:16]
+
+
+def cached(name: str, key: str, compute: Callable[[], Pool]) -> Pool:
+    """The pool ``name`` from ``.cache/fusion`` when ``key`` matches, else computed and kept."""
+    path = CACHE / f"{name}_{key}.npz"
+    if path.is_file():
+        with np.load(path) as z:
+            return Pool(z["probs"], z["labels"])
+    pool = compute()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, probs=pool.probs, labels=pool.labels)
+    return pool
+
+
+def _label_index(basic: list[str]) -> np.ndarray:
+    return np.array([BASIC_LABELS.index(b) for b in basic], dtype=np.int64)
+
+
+def face_pool(split: str) -> Pool:
+    """FER2013 ``val`` (PublicTest, selection) or ``test`` (PrivateTest) through the shipped
+    expression CNN (its own test-time views, as the pipeline runs it)."""
+    from emochat.data.corpora import fer2013
+
+    def compute() -> Pool:
+        df = fer2013.load(split, images=True)
+        model = registry.load("face_expression")
+        return Pool(model.predict(np.stack(df["image"].to_list())), _label_index(df["basic"]))
+
+    return cached(f"face_fer2013_{split}", _model_key("face_expression"), compute)
+
+
+def _voice_pool(name: str, clips: list[tuple[str, str]]) -> Pool:
+    """(path, basic label) clips through the shipped speech model, folded to basic labels
+    (calm -> neutral)."""
+    import soundfile as sf
+
+    def compute() -> Pool:
+        model = registry.load("speech_emotion")
+        rows = []
+        for path, _ in clips:
+            audio, _ = sf.read(path, dtype="float32", always_2d=False)
+            (emotion,) = model.predict([audio])
+            rows.append([fold_to_basic(emotion.probs)[k] for k in BASIC_LABELS])
+        return Pool(np.array(rows, dtype=np.float32), _label_index([b for _, b in clips]))
+
+    return cached(name, _model_key("speech_emotion"), compute)
+
+
+def voice_test_pool() -> Pool:
+    """RAVDESS actors 21-24 (held out)."""
+    from emochat.data.corpora import ravdess
+
+    df = ravdess.load("test")
+    df = df[df["actor"].isin(list(SPEECH_TEST_ACTORS))]
+    return _voice_pool("voice_ravdess_21-24", list(zip(df["path"], df["basic"], strict=True)))
+
+
+def voice_selection_pool() -> Pool:
+    """EmoDB speakers 03-14 (German acted speech the speech model never heard)."""
+    clips = [
+        (str(p), EMODB_TO_BASIC[p.stem[5]])
+        for p in sorted((data_root() / "emodb").glob("*.flac"))
+        if p.stem[:2] in EMODB_SELECTION_SPEAKERS and p.stem[5] in EMODB_TO_BASIC
+    ]
+    return _voice_pool("voice_emodb_03-14", clips)
+
+
+TEXT_POOLS = {
+    ("en", "selection"): ("meld", "dev"),
+    ("en", "test"): ("meld", "test"),
+    ("zh", "selection"): ("smp2020", "train"),
+    ("zh", "test"): ("smp2020", "dev"),
+}
+"""(language, role) -> (corpus, split): the text model's own selection and held-out splits
+(SMP2020's selection split is its recipe's seeded 10 % of train; its dev is held out)."""
+
+
+def _text_corpus(corpus: str, split: str):
+    """The sentences of a text pool (SMP2020 train: only the held-back 10 %)."""
+    from emochat.data.corpora import meld, smp2020
+
+    if corpus == "meld":
+        return meld.text_corpus(split)
+    c = smp2020.text_corpus(split)
+    if split == "train":
+        perm = np.random.default_rng(SMP_SELECTION_SEED).permutation(len(c))
+        keep = sorted(perm[: len(c) // 10])
+        c.texts, c.labels = [c.texts[i] for i in keep], [c.labels[i] for i in keep]
+        c.dialogue, c.turn = [None] * len(keep), [0] * len(keep)
+    return c
+
+
+def text_pool(language: str, role: str, calibrated: bool = True) -> Pool:
+    """MELD (English) or SMP2020 (Chinese) through the shipped text model as the pipeline
+    runs it (default domain, previous turns as context); ``calibrated=False``: before the
+    model's temperature."""
+    corpus, split = TEXT_POOLS[(language, role)]
+    model = registry.load("text_emotion")
+
+    def compute() -> Pool:
+        c = _text_corpus(corpus, split)
+        probs = model.predict_proba(
+            c.texts, context=c.contexts(model.context_turns), calibrated=False
+        )
+        return Pool(probs.astype(np.float32), _label_index(c.labels))
+
+    raw = cached(f"text_{corpus}_{split}", _model_key("text_emotion"), compute)
+    if not calibrated or model.temperature == 1.0:
+        return raw
+    from emochat.train.calibration import soften
+
+    return Pool(soften(raw.probs, model.temperature).astype(np.float32), raw.labels)
