@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from emochat.core.labels import BASIC_LABELS
-from emochat.eval.calibration import expected_calibration_error
+from emochat.eval.metrics import expected_calibration_error
 from emochat.face.au import analyze_faces
 from emochat.face.expression import ExpressionModel, crop_aligned, reader_calibration
 from emochat.face.tracker import FaceTracker

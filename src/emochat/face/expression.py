@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from emochat.core.labels import BASIC_LABELS, valence_arousal
+from emochat.core.probabilities import soften
 from emochat.face.pose import align
 from emochat.models import registry
 from emochat.report.model import Emotion
@@ -164,15 +165,6 @@ def reader_calibration() -> ReaderCalibration:
     return ReaderCalibration(**{k: float(data[k]) for k in ReaderCalibration.__annotations__})
 
 
-def temper(probs: np.ndarray, temperature: float) -> np.ndarray:
-    """Probabilities (..., K) with their log divided by ``temperature``, renormalised."""
-    if temperature == 1.0:
-        return probs
-    logits = np.log(np.clip(probs, 1e-7, 1.0)) / temperature
-    out = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return (out / out.sum(axis=-1, keepdims=True)).astype(probs.dtype)
-
-
 class ExpressionModel:
     """The shipped FER2013 expression model on onnxruntime; use :meth:`load`.
 
@@ -249,7 +241,7 @@ class ExpressionModel:
             batch = np.concatenate([zoomed[z][:, :, ::-1] if m else zoomed[z] for z, m in views])
             p = self._session.run(None, {self._input: np.ascontiguousarray(batch)})[0]
             out[i : i + len(xb)] = p.reshape(len(views), len(xb), -1).mean(0)
-        return temper(out, self.temperature)
+        return soften(out, self.temperature)
 
     def predict_emotions(self, gray_crops: np.ndarray) -> list[Emotion]:
         """One :class:`~emochat.report.model.Emotion` per crop (:meth:`predict`'s input):
@@ -267,7 +259,7 @@ class ExpressionModel:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         probs = self.predict(np.stack(crops))
         quality = np.array([frame_quality(lm) for lm in landmarks_list])
-        return np.stack([temper(p, 1.0 / q) for p, q in zip(probs, quality, strict=True)])
+        return np.stack([soften(p, 1.0 / q) for p, q in zip(probs, quality, strict=True)])
 
 
 MIN_QUALITY = 0.2

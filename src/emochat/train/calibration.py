@@ -5,14 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-
-def soften(probs: np.ndarray, temperature: float) -> np.ndarray:
-    """``softmax(log(probs) / temperature)``: what the model gives with that temperature
-    (the log-probabilities are its logits up to a constant per row)."""
-    z = np.log(np.clip(probs, 1e-12, 1.0)) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+from emochat.core.probabilities import soften
 
 
 def fit_temperature(probs: np.ndarray, y_true: np.ndarray) -> float:

@@ -20,11 +20,12 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
 from emochat.core.labels import BASIC_LABELS
+from emochat.core.probabilities import soften
 from emochat.data.corpora import fer2013
-from emochat.eval.calibration import expected_calibration_error
+from emochat.eval.metrics import expected_calibration_error
 from emochat.face.au.baseline import population_prior
 from emochat.face.au.geometry import frontal_landmarks, intensities, measure
-from emochat.face.expression import CALIBRATION_FILE, ExpressionModel, temper
+from emochat.face.expression import CALIBRATION_FILE, ExpressionModel
 from emochat.fusion.face_emotion import au_log_probs, pool_log_probs, prototype_score_array
 from emochat.train.au_calibration.recipe import MIN_PRESENCE, crop_landmarks
 from emochat.train.paths import CACHE_ROOT
@@ -69,7 +70,7 @@ def _nll(probs: np.ndarray, labels: np.ndarray) -> float:
 
 def reader_probs(data: dict, cal: dict) -> dict[str, np.ndarray]:
     """The CNN tempered, the AU reader alone (rows with a mesh) and the pool (all rows)."""
-    cnn = temper(data["cnn"].astype(np.float64), cal["temperature"])
+    cnn = soften(data["cnn"].astype(np.float64), cal["temperature"])
     seen = ~np.isnan(data["au"]).any(axis=1)
     au_log = np.zeros_like(cnn)
     au_log[seen] = au_log_probs(
@@ -88,7 +89,7 @@ def fit(data: dict) -> dict:
     labels, seen = data["labels"], ~np.isnan(data["au"]).any(axis=1)
     raw = data["cnn"].astype(np.float64)
     t = minimize_scalar(
-        lambda v: _nll(temper(raw, v), labels), bounds=(0.3, 5.0), method="bounded"
+        lambda v: _nll(soften(raw, v), labels), bounds=(0.3, 5.0), method="bounded"
     ).x
     scores, seen_labels = prototype_score_array(data["au"][seen]), labels[seen]
     au = minimize(
