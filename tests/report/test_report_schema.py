@@ -66,3 +66,30 @@ def test_failed_atomic_write_leaves_old_file_and_no_temp(tmp_path):
         raise RuntimeError("crash mid-write")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["summary.parquet"]
+
+
+def _undocumented(node, path: str = "") -> list[str]:
+    """Properties (recursively, $defs included) without a description; a $ref borrows its
+    target's."""
+    missing = []
+    if not isinstance(node, dict):
+        return missing
+    for name, sub in (node.get("properties") or {}).items():
+        if isinstance(sub, dict) and "description" not in sub and "$ref" not in sub:
+            missing.append(f"{path}.{name}")
+        missing += _undocumented(sub, f"{path}.{name}")
+    for key in ("items", "additionalProperties"):
+        missing += _undocumented(node.get(key), f"{path}[{key}]")
+    for name, sub in (node.get("$defs") or {}).items():
+        missing += _undocumented(sub, f"#{name}")
+    for key in ("anyOf", "oneOf", "allOf"):
+        for i, sub in enumerate(node.get(key) or []):
+            missing += _undocumented(sub, f"{path}|{i}")
+    return missing
+
+
+def test_every_field_of_the_schema_is_documented():
+    """Issue 27: a reader learns each field's meaning and unit from the schema itself."""
+    schema = report_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert _undocumented(schema) == []
