@@ -218,8 +218,11 @@ class VoiceEvidence(ModalityEvidence):
     """``asr`` or ``transcript`` (the user's)."""
     asr_confidence: float | None = None
     emotion: Emotion | None = None
-    """The speech-emotion model's (RAVDESS labels)."""
+    """The speech-emotion model's (basic labels)."""
     emotion_model: str = ""
+    domain_distance: float | None = None
+    """How far this voice lies from the speech the emotion model was trained on (over 1:
+    out of domain, its emotion is less trustworthy; the voice stage warns)."""
     prosody: dict[str, Any] = field(default_factory=dict)
     words: list[dict[str, Any]] = field(default_factory=list)
     aggregator: AggregatorEvidence | None = None
