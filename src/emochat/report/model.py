@@ -45,7 +45,7 @@ class Warning:
 @dataclass
 class Emotion:
     """One emotion estimate: the one result type of every emotion model and every report
-    block (a label set of its own where the model has one: the speech model's 8 RAVDESS
+    block (a label set of its own where the model has one: the aggregator's 8 RAVDESS
     classes).
 
     A model may return a subclass that carries what only it knows (the text model's
