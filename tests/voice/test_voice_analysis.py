@@ -153,6 +153,18 @@ def test_audio_transcript_replaces_asr(tmp_path):
     assert ev.emotion.label in BASIC_LABELS and len(ev.words) == 3
 
 
+def test_audio_unlike_any_training_voice_is_flagged(tmp_path):
+    """A synthetic harmonic 'voice' with a transcript: the speech model still answers, but
+    the evidence carries its distance and the analysis warns."""
+    audio = np.concatenate([np.zeros(SR // 2, np.float32), harmonic(1.5, 150.0)])
+    srt = tmp_path / "t.srt"
+    srt.write_text("1\n00:00:00,500 --> 00:00:02,000\nhello there friend\n", encoding="utf-8")
+    va = analyze_voice(audio, transcript=srt)
+    assert "voice_out_of_domain" in [c for c, _ in va.warnings]
+    assert va.emotion[0].out_of_domain
+    assert va.to_evidence(0).to_json()["domain_distance"] > 1.0
+
+
 def test_audio_predict_speech_files(tmp_path):
     from emochat.core.errors import EmochatError
     from emochat.voice.predict import predict_speech_files
