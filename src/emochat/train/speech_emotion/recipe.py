@@ -64,6 +64,7 @@ NORMALISATIONS = ("pooled", "corpus-balanced")
 CS = (0.001, 0.003, 0.01, 0.1)
 OOD_COMPONENTS = 64
 OOD_QUANTILE = 0.95
+SELECTION = CACHE / "select.json"
 
 
 # --- data --------------------------------------------------------------------------------
@@ -205,11 +206,16 @@ def fit_head(s: Speech, normalisation: str, c: float, meta: dict | None = None):
     return SpeechEmotionModel(np.arange(7), mean, scale, coef, intercept, BASIC_LABELS, meta)
 
 
+def predict_within(probs: np.ndarray, corpus: str) -> np.ndarray:
+    """The most probable of the corpus's own classes (as ``emochat eval`` reads a model)."""
+    allowed = np.array([BASIC_LABELS.index(lab) for lab in CORPUS_LABELS[corpus]])
+    return allowed[probs[:, allowed].argmax(1)]
+
+
 def scores(model: SpeechEmotionModel, s: Speech, corpus: str) -> dict:
     """Accuracy and UAR within the corpus's labels; ECE of the full distribution."""
     probs = model.predict_features(s.x)
-    allowed = [BASIC_LABELS.index(lab) for lab in CORPUS_LABELS[corpus]]
-    pred = np.array(allowed)[probs[:, allowed].argmax(1)]
+    pred = predict_within(probs, corpus)
     return {
         "n": len(s.y),
         "accuracy": round(float(np.mean(pred == s.y)), 4),
@@ -217,10 +223,6 @@ def scores(model: SpeechEmotionModel, s: Speech, corpus: str) -> dict:
         "ece": round(expected_calibration_error(probs, s.y), 4),
         "mean_max_prob": round(float(probs.max(1).mean()), 4),
     }
-
-
-def _selection_path():
-    return CACHE / "select.json"
 
 
 def select() -> list[dict]:
@@ -242,13 +244,13 @@ def select() -> list[dict]:
             }
             rows.append(row)
             print(json.dumps(row), f"{time.time() - t0:.0f} s", flush=True)
-    _selection_path().write_text(json.dumps(rows, indent=1))
+    SELECTION.write_text(json.dumps(rows, indent=1))
     return rows
 
 
 def choose() -> dict:
     """The configuration with the best mean validation UAR over the three corpora."""
-    rows = json.loads(_selection_path().read_text())
+    rows = json.loads(SELECTION.read_text())
     return max(rows, key=lambda r: r["val_uar_mean"])
 
 
@@ -350,10 +352,9 @@ def heldout(baseline: str | None = None) -> dict:
         row["ood_rate"] = round(float(np.mean(model.out_of_domain(test.x))), 4)
         if corpus != "all":
             row.update(scores(model, test, corpus))
-            probs = model.predict_features(test.x)
-            allowed = [BASIC_LABELS.index(lab) for lab in CORPUS_LABELS[corpus]]
-            pred = np.array(allowed)[probs[:, allowed].argmax(1)]
-            row["confusion"] = confusion_matrix(test.y, pred, labels=allowed).tolist()
+            pred = predict_within(model.predict_features(test.x), corpus)
+            classes = [BASIC_LABELS.index(lab) for lab in CORPUS_LABELS[corpus]]
+            row["confusion"] = confusion_matrix(test.y, pred, labels=classes).tolist()
         result[corpus] = row
     val = s.take(s.part == "val")
     result["validation"] = {**_calibration(model, val), "ood_rate": _ood_rate(model, val)}
@@ -376,8 +377,7 @@ def _baseline_scores(model: SpeechEmotionModel, s: Speech) -> dict:
             for row in model.predict_features(test.x)
         ]
         probs = np.array([[p[lab] for lab in BASIC_LABELS] for p in folded])
-        allowed = [BASIC_LABELS.index(lab) for lab in CORPUS_LABELS[corpus]]
-        pred = np.array(allowed)[probs[:, allowed].argmax(1)]
+        pred = predict_within(probs, corpus)
         out[corpus] = {
             "accuracy": round(float(np.mean(pred == test.y)), 4),
             "uar": round(uar(test.y, pred), 4),
