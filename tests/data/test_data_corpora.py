@@ -11,6 +11,7 @@ from emochat.core.labels import BASIC_LABELS
 from emochat.data import labels as L
 from emochat.data.corpora import (
     READERS,
+    emodb,
     emorynlp,
     fer2013,
     goemotions,
@@ -18,6 +19,7 @@ from emochat.data.corpora import (
     meld,
     ravdess,
     smp2020,
+    urdu,
 )
 from emochat.data.registry import DATASETS, HELD_OUT
 
@@ -31,6 +33,8 @@ def test_held_out_splits_are_the_design_ones():
         "goemotions": "test",
         "smp2020": "dev",
         "isear": "all",
+        "emodb": "test",
+        "urdu": "test",
     }
     assert all(spec.held_out in spec.splits for spec in DATASETS.values())
 
@@ -63,6 +67,48 @@ def test_ravdess(corpus):
     assert row["path"].endswith("Actor_21/03-01-01-01-01-01-21.flac")
     with pytest.raises(DataError, match="no split 'dev'"):
         ravdess.load("dev")
+
+
+def test_emodb(corpus):
+    corpus("emodb")
+    test, train = emodb.load("test"), emodb.load("train")
+    assert (len(train), len(test)) == (408, 127)
+    assert set(test["speaker"]) == {15, 16} and 15 not in set(train["speaker"])
+    assert test["label"].value_counts().to_dict() == {
+        "anger": 27,
+        "boredom": 23,
+        "happiness": 17,
+        "disgust": 16,
+        "neutral": 16,
+        "fear": 15,
+        "sadness": 13,
+    }
+    assert test["basic"].isna().sum() == 23  # boredom: no basic twin
+    rec = emodb.parse_emodb_name("16b10Wb.flac")
+    assert (rec["speaker"], rec["gender"], rec["label"], rec["basic"]) == (
+        16,
+        "female",
+        "anger",
+        "angry",
+    )
+    with pytest.raises(DataError, match="not an EmoDB file name"):
+        emodb.parse_emodb_name("16b10Xb.flac")
+
+
+def test_urdu(corpus):
+    corpus("urdu-speech")
+    test, train = urdu.load("test"), urdu.load("train")
+    assert (len(train), len(test)) == (314, 86)
+    assert set(test["speaker"]) == {"SF1", "SF6", "SF7", "SM3", "SM6", "SM7"}
+    assert not set(test["speaker"]) & set(train["speaker"])
+    # unscripted talk shows: the held-out speakers are mostly happy
+    assert test["basic"].value_counts().to_dict() == {
+        "happy": 72,
+        "neutral": 8,
+        "sad": 4,
+        "angry": 2,
+    }
+    assert set(train["gender"]) == {"male", "female"}
 
 
 def test_ravdess_name_parsing():

@@ -18,6 +18,7 @@ def test_every_corpus_map_lands_in_the_basic_space():
         "goemotions": L.GOEMOTIONS_EKMAN_LABELS,
         "fer2013": L.FER2013_CLASSES,
         "ravdess": tuple(L.RAVDESS_EMOTIONS.values()),
+        "emodb": tuple(L.EMODB_EMOTIONS.values()),
     }
     for corpus, labels in natives.items():
         assert set(labels) == set(L.CORPUS_TO_BASIC[corpus]), corpus
@@ -29,6 +30,7 @@ def test_corpus_maps_fold_each_corpus_spelling():
     assert maps["meld"]["sadness"] == "sad"
     assert maps["smp2020"]["neural"] == "neutral"
     assert maps["ravdess"]["calm"] == "neutral"
+    assert maps["emodb"]["happiness"] == "happy" and maps["emodb"]["boredom"] is None
     assert maps["mer2023"]["worried"] == "fear"
     assert maps["emorynlp"]["peaceful"] is None and maps["isear"]["shame"] is None
 

@@ -154,3 +154,12 @@ def test_expected_calibration_error():
     assert M.expected_calibration_error(probs, np.array([0] * 8 + [1] * 2)) == pytest.approx(0.0)
     # 0.8 confident and right half the time: off by 0.3
     assert M.expected_calibration_error(probs, np.array([0] * 5 + [1] * 5)) == pytest.approx(0.3)
+    # confidence 0.9 right 9 times in 10: calibrated; confidence 0.9 right 5 in 10: off by 0.4
+    probs = np.tile([0.9, 0.1], (10, 1))
+    assert M.expected_calibration_error(probs, [0] * 9 + [1]) == pytest.approx(0.0)
+    assert M.expected_calibration_error(probs, [0] * 5 + [1] * 5) == pytest.approx(0.4)
+    # two bins, weighted by their support: (4 * |0.5 - 0.6| + 1 * |1 - 0.95|) / 5
+    mixed = np.array([[0.6, 0.4]] * 4 + [[0.05, 0.95]])
+    assert M.expected_calibration_error(mixed, [0, 0, 1, 1, 1]) == pytest.approx(0.09)
+    with pytest.raises(ValueError):
+        M.expected_calibration_error(probs, [0])

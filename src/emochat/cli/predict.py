@@ -94,9 +94,11 @@ def run_predict(args: argparse.Namespace) -> int:
 
 
 def _speech_record(result: SpeechEmotion | NoSpeech) -> dict:
-    """The emotion, or ``label`` None with ``status`` "no_speech" when the VAD heard none."""
-    status = "no_speech" if isinstance(result, NoSpeech) else "speech"
-    return {**result.to_dict(), "status": status}
+    """The emotion, or ``label`` None with ``status`` "no_speech" when the VAD heard none;
+    ``out_of_domain`` when the voice is unlike the speech model's training data."""
+    if isinstance(result, NoSpeech):
+        return {**result.to_dict(), "status": "no_speech"}
+    return {**result.to_dict(), "status": "speech", "out_of_domain": result.out_of_domain}
 
 
 def _each(results) -> int:

@@ -40,6 +40,17 @@ RAVDESS_EMOTIONS: dict[str, str] = {
 }
 """RAVDESS file-name emotion code (third field) -> native label."""
 
+EMODB_EMOTIONS: dict[str, str] = {
+    "W": "anger",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happiness",
+    "T": "sadness",
+    "N": "neutral",
+}
+"""EmoDB file-name emotion letter (German initials) -> native label."""
+
 MELD_LABELS: tuple[str, ...] = ("neutral", "joy", "surprise", "anger", "sadness", "disgust", "fear")
 EMORYNLP_LABELS: tuple[str, ...] = (
     "neutral",
@@ -113,6 +124,25 @@ RAVDESS_TO_BASIC: dict[str, str | None] = {
 }
 """``calm`` folds into neutral (the fused space has no calm); 8-class scores keep it."""
 
+EMODB_TO_BASIC: dict[str, str | None] = {
+    "anger": "angry",
+    "boredom": None,
+    "disgust": "disgust",
+    "fear": "fear",
+    "happiness": "happy",
+    "sadness": "sad",
+    "neutral": "neutral",
+}
+"""Boredom (low arousal, mildly negative) has no basic twin: left out of the basic space,
+so EmoDB is scored on its other 6 classes (as the RAVDESS-only model was, issue #23)."""
+
+URDU_TO_BASIC: dict[str, str | None] = {
+    "angry": "angry",
+    "happy": "happy",
+    "neutral": "neutral",
+    "sad": "sad",
+}
+
 FER2013_TO_BASIC: dict[str, str | None] = dict(_IDENTITY)
 
 MELD_TO_BASIC: dict[str, str | None] = {
@@ -179,6 +209,8 @@ CORPUS_TO_BASIC: dict[str, Mapping[str, str | None]] = {
     # keys are exactly each corpus's native labels
     "ravdess": RAVDESS_TO_BASIC,
     "fer2013": FER2013_TO_BASIC,
+    "emodb": EMODB_TO_BASIC,
+    "urdu": URDU_TO_BASIC,
     "meld": MELD_TO_BASIC,
     "emorynlp": EMORYNLP_TO_BASIC,
     "goemotions": GOEMOTIONS_EKMAN_TO_BASIC,

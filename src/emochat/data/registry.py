@@ -45,6 +45,22 @@ DATASETS: dict[str, DatasetSpec] = {
             "RAVDESS speech, 8 emotions; actors 21-24 held out",
         ),
         DatasetSpec(
+            "emodb",
+            ("train", "test", "all"),
+            "test",
+            ("speech",),
+            "EmoDB German acted speech, 7 emotions (boredom unscored); speakers 15, 16 held out",
+            labels=("neutral", "happy", "sad", "angry", "fear", "disgust"),
+        ),
+        DatasetSpec(
+            "urdu",
+            ("train", "test", "all"),
+            "test",
+            ("speech",),
+            "URDU talk-show speech, 4 emotions; speakers SF1 SF6 SF7 SM3 SM6 SM7 held out",
+            labels=("neutral", "happy", "sad", "angry"),
+        ),
+        DatasetSpec(
             "fer2013",
             ("train", "val", "test", "all"),
             "test",

@@ -8,7 +8,8 @@ Which benchmark quotes which number:
 * macro F1: GoEmotions, SMP2020-EWECT (every class counts the same);
 * UAR / WAR: DFEW, FERV39k, speech emotion (UAR = mean per-class recall, robust to
   class imbalance; WAR = support-weighted recall, which equals accuracy);
-* CCC: valence / arousal regression (Lin's concordance correlation coefficient).
+* CCC: valence / arousal regression (Lin's concordance correlation coefficient);
+* ECE: whether a model's top probability means what it says (calibration).
 """
 
 from __future__ import annotations
@@ -167,20 +168,26 @@ def war(
     return float(np.sum(recall * support) / support.sum())
 
 
-def expected_calibration_error(probs: np.ndarray, y_true: np.ndarray, bins: int = 15) -> float:
-    """ECE of the top label: the support-weighted gap between confidence and accuracy over
-    ``bins`` equal-width confidence bins (Guo et al. 2017). ``probs`` (n, classes),
-    ``y_true`` class indices."""
-    probs, y_true = np.asarray(probs, dtype=float), np.asarray(y_true)
-    confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == y_true
+def expected_calibration_error(probs: np.ndarray, y_true: Sequence[int], bins: int = 15) -> float:
+    """Top-label expected calibration error (Guo et al. 2017): the support-weighted mean
+    gap between confidence and accuracy over ``bins`` equal-width confidence bins.
+
+    ``probs`` is (n, classes); ``y_true`` the true class indices.
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    y = np.asarray(y_true)
+    if probs.ndim != 2 or len(probs) != len(y):
+        raise ValueError(f"probs {probs.shape} and {len(y)} labels do not pair up")
+    if not len(y):
+        return 0.0
+    confidence = probs.max(1)
+    correct = probs.argmax(1) == y
     which = np.minimum((confidence * bins).astype(int), bins - 1)
     gap = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            gap += inside.sum() * abs(confidence[inside].mean() - correct[inside].mean())
-    return float(gap / max(len(y_true), 1))
+    for b in np.unique(which):
+        m = which == b
+        gap += m.sum() * abs(correct[m].mean() - confidence[m].mean())
+    return float(gap / len(y))
 
 
 def ccc(y_true: Sequence[float], y_pred: Sequence[float]) -> float:

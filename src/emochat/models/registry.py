@@ -83,10 +83,10 @@ REGISTRY: dict[str, ModelEntry] = {
         ),
         ModelEntry(
             name="speech_emotion",
-            version="1",
+            version="2",
             kind=SHIPPED,
-            description="8 RAVDESS classes of an utterance: a linear head over pooled "
-            "whisper-base encoder states",
+            description="the basic seven emotions of an utterance (RAVDESS + EmoDB + URDU): "
+            "a calibrated linear head over pooled whisper-base encoder states",
             files=("emochat/models/speech_emotion/speech_emotion.npz",),
             source="emochat",
             card="emochat/models/speech_emotion/CARD.md",

@@ -47,7 +47,7 @@ class Warning:
 @dataclass
 class Emotion:
     """One emotion estimate: the one result type of every emotion model and every report
-    block (a label set of its own where the model has one: the speech model's 8 RAVDESS
+    block (a label set of its own where the model has one: the aggregator's 8 RAVDESS
     classes).
 
     A model may return a subclass that carries what only it knows (the text model's
@@ -224,8 +224,11 @@ class VoiceEvidence(ModalityEvidence):
     """``asr`` or ``transcript`` (the user's)."""
     asr_confidence: float | None = None
     emotion: Emotion | None = None
-    """The speech-emotion model's (RAVDESS labels)."""
+    """The speech-emotion model's (basic labels)."""
     emotion_model: str = ""
+    domain_distance: float | None = None
+    """How far this voice lies from the speech the emotion model was trained on (over 1:
+    out of domain, its emotion is less trustworthy; the voice stage warns)."""
     prosody: dict[str, Any] = field(default_factory=dict)
     words: list[dict[str, Any]] = field(default_factory=list)
     aggregator: AggregatorEvidence | None = None

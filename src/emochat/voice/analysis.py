@@ -25,6 +25,7 @@ from emochat.voice.vad import speech_segments, utterance_windows
 
 SAMPLE_RATE = 16_000
 SILENCE_RMS = 1e-4  # about -80 dBFS: digital silence / no energy at all
+EMOTION_MODEL = "whisper-base encoder + linear head, RAVDESS + EmoDB + URDU, basic labels"
 WORD_TOLERANCE_S = 0.08
 """Word prosody also reads frames up to this far outside the word's ASR span, with a
 weight tapering to 0: whisper's word boundaries are off by tens of milliseconds."""
@@ -118,7 +119,8 @@ class VoiceAnalysis:
             emotion=(
                 Emotion(emo.label, emo.probs, emo.valence, emo.arousal) if emo is not None else None
             ),
-            emotion_model="whisper-base encoder + linear head, RAVDESS 8 classes",
+            emotion_model=EMOTION_MODEL,
+            domain_distance=emo.domain_distance if emo is not None else None,
             prosody=p.to_dict(),
             words=words,
         )
@@ -324,6 +326,15 @@ def analyze_voice(
             if keep_frames is not None:
                 kept += [keep_frames(f) for f in batch_frames]
         timings["speech_emotion"] = round(time.perf_counter() - t0, 3)
+        unlike = sum(e.out_of_domain for e in emotions)
+        if unlike:
+            warnings.append(
+                (
+                    "voice_out_of_domain",
+                    f"{unlike} of {len(emotions)} utterances sound unlike the speech the "
+                    "emotion model was trained on: their voice emotion is less trustworthy",
+                )
+            )
     return VoiceAnalysis(
         spans,
         utterances,

@@ -1,13 +1,16 @@
-"""Speech emotion: 8 RAVDESS classes from pooled whisper-base encoder states.
+"""Speech emotion: the basic seven from pooled whisper-base encoder states.
 
 Representation (chosen by actor-grouped cross-validation on RAVDESS actors 1-20, see
 models/speech_emotion/CARD.md): the utterance is trimmed of leading/trailing silence, run through the
 whisper-base encoder at its own length (:mod:`emochat.voice.whisper_encoder`), and each
 selected layer's frames are pooled to mean and standard deviation. A linear softmax head
-(standardisation + multinomial logistic regression, stored in ``speech_emotion.npz``)
-gives the class probabilities; valence/arousal follow from them on the circumplex.
+(standardisation + multinomial logistic regression, stored in ``speech_emotion.npz``),
+trained on RAVDESS, EmoDB and URDU and scaled by a temperature fitted on validation
+speakers, gives the class probabilities; valence/arousal follow from them on the
+circumplex. A distance to the training speech flags inputs unlike it (``out_of_domain``).
 
-The shipped head is trained on RAVDESS (CC BY-NC-SA 4.0): non-commercial use only.
+The shipped head is trained on RAVDESS (CC BY-NC-SA 4.0), EmoDB and URDU (research use):
+non-commercial research use only.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ MODEL_FILE = registry.weight_file("speech_emotion")
 SAMPLE_RATE = 16_000
 MIN_SECONDS = 0.25
 SOURCE = "speech-whisper"
+_DOMAIN_ARRAYS = ("centre", "components", "spread")
 """``Emotion.source`` of this model's predictions."""
 
 
@@ -120,13 +124,21 @@ def pooled_whisper_states(
 @dataclass
 class SpeechEmotion(Emotion):
     """One prediction, an :class:`~emochat.report.model.Emotion`: ``label`` over
-    RAVDESS_LABELS, ``probs`` label -> probability; ``extra`` holds what the pipeline reuses
+    the model's labels, ``probs`` label -> probability; ``extra`` holds what the pipeline reuses
     (``features``: the pooled encoder states, the multimodal LLM's voice token)."""
 
     valence: float = 0.0
     arousal: float = 0.0
     source: str = SOURCE
     extra: dict = field(default_factory=dict)
+    domain_distance: float | None = None
+    """How far the input lies from the training speech (1.0 = the threshold); None when
+    the model has no domain check."""
+
+    @property
+    def out_of_domain(self) -> bool:
+        """The input looks unlike the speech the model was trained on: trust it less."""
+        return self.domain_distance is not None and self.domain_distance > 1.0
 
     def to_dict(self) -> dict:
         return {
@@ -142,7 +154,12 @@ class SpeechEmotion(Emotion):
 
 
 class SpeechEmotionModel:
-    """Standardised pooled whisper states -> softmax over the 8 RAVDESS classes."""
+    """Standardised pooled whisper states -> temperature-scaled softmax over ``labels``.
+
+    ``domain`` (optional): ``centre``, ``components`` and ``spread`` of the training
+    features' principal subspace (standardised space) and the distance ``threshold``
+    above which an input is out of domain.
+    """
 
     def __init__(
         self,
@@ -153,6 +170,8 @@ class SpeechEmotionModel:
         intercept: np.ndarray,
         labels: tuple[str, ...],
         meta: dict | None = None,
+        temperature: float = 1.0,
+        domain: dict | None = None,
     ):
         self.layers = np.asarray(layers, dtype=int)
         self.mean = np.asarray(mean, dtype=np.float32)
@@ -161,6 +180,8 @@ class SpeechEmotionModel:
         self.intercept = np.asarray(intercept, dtype=np.float32)
         self.labels = tuple(labels)
         self.meta = meta or {}
+        self.temperature = float(temperature)
+        self.domain = domain
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> SpeechEmotionModel:
@@ -175,6 +196,12 @@ class SpeechEmotionModel:
             )
         with np.load(p, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"])) if "meta" in z else {}
+            domain = (
+                {k: z[f"domain_{k}"] for k in _DOMAIN_ARRAYS}
+                | {"threshold": float(z["domain_threshold"])}
+                if "domain_threshold" in z
+                else None
+            )
             return cls(
                 z["layers"],
                 z["mean"],
@@ -183,6 +210,8 @@ class SpeechEmotionModel:
                 z["intercept"],
                 tuple(str(x) for x in z["labels"]),
                 meta,
+                float(z["temperature"]) if "temperature" in z else 1.0,
+                domain,
             )
 
     def save(self, path: str | Path) -> None:
@@ -195,19 +224,44 @@ class SpeechEmotionModel:
             intercept=self.intercept,
             labels=np.array(self.labels),
             meta=json.dumps(self.meta),
+            temperature=np.float32(self.temperature),
+            **(
+                {f"domain_{k}": self.domain[k] for k in _DOMAIN_ARRAYS}
+                | {"domain_threshold": np.float32(self.domain["threshold"])}
+                if self.domain
+                else {}
+            ),
         )
 
     def features(self, audio: np.ndarray) -> np.ndarray:
         pooled = pooled_whisper_states(audio, max_layer=int(self.layers.max()))
         return pooled[self.layers].reshape(-1)
 
-    def predict_features(self, feats: np.ndarray) -> np.ndarray:
-        """(n, dim) features -> (n, classes) probabilities."""
+    def logits(self, feats: np.ndarray) -> np.ndarray:
+        """(n, dim) features -> (n, classes) logits before the temperature."""
         x = (np.atleast_2d(feats) - self.mean) / self.scale
-        logits = x @ self.coef.T + self.intercept
+        return x @ self.coef.T + self.intercept
+
+    def predict_features(self, feats: np.ndarray) -> np.ndarray:
+        """(n, dim) features -> (n, classes) calibrated probabilities."""
+        logits = self.logits(feats) / self.temperature
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
+
+    def domain_distance(self, feats: np.ndarray) -> np.ndarray:
+        """(n,) RMS whitened distance of the features from the training speech within its
+        principal subspace, over the threshold (>1: out of domain); NaN without a check."""
+        feats = np.atleast_2d(feats)
+        if not self.domain:
+            return np.full(len(feats), np.nan)
+        d = (feats - self.mean) / self.scale - self.domain["centre"]
+        proj = d @ self.domain["components"].T / self.domain["spread"]
+        return np.sqrt(np.mean(proj**2, axis=1)) / self.domain["threshold"]
+
+    def out_of_domain(self, feats: np.ndarray) -> np.ndarray:
+        """(n,) True where the input lies beyond the threshold."""
+        return self.domain_distance(feats) > 1.0
 
     def predict(self, audios: list[np.ndarray]) -> list[SpeechEmotion]:
         """One :class:`SpeechEmotion` per 16 kHz mono array."""
@@ -229,13 +283,27 @@ class SpeechEmotionModel:
             for a, o in zip(audios, offsets_s, strict=True)
         ]
         feats = np.stack([pool_states(f.states)[self.layers].reshape(-1) for f in frames])
-        results = [self._result(row) for row in self.predict_features(feats)]
+        results = self.results(feats)
         for result, feat in zip(results, feats, strict=True):
             result.extra["features"] = feat.astype(np.float16)  # the LLM's voice token, 14 KB
         return results, frames
 
-    def _result(self, row: np.ndarray) -> SpeechEmotion:
+    def results(self, feats: np.ndarray) -> list[SpeechEmotion]:
+        """One :class:`SpeechEmotion` per row of pooled features."""
+        distances = self.domain_distance(feats)
+        return [
+            self._result(row, dist)
+            for row, dist in zip(self.predict_features(feats), distances, strict=True)
+        ]
+
+    def _result(self, row: np.ndarray, distance: float = np.nan) -> SpeechEmotion:
         probs = {lab: round(float(p), 4) for lab, p in zip(self.labels, row, strict=True)}
         label = self.labels[int(np.argmax(row))]
         v, a = valence_arousal(probs)
-        return SpeechEmotion(label=label, probs=probs, valence=v, arousal=a)
+        return SpeechEmotion(
+            label=label,
+            probs=probs,
+            valence=v,
+            arousal=a,
+            domain_distance=None if np.isnan(distance) else round(float(distance), 3),
+        )

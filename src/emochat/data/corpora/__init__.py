@@ -20,11 +20,23 @@ from typing import Any
 
 import pandas as pd
 
-from emochat.data.corpora import emorynlp, fer2013, goemotions, isear, meld, ravdess, smp2020
+from emochat.data.corpora import (
+    emodb,
+    emorynlp,
+    fer2013,
+    goemotions,
+    isear,
+    meld,
+    ravdess,
+    smp2020,
+    urdu,
+)
 from emochat.data.registry import DatasetSpec
 
 READERS: dict[str, ModuleType] = {
     "ravdess": ravdess,
+    "emodb": emodb,
+    "urdu": urdu,
     "fer2013": fer2013,
     "meld": meld,
     "emorynlp": emorynlp,

@@ -33,7 +33,7 @@ class ClipFeatures:
     frames: np.ndarray  # (layers, frames, 512) float16
     lld_t: np.ndarray  # (n,)
     lld: np.ndarray  # (n, 5): pitch, loudness, jitter, shimmer, hnr (NaN unvoiced)
-    speech_probs: np.ndarray  # (8,) the linear speech head's duration-weighted prediction
+    speech_probs: np.ndarray  # (8,) the speech head's duration-weighted prediction, RAVDESS order
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp.npz")
@@ -74,7 +74,8 @@ def from_voice(voice) -> ClipFeatures:
     lld_t, lld_x = lld_frames(voice.lld)
     probs = np.zeros(len(RAVDESS_LABELS))
     for u, e in zip(voice.utterances, voice.emotion, strict=False):
-        probs += (u.end_s - u.start_s) * np.array([e.probs[k] for k in RAVDESS_LABELS])
+        # the speech head speaks the basic seven since #23: calm, which it never says, is 0
+        probs += (u.end_s - u.start_s) * np.array([e.probs.get(k, 0.0) for k in RAVDESS_LABELS])
     if probs.sum() > 0:
         probs /= probs.sum()
     return ClipFeatures(words, frame_t, frames, lld_t, lld_x, probs)

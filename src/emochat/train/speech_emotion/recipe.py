@@ -1,16 +1,31 @@
-"""Train the shipped speech-emotion head (src/emochat/models/speech_emotion/speech_emotion.npz) on RAVDESS.
+"""Train the shipped speech-emotion head on RAVDESS, EmoDB and URDU (issue #23).
 
-Protocol: actors 1-20 for training and every choice (representation, layers, C), by
-5-fold cross-validation grouped by actor (4 actors per fold, never split across folds);
-actors 21-24 are touched once, by ``heldout``, for the figure in models/speech_emotion/CARD.md.
+Labels: the basic seven (``neutral, happy, sad, angry, fear, disgust, surprise``), so the
+output needs no folding and means the same on every corpus. RAVDESS ``calm`` is trained
+as neutral (the fused space has no calm, and "calm" was what the RAVDESS-only model said
+of much foreign speech); EmoDB ``boredom`` (81 clips) has no basic twin and is left out
+of training and scores (as :data:`emochat.data.labels.EMODB_TO_BASIC` says).
 
-    emochat train speech_emotion features  # cache features in .cache/voice (slow part)
-    emochat train speech_emotion compare   # actor-CV table of representations
-    emochat train speech_emotion fit       # fit the chosen head on actors 1-20, write npz
-    emochat train speech_emotion heldout   # accuracy / UAR on actors 21-24 (once)
+Splits, per corpus, by speaker (never one speaker in two parts):
+
+* ``test``: the DESIGN.md held-out speakers (RAVDESS actors 21-24, EmoDB 15 and 16, URDU
+  SF1 SF6 SF7 SM3 SM6 SM7); read once, by ``heldout`` and ``loco``, after every choice;
+* ``val``: :data:`VALIDATION_SPEAKERS`, which choose the normalisation and C, fit the
+  temperature and set the out-of-domain threshold (and give the fusion stage speech
+  predictions the head never trained on);
+* ``fit``: the other speakers, which the shipped head is trained on.
+
+Each training row is weighted so that every corpus weighs the same and, within a corpus,
+every class does (balanced sampling without the sampling noise).
+
+    emochat train speech_emotion features  # pooled whisper states of every clip (.cache/voice)
+    emochat train speech_emotion select    # normalisation x C on the validation speakers
+    emochat train speech_emotion fit       # fit, temperature, OOD check; write the npz
+    emochat train speech_emotion heldout   # held-out speakers of each corpus (once)
+    emochat train speech_emotion loco      # leave-one-corpus-out: train on two, test the third
     emochat train speech_emotion all
 
-Deterministic: fixed fold assignment, seeded solvers, single-threaded torch.
+Deterministic: fixed splits, seeded solvers, single-threaded torch.
 """
 
 from __future__ import annotations
@@ -18,269 +33,431 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 
-from emochat.core.settings import data_root
-from emochat.eval.metrics import confusion_matrix, uar
+from emochat.core.labels import BASIC_LABELS
+from emochat.eval.metrics import confusion_matrix, expected_calibration_error, uar
 from emochat.train.paths import CACHE_ROOT
 from emochat.train.speech_emotion import STEPS
-from emochat.voice.speech_emotion import (
-    MODEL_FILE,
-    RAVDESS_LABELS,
-    SpeechEmotionModel,
-    pooled_whisper_states,
-    trim_silence,
-)
+from emochat.voice.speech_emotion import MODEL_FILE, SpeechEmotionModel, pooled_whisper_states
 
 CACHE = CACHE_ROOT / "voice"
 SEED = 0
-TRAIN_ACTORS = range(1, 21)
-HELDOUT_ACTORS = range(21, 25)
-# RAVDESS emotion code 01..08 -> index in RAVDESS_LABELS (same order)
-FOLDS = [[1, 6, 11, 16], [2, 7, 12, 17], [3, 8, 13, 18], [4, 9, 14, 19], [5, 10, 15, 20]]
+CORPORA = ("ravdess", "emodb", "urdu")
+VALIDATION_SPEAKERS: dict[str, frozenset] = {
+    "ravdess": frozenset({"17", "18", "19", "20"}),
+    "emodb": frozenset({"12", "14"}),
+    # URDU speakers mostly speak one emotion each: one or two speakers per class
+    "urdu": frozenset({"SM2", "SM20", "SF4", "SF5", "SM23"}),
+}
+"""Training speakers held back from the fit: RAVDESS 2 m / 2 f, EmoDB 1 m / 1 f, URDU one
+or two speakers of each class (CARD.md)."""
+CORPUS_LABELS: dict[str, tuple[str, ...]] = {
+    "ravdess": BASIC_LABELS,
+    "emodb": ("neutral", "happy", "sad", "angry", "fear", "disgust"),
+    "urdu": ("neutral", "happy", "sad", "angry"),
+}
+"""The basic labels each corpus annotates: scores read a prediction within them."""
+NORMALISATIONS = ("pooled", "corpus-balanced")
+CS = (0.001, 0.003, 0.01, 0.1)
+OOD_COMPONENTS = 64
+OOD_QUANTILE = 0.95
+SELECTION = CACHE / "select.json"
 
 
-def corpus() -> list[tuple[Path, int, int]]:
-    """(path, label index, actor) for every RAVDESS speech clip."""
-    root = data_root() / "ravdess-speech"
-    items = []
-    for p in sorted(root.glob("Actor_*/*.flac")):
-        parts = p.stem.split("-")
-        items.append((p, int(parts[2]) - 1, int(parts[6])))
-    if len(items) != 1440:
-        raise SystemExit(f"expected 1440 RAVDESS clips under {root}, found {len(items)}")
-    return items
+# --- data --------------------------------------------------------------------------------
 
 
-def read(path: Path) -> np.ndarray:
+def _rows(corpus: str):
+    from emochat.data.corpora import READERS
+
+    df = READERS[corpus].load("all")
+    speaker_col = "actor" if corpus == "ravdess" else "speaker"
+    return df.assign(speaker=df[speaker_col].astype(str))
+
+
+def _read(path: str) -> np.ndarray:
     import soundfile as sf
 
-    audio, sr = sf.read(str(path), dtype="float32", always_2d=False)
+    audio, sr = sf.read(path, dtype="float32", always_2d=False)
     if sr != 16000:
         raise SystemExit(f"{path}: expected 16 kHz, got {sr}")
     return audio if audio.ndim == 1 else audio.mean(axis=1)
 
 
-def egemaps_functionals(audio: np.ndarray) -> np.ndarray:
-    from emochat.voice.prosody import smile
-
-    return smile("functionals").process_signal(trim_silence(audio), 16000).to_numpy()[0]
-
-
 def features() -> None:
+    """Pooled whisper-base states (7 layers x mean+std) of every clip, one file per corpus."""
     import torch
 
     torch.set_num_threads(1)
     CACHE.mkdir(parents=True, exist_ok=True)
-    items = corpus()
-    out = CACHE / "ravdess_features.npz"
-    if out.exists():
-        print(f"{out} exists; delete it to recompute")
-        return
-    whisper, egemaps = [], []
-    t0 = time.time()
-    for i, (path, _, _) in enumerate(items):
-        audio = read(path)
-        whisper.append(pooled_whisper_states(audio))
-        egemaps.append(egemaps_functionals(audio))
-        if i % 100 == 0:
-            print(f"{i}/{len(items)} {time.time() - t0:.0f} s", flush=True)
-    np.savez(
-        out,
-        whisper=np.stack(whisper),
-        egemaps=np.stack(egemaps).astype(np.float32),
-        y=np.array([y for _, y, _ in items]),
-        actor=np.array([a for _, _, a in items]),
-        names=np.array([p.name for p, _, _ in items]),
+    for corpus in CORPORA:
+        out = CACHE / f"{corpus}_whisper.npz"
+        if out.exists():
+            print(f"{out} exists; delete it to recompute")
+            continue
+        df = _rows(corpus)
+        t0, pooled = time.time(), []
+        for i, path in enumerate(df["path"]):
+            pooled.append(pooled_whisper_states(_read(path)))
+            if i % 100 == 0:
+                print(f"{corpus} {i}/{len(df)} {time.time() - t0:.0f} s", flush=True)
+        np.savez(out, whisper=np.stack(pooled), ids=np.array(df["id"], dtype=str))
+        print(f"wrote {out} in {time.time() - t0:.0f} s")
+
+
+@dataclass
+class Speech:
+    """Every scored clip of the three corpora: features, basic label index, where from."""
+
+    x: np.ndarray
+    y: np.ndarray
+    corpus: np.ndarray
+    speaker: np.ndarray
+    part: np.ndarray
+    """``fit``, ``val`` or ``test``."""
+    ids: np.ndarray
+
+    def take(self, mask: np.ndarray) -> Speech:
+        return Speech(*(getattr(self, k)[mask] for k in self.__dataclass_fields__))
+
+
+def load_speech() -> Speech:
+    parts = []
+    for corpus in CORPORA:
+        df = _rows(corpus)
+        with np.load(CACHE / f"{corpus}_whisper.npz") as z:
+            if list(z["ids"]) != list(df["id"]):
+                raise SystemExit(
+                    f"{corpus}: feature cache does not match the corpus; rerun features"
+                )
+            x = z["whisper"].reshape(len(df), -1)
+        keep = df["basic"].notna().to_numpy()
+        df = df[keep]
+        part = np.where(
+            df["split"] == "test",
+            "test",
+            np.where(df["speaker"].isin(VALIDATION_SPEAKERS[corpus]), "val", "fit"),
+        )
+        parts.append(
+            Speech(
+                x[keep],
+                np.array([BASIC_LABELS.index(b) for b in df["basic"]]),
+                np.full(len(df), corpus),
+                df["speaker"].to_numpy(),
+                part,
+                df["id"].to_numpy(),
+            )
+        )
+    return Speech(
+        *(np.concatenate([getattr(p, k) for p in parts]) for k in Speech.__dataclass_fields__)
     )
-    print(f"wrote {out} in {time.time() - t0:.0f} s")
 
 
-def load_features() -> dict[str, np.ndarray]:
-    with np.load(CACHE / "ravdess_features.npz") as z:
-        return {k: z[k] for k in z.files}
+# --- the head ----------------------------------------------------------------------------
 
 
-def make_head(kind: str, c: float):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
+def balanced_weights(s: Speech) -> np.ndarray:
+    """Each corpus the same total weight, each class within a corpus the same; mean 1."""
+    w = np.zeros(len(s.y))
+    corpora = np.unique(s.corpus)
+    for c in corpora:
+        in_c = s.corpus == c
+        classes = np.unique(s.y[in_c])
+        for k in classes:
+            m = in_c & (s.y == k)
+            w[m] = 1.0 / (len(corpora) * len(classes) * m.sum())
+    return w * len(w)
 
-    if kind == "lr":
-        clf = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
-    elif kind == "svm-rbf":
-        clf = SVC(C=c, kernel="rbf", gamma="scale", random_state=SEED)
+
+def standardiser(s: Speech, normalisation: str) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, scale) applied to every input at run time.
+
+    ``pooled``: over all training rows; ``corpus-balanced``: every corpus weighs the
+    same, so the larger RAVDESS does not set the origin the other languages are read from.
+    """
+    if normalisation == "pooled":
+        w = np.ones(len(s.y))
+    elif normalisation == "corpus-balanced":
+        w = np.zeros(len(s.y))
+        for c in np.unique(s.corpus):
+            w[s.corpus == c] = 1.0 / np.sum(s.corpus == c)
     else:
-        raise ValueError(kind)
-    return make_pipeline(StandardScaler(), clf)
+        raise ValueError(normalisation)
+    w = w / w.sum()
+    mean = w @ s.x
+    scale = np.sqrt(w @ (s.x - mean) ** 2) + 1e-6
+    return mean.astype(np.float32), scale.astype(np.float32)
 
 
-def per_actor_norm(x: np.ndarray, actor: np.ndarray) -> np.ndarray:
-    """Z-score features within each actor (speaker normalisation)."""
-    out = np.empty_like(x)
-    for a in np.unique(actor):
-        m = actor == a
-        out[m] = (x[m] - x[m].mean(0)) / (x[m].std(0) + 1e-6)
-    return out
+def fit_head(s: Speech, normalisation: str, c: float, meta: dict | None = None):
+    """Standardisation + class- and corpus-balanced multinomial logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = standardiser(s, normalisation)
+    clf = LogisticRegression(C=c, max_iter=3000, random_state=SEED)
+    clf.fit((s.x - mean) / scale, s.y, sample_weight=balanced_weights(s))
+    coef = np.zeros((len(BASIC_LABELS), s.x.shape[1]), np.float32)
+    intercept = np.full(len(BASIC_LABELS), -30.0, np.float32)  # a class never seen: never said
+    coef[clf.classes_] = clf.coef_
+    intercept[clf.classes_] = clf.intercept_
+    return SpeechEmotionModel(np.arange(7), mean, scale, coef, intercept, BASIC_LABELS, meta)
 
 
-def actor_cv(x: np.ndarray, y: np.ndarray, actor: np.ndarray, kind: str, c: float):
-    pred = np.full_like(y, -1)
-    for fold in FOLDS:
-        test = np.isin(actor, fold)
-        train = np.isin(actor, list(TRAIN_ACTORS)) & ~test
-        pred[test] = make_head(kind, c).fit(x[train], y[train]).predict(x[test])
-    m = np.isin(actor, list(TRAIN_ACTORS))
-    return float(np.mean(pred[m] == y[m])), uar(y[m], pred[m])
+def predict_within(probs: np.ndarray, corpus: str) -> np.ndarray:
+    """The most probable of the corpus's own classes (as ``emochat eval`` reads a model)."""
+    allowed = np.array([BASIC_LABELS.index(lab) for lab in CORPUS_LABELS[corpus]])
+    return allowed[probs[:, allowed].argmax(1)]
 
 
-def representations(f: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    w = f["whisper"]
-    reps = {"egemaps88": f["egemaps"]}
-    for layer in range(w.shape[1]):
-        reps[f"whisper L{layer}"] = w[:, layer]
-    reps["whisper L3-4"] = w[:, 3:5].reshape(len(w), -1)
-    reps["whisper L2-5"] = w[:, 2:6].reshape(len(w), -1)
-    reps["whisper all"] = w.reshape(len(w), -1)
-    return reps
+def scores(model: SpeechEmotionModel, s: Speech, corpus: str) -> dict:
+    """Accuracy and UAR within the corpus's labels; ECE of the full distribution."""
+    probs = model.predict_features(s.x)
+    pred = predict_within(probs, corpus)
+    return {
+        "n": len(s.y),
+        "accuracy": round(float(np.mean(pred == s.y)), 4),
+        "uar": round(uar(s.y, pred), 4),
+        "ece": round(expected_calibration_error(probs, s.y), 4),
+        "mean_max_prob": round(float(probs.max(1).mean()), 4),
+    }
 
 
-def compare(out_json: Path | None = None) -> list[dict]:
-    f = load_features()
-    y, actor = f["y"], f["actor"]
+def select() -> list[dict]:
+    """Normalisation x C, fitted on ``fit`` speakers, scored on ``val`` speakers."""
+    s = load_speech()
+    fit_rows, val = s.take(s.part == "fit"), s.take(s.part == "val")
     rows = []
-    for name, x in representations(f).items():
-        for kind, cs in (("lr", (0.01, 0.1)), ("svm-rbf", (1.0, 10.0))):
-            for c in cs:
-                t0 = time.time()
-                acc, u = actor_cv(x, y, actor, kind, c)
-                rows.append(
-                    {
-                        "representation": name,
-                        "head": kind,
-                        "C": c,
-                        "cv_acc": acc,
-                        "cv_uar": u,
-                        "dim": int(x.shape[1]),
-                    }
-                )
-                print(
-                    f"| {name} ({x.shape[1]}) | {kind} C={c} | {acc:.3f} | {u:.3f} | "
-                    f"{time.time() - t0:.0f} s",
-                    flush=True,
-                )
-    (out_json or CACHE / "compare.json").write_text(json.dumps(rows, indent=1))
+    for normalisation in NORMALISATIONS:
+        for c in CS:
+            t0 = time.time()
+            model = fit_head(fit_rows, normalisation, c)
+            per = {k: scores(model, val.take(val.corpus == k), k) for k in CORPORA}
+            row = {
+                "normalisation": normalisation,
+                "C": c,
+                "val_uar_mean": round(float(np.mean([p["uar"] for p in per.values()])), 4),
+                **{f"val_uar_{k}": p["uar"] for k, p in per.items()},
+                **{f"val_acc_{k}": p["accuracy"] for k, p in per.items()},
+            }
+            rows.append(row)
+            print(json.dumps(row), f"{time.time() - t0:.0f} s", flush=True)
+    SELECTION.write_text(json.dumps(rows, indent=1))
     return rows
 
 
-LAYERS = {"whisper L3-4": [3, 4], "whisper L2-5": [2, 3, 4, 5], "whisper all": list(range(7))}
-
-
-def layers_of(name: str) -> list[int] | None:
-    if name in LAYERS:
-        return LAYERS[name]
-    if name.startswith("whisper L") and name[9:].isdigit():
-        return [int(name[9:])]
-    return None
-
-
 def choose() -> dict:
-    """Best logistic-regression configuration by actor-CV accuracy (the shippable head)."""
-    rows = json.loads((CACHE / "compare.json").read_text())
-    rows = [r for r in rows if r["head"] == "lr" and layers_of(r["representation"])]
-    return max(rows, key=lambda r: (round(r["cv_acc"], 3), r["cv_uar"]))
+    """The configuration with the best mean validation UAR over the three corpora."""
+    rows = json.loads(SELECTION.read_text())
+    return max(rows, key=lambda r: r["val_uar_mean"])
+
+
+# --- calibration and the out-of-domain check ---------------------------------------------
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The T that minimises the negative log-likelihood of softmax(logits / T)."""
+    from scipy.optimize import minimize_scalar
+
+    def nll(log_t: float) -> float:
+        z = logits / np.exp(log_t)
+        z = z - z.max(1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y]))
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
+
+
+def fit_domain(model: SpeechEmotionModel, fit_rows: Speech, val: Speech) -> None:
+    """Principal subspace of the fit speakers' standardised features, and the threshold:
+    the :data:`OOD_QUANTILE` quantile of the validation speakers' distances."""
+    z = (fit_rows.x - model.mean) / model.scale
+    centre = z.mean(0)
+    _, sv, vt = np.linalg.svd(z - centre, full_matrices=False)
+    components = vt[:OOD_COMPONENTS]
+    spread = sv[:OOD_COMPONENTS] / np.sqrt(len(z) - 1)
+    model.domain = {
+        "centre": centre.astype(np.float32),
+        "components": components.astype(np.float32),
+        "spread": spread.astype(np.float32),
+        "threshold": 1.0,  # distances in raw units until the threshold is known
+    }
+    model.domain["threshold"] = float(np.quantile(model.domain_distance(val.x), OOD_QUANTILE))
 
 
 def fit() -> None:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
     best = choose()
-    layers = layers_of(best["representation"])
-    f = load_features()
-    train = np.isin(f["actor"], list(TRAIN_ACTORS))
-    x = f["whisper"][train][:, layers].reshape(int(train.sum()), -1)
-    y = f["y"][train]
-    scaler = StandardScaler().fit(x)
-    clf = LogisticRegression(C=best["C"], max_iter=5000, random_state=SEED)
-    clf.fit(scaler.transform(x), y)
-    assert list(clf.classes_) == list(range(8))
+    s = load_speech()
+    fit_rows, val = s.take(s.part == "fit"), s.take(s.part == "val")
     meta = {
-        "representation": best["representation"],
-        "layers": layers,
-        "head": "logistic regression",
+        "representation": "whisper-base all layers (L0-6), mean+std over frames",
+        "layers": list(range(7)),
+        "head": "logistic regression, corpus- and class-balanced sample weights",
+        "normalisation": best["normalisation"],
         "C": best["C"],
-        "train": "RAVDESS speech actors 1-20 (1,200 clips)",
-        "actor_cv_acc": round(best["cv_acc"], 4),
-        "actor_cv_uar": round(best["cv_uar"], 4),
-        "license": "trained on RAVDESS (CC BY-NC-SA 4.0): non-commercial use only",
+        "labels": "basic seven; RAVDESS calm trained as neutral; EmoDB boredom left out",
+        "train": "fit speakers of RAVDESS, EmoDB, URDU "
+        + ", ".join(f"{k}: {int(np.sum(fit_rows.corpus == k))}" for k in CORPORA),
+        "validation_speakers": {k: sorted(v) for k, v in VALIDATION_SPEAKERS.items()},
+        "val_uar_mean": best["val_uar_mean"],
+        "license": "trained on RAVDESS (CC BY-NC-SA 4.0), EmoDB and URDU (research use): "
+        "non-commercial research use only",
         "script": "python -m emochat.train.speech_emotion",
     }
-    model = SpeechEmotionModel(
-        np.array(layers),
-        scaler.mean_.astype(np.float32),
-        scaler.scale_.astype(np.float32),
-        clf.coef_.astype(np.float32),
-        clf.intercept_.astype(np.float32),
-        RAVDESS_LABELS,
-        meta,
+    model = fit_head(fit_rows, best["normalisation"], best["C"], meta)
+    model.temperature = fit_temperature(model.logits(val.x), val.y)
+    fit_domain(model, fit_rows, val)
+    model.meta["temperature"] = round(model.temperature, 4)
+    model.meta["ood"] = (
+        f"distance in the top {OOD_COMPONENTS} principal axes of the fit speakers' features; "
+        f"threshold = the validation speakers' {OOD_QUANTILE:.0%} quantile"
     )
     model.save(MODEL_FILE)
-    print(f"wrote {MODEL_FILE} ({MODEL_FILE.stat().st_size / 1e6:.1f} MB): {meta}")
+    print(f"wrote {MODEL_FILE} ({MODEL_FILE.stat().st_size / 1e6:.1f} MB): {model.meta}")
 
 
-def heldout() -> dict:
-    """The one look at actors 21-24, through the shipped file."""
+# --- held-out figures --------------------------------------------------------------------
+
+
+def _calibration(model: SpeechEmotionModel, s: Speech) -> dict:
+    """ECE of the top label before (T = 1) and after the fitted temperature."""
+    logits = model.logits(s.x)
+    after = _softmax(logits / model.temperature)
+    before = _softmax(logits)
+    return {
+        "ece_before": round(expected_calibration_error(before, s.y), 4),
+        "ece_after": round(expected_calibration_error(after, s.y), 4),
+        "mean_max_prob_before": round(float(before.max(1).mean()), 4),
+        "mean_max_prob_after": round(float(after.max(1).mean()), 4),
+    }
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = np.exp(logits - logits.max(1, keepdims=True))
+    return z / z.sum(1, keepdims=True)
+
+
+def heldout(baseline: str | None = None) -> dict:
+    """The one look at each corpus's held-out speakers, through the shipped file; with
+    ``baseline`` (an earlier head's npz, e.g. the RAVDESS-only one), its scores beside."""
     model = SpeechEmotionModel.load(MODEL_FILE)
-    f = load_features()
-    test = np.isin(f["actor"], list(HELDOUT_ACTORS))
-    x = f["whisper"][test][:, model.layers].reshape(int(test.sum()), -1)
-    y = f["y"][test]
-    pred = model.predict_features(x).argmax(1)
-    # the cached features must be what the runtime computes: check a few clips end to end
-    items = [it for it in corpus() if it[2] in HELDOUT_ACTORS][::60]
-    names = list(f["names"][test])
-    for path, _, _ in items:
-        p_run = model.predict([read(path)])[0]
-        p_cache = model._result(model.predict_features(x[names.index(path.name)])[0])
-        assert p_run.label == p_cache.label, (path, p_run, p_cache)
-    cm = confusion_matrix(y, pred, labels=range(len(RAVDESS_LABELS)))
-    result = {
-        "n": int(test.sum()),
-        "accuracy": round(float(np.mean(pred == y)), 4),
-        "uar": round(uar(y, pred), 4),
-        "labels": list(RAVDESS_LABELS),
-        "confusion": cm.tolist(),
-        "per_class_recall": {
-            lab: round(float(cm[i, i] / cm[i].sum()), 3) for i, lab in enumerate(RAVDESS_LABELS)
-        },
-    }
-    # the eGeMAPS baseline on the same held-out actors, for the comparison table
-    from sklearn.base import clone
-
-    best_eg = max(
-        (
-            r
-            for r in json.loads((CACHE / "compare.json").read_text())
-            if r["representation"] == "egemaps88"
-        ),
-        key=lambda r: r["cv_acc"],
-    )
-    train = np.isin(f["actor"], list(TRAIN_ACTORS))
-    eg = clone(make_head(best_eg["head"], best_eg["C"])).fit(f["egemaps"][train], f["y"][train])
-    eg_pred = eg.predict(f["egemaps"][test])
-    result["egemaps_baseline"] = {
-        "head": best_eg["head"],
-        "C": best_eg["C"],
-        "accuracy": round(float(np.mean(eg_pred == y)), 4),
-        "uar": round(uar(y, eg_pred), 4),
-    }
+    s = load_speech()
+    _check_runtime_matches_cache(model, s)
+    result = {"temperature": model.temperature, "ood_threshold": model.domain["threshold"]}
+    for corpus in (*CORPORA, "all"):
+        m = s.part == "test" if corpus == "all" else (s.part == "test") & (s.corpus == corpus)
+        test = s.take(m)
+        row = _calibration(model, test)
+        row["ood_rate"] = round(float(np.mean(model.out_of_domain(test.x))), 4)
+        if corpus != "all":
+            row.update(scores(model, test, corpus))
+            pred = predict_within(model.predict_features(test.x), corpus)
+            classes = [BASIC_LABELS.index(lab) for lab in CORPUS_LABELS[corpus]]
+            row["confusion"] = confusion_matrix(test.y, pred, labels=classes).tolist()
+        result[corpus] = row
+    val = s.take(s.part == "val")
+    result["validation"] = {**_calibration(model, val), "ood_rate": _ood_rate(model, val)}
+    if baseline is not None:
+        result["baseline"] = _baseline_scores(SpeechEmotionModel.load(baseline), s)
     (CACHE / "heldout.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result, indent=1))
     return result
+
+
+def _baseline_scores(model: SpeechEmotionModel, s: Speech) -> dict:
+    """An earlier head on the same held-out clips, its labels folded to the basic seven."""
+    from emochat.core.labels import fold_to_basic
+
+    out = {}
+    for corpus in CORPORA:
+        test = s.take((s.part == "test") & (s.corpus == corpus))
+        folded = [
+            fold_to_basic(dict(zip(model.labels, row, strict=True)))
+            for row in model.predict_features(test.x)
+        ]
+        probs = np.array([[p[lab] for lab in BASIC_LABELS] for p in folded])
+        pred = predict_within(probs, corpus)
+        out[corpus] = {
+            "accuracy": round(float(np.mean(pred == test.y)), 4),
+            "uar": round(uar(test.y, pred), 4),
+            "ece": round(expected_calibration_error(probs, test.y), 4),
+            "mean_max_prob": round(float(probs.max(1).mean()), 4),
+        }
+    return out
+
+
+def _ood_rate(model: SpeechEmotionModel, s: Speech) -> float:
+    return round(float(np.mean(model.out_of_domain(s.x))), 4)
+
+
+def _check_runtime_matches_cache(model: SpeechEmotionModel, s: Speech) -> None:
+    """The cached features must be what the runtime computes: a few clips end to end."""
+    row = {(c, i): n for n, (c, i) in enumerate(zip(s.corpus, s.ids, strict=True))}
+    for corpus in CORPORA:
+        df = _rows(corpus)
+        df = df[(df["split"] == "test") & df["basic"].notna()].iloc[::40]
+        for cid, path in zip(df["id"], df["path"], strict=True):
+            run = model.predict([_read(path)])[0]
+            cached = model.predict_features(s.x[row[corpus, cid]])[0]
+            assert run.label == BASIC_LABELS[int(cached.argmax())], (path, run, cached)
+
+
+def loco() -> dict:
+    """Leave one corpus out: the chosen head fitted on the fit speakers of the other two,
+    scored on the whole left-out corpus and on its held-out speakers; beside it, the
+    shipped head on the same held-out speakers (in-corpus)."""
+    best = choose()
+    shipped = SpeechEmotionModel.load(MODEL_FILE)
+    s = load_speech()
+    result = {}
+    for left_out in CORPORA:
+        train = s.take((s.part == "fit") & (s.corpus != left_out))
+        val = s.take((s.part == "val") & (s.corpus != left_out))
+        model = fit_head(train, best["normalisation"], best["C"])
+        model.temperature = fit_temperature(model.logits(val.x), val.y)
+        fit_domain(model, train, val)
+        whole = s.take(s.corpus == left_out)
+        test = s.take((s.corpus == left_out) & (s.part == "test"))
+        result[left_out] = {
+            "trained_on": [k for k in CORPORA if k != left_out],
+            "whole_corpus": {**scores(model, whole, left_out), "ood_rate": _ood_rate(model, whole)},
+            "heldout_speakers": {
+                **scores(model, test, left_out),
+                "ood_rate": _ood_rate(model, test),
+            },
+            "in_corpus_heldout_speakers": scores(shipped, test, left_out),
+            "flagged_vs_not": _flag_split(model, whole, left_out),
+            "ood_auroc": _ood_auroc(model, val, whole),
+        }
+        print(left_out, json.dumps(result[left_out]), flush=True)
+    (CACHE / "loco.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def _flag_split(model: SpeechEmotionModel, s: Speech, corpus: str) -> dict:
+    """Accuracy of the clips the OOD check flags vs those it passes: does the flag mean
+    the answer is less trustworthy?"""
+    flagged = model.out_of_domain(s.x)
+    out = {}
+    for name, m in (("flagged", flagged), ("passed", ~flagged)):
+        out[name] = scores(model, s.take(m), corpus) if m.any() else {"n": 0}
+    return out
+
+
+def _ood_auroc(model: SpeechEmotionModel, seen: Speech, unseen: Speech) -> dict:
+    """How well each candidate score tells the unseen corpus from the seen corpora's
+    validation speakers (ROC AUC; 0.5 = not at all)."""
+    from sklearn.metrics import roc_auc_score
+
+    is_unseen = np.r_[np.zeros(len(seen.y)), np.ones(len(unseen.y))]
+    x = np.concatenate([seen.x, unseen.x])
+    return {
+        "domain_distance": round(float(roc_auc_score(is_unseen, model.domain_distance(x))), 4),
+        "one_minus_max_prob": round(
+            float(roc_auc_score(is_unseen, 1 - model.predict_features(x).max(1))), 4
+        ),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -290,15 +467,22 @@ def main(argv: list[str] | None = None) -> None:
         formatter_class=argparse.RawTextHelpFormatter,
     )
     ap.add_argument("step", choices=list(STEPS))
+    ap.add_argument(
+        "--baseline",
+        metavar="NPZ",
+        help="heldout: also score this earlier head (e.g. git show "
+        "fa9aebc:src/emochat/models/speech_emotion/speech_emotion.npz, RAVDESS only)",
+    )
     args = ap.parse_args(argv)
-    if args.step in ("features", "all"):
-        features()
-    if args.step in ("compare", "all"):
-        compare()
-    if args.step in ("fit", "all"):
-        fit()
-    if args.step in ("heldout", "all"):
-        heldout()
+    for step, run in (
+        ("features", features),
+        ("select", select),
+        ("fit", fit),
+        ("heldout", lambda: heldout(args.baseline)),
+        ("loco", loco),
+    ):
+        if args.step in (step, "all"):
+            run()
 
 
 if __name__ == "__main__":
