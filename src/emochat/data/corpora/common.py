@@ -7,7 +7,7 @@ evaluation read the same strings; dialogue corpora get their context from
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 
 from emochat.core.errors import DataError
@@ -23,6 +23,34 @@ def corpus_folder(root: str | Path | None, sub: str) -> Path:
     if not folder.is_dir():
         raise DataError(folder, "corpus folder not found (set EMOCHAT_DATA_ROOT)")
     return folder
+
+
+AUDIO_SUFFIXES = (".flac", ".wav")
+
+
+def audio_records(
+    folder: Path,
+    pattern: str,
+    parse: Callable[[Path], dict],
+    is_test: Callable[[dict], bool],
+    split: str,
+    corpus: str,
+) -> list[dict]:
+    """A speech corpus's clips: every audio file under ``folder`` matching ``pattern``,
+    ``parse``d to a record with its ``path`` and ``split`` (``test`` where ``is_test``, else
+    ``train``); those of ``split`` (or ``all``). DataError naming the folder when none."""
+    records = []
+    for path in sorted(folder.glob(pattern)):
+        if path.suffix.lower() not in AUDIO_SUFFIXES:
+            continue
+        rec = parse(path)
+        rec["path"] = str(path)
+        rec["split"] = "test" if is_test(rec) else "train"
+        if split in ("all", rec["split"]):
+            records.append(rec)
+    if not records:
+        raise DataError(folder, f"no {corpus} audio files found")
+    return records
 
 
 def native_label(path: Path, line: int, corpus: str, value: str) -> tuple[str, str | None]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from emochat.core.errors import DataError
-from emochat.data.corpora.common import corpus_folder
+from emochat.data.corpora.common import audio_records, corpus_folder
 from emochat.data.labels import EMODB_EMOTIONS, EMODB_TO_BASIC
 from emochat.data.registry import check_split
 
@@ -48,16 +48,13 @@ def load(split: str = "test", root: str | Path | None = None) -> pd.DataFrame:
     """
     check_split("emodb", split)
     folder = corpus_folder(root, "emodb")
-    records = []
-    for path in sorted(folder.glob("*")):
-        if path.suffix.lower() not in (".flac", ".wav"):
-            continue
-        rec = parse_emodb_name(path)
-        rec["path"] = str(path)
-        rec["split"] = "test" if rec["speaker"] in EMODB_TEST_SPEAKERS else "train"
-        if split in ("all", rec["split"]):
-            records.append(rec)
-    if not records:
-        raise DataError(folder, "no EmoDB audio files found")
+    records = audio_records(
+        folder,
+        "*",
+        parse_emodb_name,
+        lambda rec: rec["speaker"] in EMODB_TEST_SPEAKERS,
+        split,
+        "EmoDB",
+    )
     cols = ["id", "path", "speaker", "gender", "label", "basic", "text", "version", "split"]
     return pd.DataFrame.from_records(records, columns=cols)

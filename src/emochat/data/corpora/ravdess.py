@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from emochat.core.errors import DataError
-from emochat.data.corpora.common import corpus_folder
+from emochat.data.corpora.common import audio_records, corpus_folder
 from emochat.data.labels import RAVDESS_EMOTIONS, RAVDESS_TO_BASIC
 from emochat.data.registry import check_split
 
@@ -38,6 +38,14 @@ def parse_ravdess_name(path: str | Path) -> dict[str, object]:
     }
 
 
+def _filed_ravdess_name(path: Path) -> dict[str, object]:
+    """:func:`parse_ravdess_name`, and the clip filed under its own actor's folder."""
+    rec = parse_ravdess_name(path)
+    if path.parent.name != f"Actor_{rec['actor']:02d}":
+        raise DataError(path, f"actor {rec['actor']} filed under {path.parent.name}")
+    return rec
+
+
 def load(split: str = "test", root: str | Path | None = None) -> pd.DataFrame:
     """RAVDESS speech clips: actors 1-20 ``train``, 21-24 ``test`` (held out), or ``all``.
 
@@ -46,19 +54,14 @@ def load(split: str = "test", root: str | Path | None = None) -> pd.DataFrame:
     """
     check_split("ravdess", split)
     folder = corpus_folder(root, "ravdess-speech")
-    records = []
-    for path in sorted(folder.glob("Actor_*/*")):
-        if path.suffix.lower() not in (".flac", ".wav"):
-            continue
-        rec = parse_ravdess_name(path)
-        if path.parent.name != f"Actor_{rec['actor']:02d}":
-            raise DataError(path, f"actor {rec['actor']} filed under {path.parent.name}")
-        rec["path"] = str(path)
-        rec["split"] = "test" if rec["actor"] in RAVDESS_TEST_ACTORS else "train"
-        if split in ("all", rec["split"]):
-            records.append(rec)
-    if not records:
-        raise DataError(folder, "no RAVDESS audio files found")
+    records = audio_records(
+        folder,
+        "Actor_*/*",
+        _filed_ravdess_name,
+        lambda rec: rec["actor"] in RAVDESS_TEST_ACTORS,
+        split,
+        "RAVDESS",
+    )
     cols = [
         "id",
         "path",

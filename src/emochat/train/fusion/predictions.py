@@ -3,8 +3,7 @@ cached under ``.cache/fusion`` by the sha256 of the model files that made them.
 
 A ``test`` pool is a held-out split the modality's model never trained on nor was
 selected on; a ``selection`` pool is one the fusion weights may be fitted on: the split
-the model's recipe selected on (face, text) or, for the speech model, a corpus it never
-heard (EmoDB speakers 03-14). When a model file changes (a recalibrated speech head, a
+the model's recipe selected on (face, text; for speech its validation speakers). When a model file changes (a recalibrated speech head, a
 retrained face CNN) only its pools are recomputed.
 """
 
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from emochat.core.labels import BASIC_LABELS, fold_to_basic
-from emochat.core.settings import data_root
 from emochat.models import registry
 from emochat.train.paths import CACHE_ROOT
 
@@ -25,20 +23,6 @@ CACHE = CACHE_ROOT / "fusion"
 
 SPEECH_TEST_ACTORS = range(21, 25)
 """RAVDESS's held-out actors: the speech side of the test pairs."""
-EMODB_SELECTION_SPEAKERS = ("03", "08", "09", "10", "11", "12", "13", "14")
-"""EmoDB speakers outside its held-out 15 and 16: the speech side of the fit. Not RAVDESS
-actors 1-20: the speech model trained on them (it is 100 % right there, which would
-teach fusion to trust the voice without limit)."""
-EMODB_TO_BASIC = {
-    "W": "angry",
-    "E": "disgust",
-    "A": "fear",
-    "F": "happy",
-    "T": "sad",
-    "N": "neutral",
-}
-"""EmoDB's emotion letter (6th character of the file name) -> basic label; boredom (L)
-has none and is left out."""
 SMP_SELECTION_SEED = 0
 """The text recipe's seed for its held-back 10 % of SMP2020 train (its selection split)."""
 
@@ -116,13 +100,17 @@ def voice_test_pool() -> Pool:
 
 
 def voice_selection_pool() -> Pool:
-    """EmoDB speakers 03-14 (German acted speech the speech model never heard)."""
-    clips = [
-        (str(p), EMODB_TO_BASIC[p.stem[5]])
-        for p in sorted((data_root() / "emodb").glob("*.flac"))
-        if p.stem[:2] in EMODB_SELECTION_SPEAKERS and p.stem[5] in EMODB_TO_BASIC
-    ]
-    return _voice_pool("voice_emodb_03-14", clips)
+    """The speech model's validation speakers (RAVDESS 17-20, EmoDB 12 and 14, five URDU
+    speakers): held out of its fit, used only to choose its C and temperature."""
+    from emochat.train.speech_emotion.recipe import CORPORA, VALIDATION_SPEAKERS, corpus_rows
+
+    clips = []
+    for corpus in CORPORA:
+        df = corpus_rows(corpus)
+        held = df["speaker"].isin(VALIDATION_SPEAKERS[corpus]) & (df["split"] != "test")
+        df = df[held & df["basic"].notna()]
+        clips += list(zip(df["path"], df["basic"], strict=True))
+    return _voice_pool("voice_speech_validation", clips)
 
 
 TEXT_POOLS = {

@@ -1,7 +1,7 @@
 """Fit the fusion weights on synthetic multimodal pairs and score them on the test pairs.
 
 A synthetic sample is one face, one utterance and one sentence of the same label, each
-drawn from its modality's corpus: FER2013 PublicTest + EmoDB speakers 03-14 + MELD dev
+drawn from its modality's corpus: FER2013 PublicTest + the speech model's validation speakers (RAVDESS 17-20, EmoDB 12 and 14, five URDU) + MELD dev
 (English) or the held-back 10 % of SMP2020 train (Chinese) for the fit; FER2013
 PrivateTest + RAVDESS actors 21-24 + MELD test or SMP2020 dev for the figures. Labels are
 drawn uniformly over the labels all three corpora annotate (EmoDB has no surprise,
@@ -195,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "fitted_on": (
             f"{a.pairs} synthetic samples per language, seed {SEED}: FER2013 PublicTest + "
-            "EmoDB speakers 03-14 + MELD dev (en) / SMP2020 train held-back 10 % (zh)"
+            "the speech model's validation speakers (RAVDESS 17-20, EmoDB 12 and 14, five URDU) + MELD dev (en) / SMP2020 train held-back 10 % (zh)"
         ),
         "metrics": metrics,
     }

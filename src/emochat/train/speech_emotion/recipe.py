@@ -70,7 +70,8 @@ SELECTION = CACHE / "select.json"
 # --- data --------------------------------------------------------------------------------
 
 
-def _rows(corpus: str):
+def corpus_rows(corpus: str):
+    """A speech corpus's clips (path, basic label, split) with a ``speaker`` column."""
     from emochat.data.corpora import READERS
 
     df = READERS[corpus].load("all")
@@ -98,7 +99,7 @@ def features() -> None:
         if out.exists():
             print(f"{out} exists; delete it to recompute")
             continue
-        df = _rows(corpus)
+        df = corpus_rows(corpus)
         t0, pooled = time.time(), []
         for i, path in enumerate(df["path"]):
             pooled.append(pooled_whisper_states(_read(path)))
@@ -127,7 +128,7 @@ class Speech:
 def load_speech() -> Speech:
     parts = []
     for corpus in CORPORA:
-        df = _rows(corpus)
+        df = corpus_rows(corpus)
         with np.load(CACHE / f"{corpus}_whisper.npz") as z:
             if list(z["ids"]) != list(df["id"]):
                 raise SystemExit(
@@ -395,7 +396,7 @@ def _check_runtime_matches_cache(model: SpeechEmotionModel, s: Speech) -> None:
     """The cached features must be what the runtime computes: a few clips end to end."""
     row = {(c, i): n for n, (c, i) in enumerate(zip(s.corpus, s.ids, strict=True))}
     for corpus in CORPORA:
-        df = _rows(corpus)
+        df = corpus_rows(corpus)
         df = df[(df["split"] == "test") & df["basic"].notna()].iloc[::40]
         for cid, path in zip(df["id"], df["path"], strict=True):
             run = model.predict([_read(path)])[0]
