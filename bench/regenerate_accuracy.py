@@ -52,10 +52,9 @@ RUNS: dict[str, Run] = {
     run.name: run
     for run in (
         Run("fer2013", ("fer2013", "--split", "test"), "fer2013-test-face.json"),
-        Run(
-            "ravdess",
-            ("ravdess", "--split", "test", "--labels", "native"),
-            "ravdess-test-speech.json",
+        *(
+            Run(corpus, (corpus, "--split", "test"), f"{corpus}-test-speech.json")
+            for corpus in ("ravdess", "emodb", "urdu")
         ),
         Run(
             "ov-mer",
@@ -108,19 +107,23 @@ def _cmd(section: str, command: str, cells: Sequence[tuple[str, str, str, str]])
 
 
 TEXT = "Text emotion (held-out splits)"
+SPEECH = "Speech emotion on three corpora, calibration, out-of-domain check, VAD (issue 23)"
 _OVMER = "Open-vocabulary emotion-wheel metric (OV-MER)"
 
 FIGURES: list[Figure] = [
-    *_cmd(
-        "Speech emotion (RAVDESS, held-out actors 21-24)",
-        "emochat eval ravdess --split test --labels native",
-        [
-            ("RAVDESS accuracy", rf"accuracy {NUMBER}", "ravdess", "accuracy"),
-            ("RAVDESS UAR", rf"UAR {NUMBER}", "ravdess", "uar"),
-            ("RAVDESS weighted F1", rf"weighted F1 {NUMBER}", "ravdess", "weighted_f1"),
-            ("RAVDESS macro F1", rf"macro F1 {NUMBER}", "ravdess", "macro_f1"),
-        ],
-    ),
+    *[
+        figure
+        for corpus, name in (("ravdess", "RAVDESS"), ("emodb", "EmoDB"), ("urdu", "URDU"))
+        for figure in _cmd(
+            SPEECH,
+            f"emochat eval {corpus}",
+            [
+                (f"{name} accuracy", rf"accuracy {NUMBER}", corpus, "accuracy"),
+                (f"{name} UAR", rf"UAR {NUMBER}", corpus, "uar"),
+                (f"{name} macro F1", rf"macro F1 {NUMBER}", corpus, "macro_f1"),
+            ],
+        )
+    ],
     *_cmd(
         "Facial expression (FER2013 PrivateTest, 3,589 crops)",
         "emochat eval fer2013 --split test",
