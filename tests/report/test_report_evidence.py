@@ -18,16 +18,21 @@ from emochat.report.model import (
     report_schema,
     validate_report,
 )
-from emochat.testing.golden import GOLDEN_DIR, VOLATILE_KEYS, load
+from emochat.testing.golden import GOLDEN_DIR, VOLATILE_KEYS, VOLATILE_PROVENANCE, load
 
 GOLDENS = sorted(GOLDEN_DIR.glob("*.json.gz"))
+MACHINE = {"cpu": "", "cpu_flags": [], "system": ""}
 
 
 @pytest.mark.parametrize("path", GOLDENS, ids=lambda p: p.name.removesuffix(".json.gz"))
 def test_golden_reports_validate_and_their_evidence_round_trips(path):
     data = load(path)
-    # the goldens leave out what changes on every run; the schema requires the keys
-    validate_report({**data, **dict.fromkeys(VOLATILE_KEYS, "")} | {"timings_s": {}})
+    # the goldens leave out what changes on every run or machine; the schema requires them
+    made = {**data["provenance"], "software": {}, "machine": MACHINE}
+    assert set(VOLATILE_PROVENANCE) == {"software", "machine"}
+    validate_report(
+        {**data, **dict.fromkeys(VOLATILE_KEYS, "")} | {"timings_s": {}, "provenance": made}
+    )
     for seg in data["segments"]:
         typed = Segment(seg["start_s"], seg["end_s"], evidence=evidence_from_json(seg["evidence"]))
         assert all(ev.modality == m for m, ev in typed.evidence.items())
