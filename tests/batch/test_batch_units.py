@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -133,7 +134,21 @@ def test_summary_rows_follow_the_schema():
     assert (r["label"], r["p_label"], r["p_happy"], r["p_sad"]) == ("happy", 0.8, 0.8, None)
     assert (r["face_label"], r["voice_label"], r["open_vocab"]) == ("happy", "calm", "cheerful")
     assert r["active_aus"] == "AU12:2.00" and r["clip_label"] == "happy"
+    # each modality's own distribution, folded to the basic labels (calm is neutral)
+    assert (r["face_p_happy"], r["face_p_sad"]) == (1.0, 0.0)
+    assert (r["voice_p_neutral"], r["text_label"], r["text_p_happy"]) == (1.0, None, None)
+    assert r["uncertain"] is None and r["face_weight"] is None  # no fusion block here
     assert set(r) == set(SCHEMA.names)
+
+
+def test_an_older_part_without_the_new_columns_still_combines(tmp_path):
+    """A batch resumed by a newer emochat: earlier clips' parts lack the probability columns."""
+    rows = segment_rows("c", "/in/c.mp4", _report(2))
+    old = pa.Table.from_pylist(rows, schema=SCHEMA).drop_columns(["uncertain", "face_p_happy"])
+    pq.write_table(old, tmp_path / "old.parquet")
+    assert combine_parts([tmp_path / "old.parquet"], tmp_path / "summary.parquet") == 2
+    summary = pq.read_table(tmp_path / "summary.parquet")
+    assert summary.schema == SCHEMA and summary["face_p_happy"].null_count == 2
 
 
 def test_redone_clip_appears_once(tmp_path):
@@ -184,6 +199,8 @@ def test_small_local_run_and_retry_failed(tmp_path):
     ]
     assert (result.done, result.failed, result.rows) == (1, 1, 1)
     html = (tmp_path / "out" / "clips" / "a.mp4" / "report.html").read_text()
+    frames = pq.read_table(tmp_path / "out" / "clips" / "a.mp4" / "frames.parquet")
+    assert {"time_s", "frame", "face_id"} <= set(frames.column_names)  # no face: no rows
     assert '"video_src":"../../../in/a.mp4"' in html  # plays in place
     again = run_batch(src, tmp_path / "out", workers=1, options={"fps": 2}, retry_failed=True)
     assert (again.processed, again.skipped, again.failed) == (1, 1, 1)

@@ -112,6 +112,8 @@ def test_a_report_made_with_a_transcript_needs_that_transcript(tmp_path, sample_
     with pytest.raises(EmochatError, match="talk.srt"):
         options_file_values(report, other)
     assert options_file_values(report, srt) == {"fps": 5}
+    # batch and serve take transcripts per clip: the report's options alone
+    assert options_file_values(report, None, check_transcript=False) == {"fps": 5}
 
 
 def test_options_file_in_toml_and_its_errors(tmp_path, sample_clip, capsys):

@@ -189,7 +189,10 @@ def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
     """The :class:`AnalyzeOptions` that :func:`add_analysis_options` arguments describe: an
     ``--options`` file's, with the flags given on top; a value out of its range is a one-line
     :class:`EmochatError`, before any input is read."""
-    values = options_file_values(args.options_file, getattr(args, "transcript", None))
+    # analyze takes one --transcript; batch and serve take theirs per clip or job
+    values = options_file_values(
+        args.options_file, getattr(args, "transcript", None), hasattr(args, "transcript")
+    )
     given = {
         "fps": args.fps,
         "segment_s": args.segment_s,
@@ -218,10 +221,13 @@ def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
         raise EmochatError(args.options_file, str(exc)) from None
 
 
-def options_file_values(path: Path | None, transcript: Path | None = None) -> dict[str, Any]:
+def options_file_values(
+    path: Path | None, transcript: Path | None = None, check_transcript: bool = True
+) -> dict[str, Any]:
     """Option values from a report.json's provenance or a JSON/TOML table of options ({}
     without a file). A report's transcript is not taken from it (the file may have moved):
-    when the report names one, ``transcript`` (--transcript) must be that file."""
+    when the report names one, ``transcript`` (--transcript) must be that file, unless
+    ``check_transcript`` is off (a front end whose transcripts come per clip)."""
     if path is None:
         return {}
     try:
@@ -238,9 +244,13 @@ def options_file_values(path: Path | None, transcript: Path | None = None) -> di
     if "schema_version" not in data:
         return data
     values, named = provenance.options_from_report(data, path)
-    mismatch = named is not None and (
-        transcript is None
-        or (transcript.is_file() and not provenance.transcript_matches(named, transcript))
+    mismatch = (
+        check_transcript
+        and named is not None
+        and (
+            transcript is None
+            or (transcript.is_file() and not provenance.transcript_matches(named, transcript))
+        )
     )
     if mismatch:
         raise EmochatError(

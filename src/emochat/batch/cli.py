@@ -12,8 +12,10 @@ from emochat.apps.arguments import add_analysis_options, analysis_options, posit
 DESCRIPTION = """Analyse every media file of a folder (recursively) or a manifest (.txt: one path
 per line; .csv/.jsonl with a 'path' column and optional id, transcript, language; a file
 listed twice needs distinct ids).
-Writes OUT/clips/<id>/report.json + report.html per clip (atomically), OUT/summary.parquet
-(one row per segment), OUT/failures.json (clips that failed, with the reason, and what a
+Writes OUT/clips/<id>/report.json + report.html + frames.parquet (one row per face per
+analysed frame: AUs, pose, expression) per clip (atomically), OUT/summary.parquet (one row
+per segment: the fused and each modality's label, probabilities and weight, uncertain),
+OUT/failures.json (clips that failed, with the reason, and what a
 folder scan could not take: FIFOs, symlink loops, unreadable or hidden files). Run it
 again after any crash (kill -9 included): finished clips are skipped, the rest redone,
 and every clip appears exactly once in the summary. Each clip records the analysis

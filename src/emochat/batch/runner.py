@@ -53,7 +53,7 @@ from emochat.apps.jobs import (
     safe_analyze,
     write_outputs,
 )
-from emochat.batch.summary import combine_parts, segment_rows, write_part
+from emochat.batch.summary import combine_parts, segment_rows, write_frames_table, write_part
 from emochat.core.errors import DataError
 from emochat.core.files import atomic_write_text, input_file_problem
 from emochat.core.settings import limit_native_threads
@@ -328,6 +328,7 @@ class OutputDir:
     ) -> int:
         out = self.clips / clip.id
         write_outputs(out, output)
+        write_frames_table(out / "frames.parquet", output.report)
         rows = segment_rows(clip.id, str(clip.path), output.report)
         write_part(rows, self.part(clip.id))
         self._write_marker(

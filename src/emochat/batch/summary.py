@@ -1,4 +1,6 @@
-"""The batch summary table: one row per segment of every finished clip (Parquet).
+"""The batch summary table: one row per segment of every finished clip (Parquet), with the
+fused and each modality's probabilities (``p_<label>``, ``face_p_<label>``, ...) and
+weights, so a study can compare modalities without opening every report.
 
 Each clip's rows are written to their own part file as the clip finishes; the
 summary is rebuilt from the parts of finished clips, so a clip that ran twice
@@ -15,7 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from emochat.core.files import atomic_path
-from emochat.core.labels import BASIC_LABELS
+from emochat.core.labels import BASIC_LABELS, fold_to_basic
+
+MODALITIES = ("face", "voice", "text")
 
 SCHEMA = pa.schema(
     [
@@ -35,9 +39,16 @@ SCHEMA = pa.schema(
         ("source", pa.string()),
         ("open_vocab", pa.string()),
         *[(f"p_{label}", pa.float64()) for label in BASIC_LABELS],
-        ("face_label", pa.string()),
-        ("voice_label", pa.string()),
-        ("text_label", pa.string()),
+        ("uncertain", pa.string()),
+        *[
+            column
+            for m in MODALITIES
+            for column in (
+                (f"{m}_label", pa.string()),
+                (f"{m}_weight", pa.float64()),
+                *[(f"{m}_p_{label}", pa.float64()) for label in BASIC_LABELS],
+            )
+        ],
         ("active_aus", pa.string()),
         ("face_description", pa.string()),
         ("clip_label", pa.string()),
@@ -52,6 +63,18 @@ def _label(evidence: Mapping[str, Any] | None) -> str | None:
     emo = evidence.get("emotion") if isinstance(evidence.get("emotion"), dict) else evidence
     label = emo.get("label") if isinstance(emo, dict) else None
     return str(label) if label is not None else None
+
+
+def _modality_columns(modality: str, evidence: Mapping[str, Any] | None, weights) -> dict:
+    """``<modality>_label``, ``_weight`` (its share in the fusion) and ``_p_<label>`` (its
+    own distribution, folded to the basic labels)."""
+    emo = (evidence or {}).get("emotion") or {}
+    probs = fold_to_basic(emo["probs"]) if emo.get("probs") else {}
+    return {
+        f"{modality}_label": _label(evidence),
+        f"{modality}_weight": (weights or {}).get(modality),
+        **{f"{modality}_p_{label}": probs.get(label) for label in BASIC_LABELS},
+    }
 
 
 def segment_rows(clip_id: str, input_path: str, report: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -82,9 +105,12 @@ def segment_rows(clip_id: str, input_path: str, report: Mapping[str, Any]) -> li
             "source": emo.get("source"),
             "open_vocab": ", ".join(emo.get("open_vocab") or []) or None,
             **{f"p_{label}": probs.get(label) for label in BASIC_LABELS},
-            "face_label": _label(face),
-            "voice_label": _label(ev.get("voice")),
-            "text_label": _label(ev.get("text")),
+            "uncertain": (emo.get("uncertain") or {}).get("reason"),
+            **{
+                k: v
+                for m in MODALITIES
+                for k, v in _modality_columns(m, ev.get(m), emo.get("weights")).items()
+            },
             "active_aus": ", ".join(f"{a.get('au')}:{a.get('mean', 0):.2f}" for a in active)
             or None,
             "face_description": face.get("description"),
@@ -101,14 +127,31 @@ def _atomic_parquet(table: pa.Table, path: Path) -> Path:
     return path
 
 
+def write_frames_table(path: Path, report: Mapping[str, Any]) -> Path:
+    """The clip's per-frame table (:func:`emochat.report.tables.frames`: one row per face per
+    analysed frame), atomically, beside its report."""
+    from emochat.report.tables import frames
+
+    return _atomic_parquet(pa.Table.from_pandas(frames(report), preserve_index=False), path)
+
+
 def write_part(rows: list[dict[str, Any]], path: Path) -> Path:
     """One clip's rows, atomically."""
     return _atomic_parquet(pa.Table.from_pylist(rows, schema=SCHEMA), path)
 
 
+def _with_schema(table: pa.Table) -> pa.Table:
+    """A part in :data:`SCHEMA`: a part an older emochat wrote gets its missing columns as
+    nulls, so a resumed batch still combines."""
+    for field in SCHEMA:
+        if field.name not in table.column_names:
+            table = table.append_column(field, pa.nulls(table.num_rows, field.type))
+    return table.select(SCHEMA.names).cast(SCHEMA)
+
+
 def combine_parts(parts: Iterable[Path], path: Path) -> int:
     """Concatenate part files into the summary table (atomically); returns its row count."""
-    tables = [pq.read_table(p, schema=SCHEMA) for p in parts]
+    tables = [_with_schema(pq.read_table(p)) for p in parts]
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     _atomic_parquet(table, path)
     return table.num_rows

@@ -190,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
             "batch",
             help="analyse a folder or manifest of clips, resumable, with a Parquet summary",
             description="Analyse many clips: one report folder per clip, written atomically, "
-            "summary.parquet with one row per segment, failures.json; re-running resumes.",
+            "frames.parquet per clip, summary.parquet with one row per segment (each "
+            "modality's probabilities), failures.json; re-running resumes.",
         )
     )
     serve_cli.add_arguments(
