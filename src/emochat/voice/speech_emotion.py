@@ -63,12 +63,6 @@ def speech_bounds(
     return max(0, loud[0] * hop - margin), min(audio.size, (loud[-1] + 1) * hop + margin)
 
 
-def trim_silence(audio: np.ndarray, top_db: float = 35.0, margin_s: float = 0.1) -> np.ndarray:
-    """Drop leading/trailing frames quieter than ``top_db`` below the loudest 25 ms frame."""
-    start, end = speech_bounds(audio, top_db, margin_s)
-    return np.asarray(audio, dtype=np.float32)[start:end]
-
-
 @dataclass
 class EncoderFrames:
     """whisper-base encoder states of one utterance with their media times.
