@@ -26,17 +26,14 @@ from functools import cache
 
 import numpy as np
 
-from emochat.face.pose import Alignment, frontal_template
+from emochat.face.pose import TEMPLATE_UNIT_MM, Alignment, frontal_template
 
 IRIS_POINTS = ((468, 469, 470, 471, 472), (473, 474, 475, 476, 477))
 """Eye 0 (image left, the person's right eye), eye 1: iris centre and its 4 edge points."""
-OUTER_CANTHI_MM = 90.0
-"""The template's unit (outer eye corners 1 apart) in millimetres: adult ex-ex width is
-87-91 mm (Farkas' anthropometric norms)."""
 EYE_RADIUS_MM = 10.5
 """Centre of rotation to the entrance pupil (what the iris model locates): the centre lies
 about 13.5 mm behind the corneal apex, the entrance pupil about 3 mm (Gullstrand's eye)."""
-EYE_RADIUS = EYE_RADIUS_MM / OUTER_CANTHI_MM
+EYE_RADIUS = EYE_RADIUS_MM / TEMPLATE_UNIT_MM
 """The same in template units."""
 
 
