@@ -33,6 +33,8 @@ def test_frames_has_one_row_per_face_per_analysed_frame(talking):
     assert (table["frame"] == (table["time_s"] * fps).round().astype("Int64")).all()
     for column in ("confidence", "pose_yaw", "AU12_r", "AU12_c", "expr_happy", "valence"):
         assert column in table.columns
+    for column in ("box_x", "box_h", "gaze_0_x", "gaze_1_z", "gaze_angle_x", "gaze_angle_y"):
+        assert column in table.columns
     first = table[table["face_id"] == track["face_id"]].iloc[0]
     assert first["AU12_r"] == track["intensity"][0][report.au["names"].index("AU12")]
     probs = first[[c for c in table.columns if c.startswith("expr_")]]

@@ -87,3 +87,32 @@ def align(landmarks: np.ndarray, template: np.ndarray | None = None) -> Alignmen
     template = frontal_template() if template is None else template
     idx = list(RIGID_POINTS)
     return fit_similarity(template[idx], landmarks[idx].astype(np.float64))
+
+
+OPENFACE_FOCAL_PX = (500.0, 640.0, 480.0)
+"""OpenFace's focal length guess without calibration: 500 px at 640 wide / 480 high."""
+TEMPLATE_UNIT_MM = 90.0
+"""The template's unit (outer eye corners 1 apart) in mm: adult ex-ex width is 87-91 mm
+(Farkas' anthropometric norms)."""
+
+
+def focal_length_px(width: int, height: int) -> float:
+    """OpenFace 2's default (SequenceCapture): the mean of 500·w/640 and 500·h/480."""
+    f, w0, h0 = OPENFACE_FOCAL_PX
+    return (f * width / w0 + f * height / h0) / 2
+
+
+def translation_mm(
+    centre_px: np.ndarray, scale_px: np.ndarray, width: int, height: int
+) -> np.ndarray:
+    """(..., 3) head position in mm, camera frame (x right, y down, z away), as OpenFace's
+    pose_Tx/Ty/Tz, from the face centre's pixels and the alignment's scale (pixels per
+    template unit), by a pinhole with OpenFace's guessed focal length and the principal
+    point at the frame's centre, for a face of average size: depth is only as good as
+    those two guesses (a child or a zoomed lens reads far off)."""
+    f = focal_length_px(width, height)
+    z = f * TEMPLATE_UNIT_MM / np.maximum(np.asarray(scale_px, dtype=np.float64), 1e-9)
+    centre = np.asarray(centre_px, dtype=np.float64)
+    x = (centre[..., 0] - width / 2) * z / f
+    y = (centre[..., 1] - height / 2) * z / f
+    return np.stack([x, y, z], -1)

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from emochat.face.detector import FaceDetector, confirm_face, pyramid_tiles
+from emochat.face.gaze import eye_gaze
 from emochat.face.identity import appearance_signature, signature_distance
 from emochat.face.landmarker import Landmarker, region_from_detection, region_from_landmarks
 from emochat.face.mediapipe_mesh import MediapipeFaces
@@ -265,6 +266,7 @@ class FaceTracker:
                     yaw=yaw,
                     pitch=pitch,
                     roll=roll,
+                    gaze=eye_gaze(cand.landmarks, alignment),
                 )
             )
         lost_now = [t for t in self._live if t not in live]

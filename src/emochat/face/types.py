@@ -18,7 +18,8 @@ class FaceObservation:
     from the camera on the same scale as x (MediaPipe's convention, made absolute).
     Pose is in degrees in the camera frame (x right, y down, z away), with
     R = Rx(pitch) · Ry(yaw) · Rz(roll) rotating the frontal template onto the face,
-    as OpenFace's pose_Rx/Ry/Rz.
+    as OpenFace's pose_Rx/Ry/Rz. ``gaze`` is (2, 3): unit gaze vectors of eye 0 (image
+    left) and eye 1 in that frame (:mod:`emochat.face.gaze`); None where not estimated.
     """
 
     frame_index: int
@@ -30,3 +31,4 @@ class FaceObservation:
     yaw: float
     pitch: float
     roll: float
+    gaze: np.ndarray | None = None

@@ -30,9 +30,10 @@ from emochat.core.files import atomic_write_text
 from emochat.core.labels import fold_to_basic, valence_arousal
 from emochat.core.words import word_count
 
-SCHEMA_VERSION = "2.1.0"
+SCHEMA_VERSION = "2.2.0"
 """Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject;
-2.1 added the optional ``uncertain`` block of fused emotions and the ``provenance`` key."""
+2.1 added the optional ``uncertain`` block of fused emotions and the ``provenance`` key;
+2.2 the optional per-frame ``box`` and ``gaze`` (:class:`FaceGaze`) of ``au.tracks``."""
 
 
 @dataclass
@@ -127,6 +128,24 @@ class _JsonBlock:
                 for k, v in data.items()
             }
         )
+
+
+@dataclass
+class FaceGaze(_JsonBlock):
+    """Per-frame eye gaze of one face track (``au.tracks[].gaze``), OpenFace 2's conventions.
+
+    Unit direction vectors in camera coordinates, x right, y down, z away from the camera,
+    so (0, 0, -1) looks into the lens; eye 0 is the eye on the image's left (the person's
+    right), eye 1 the other. ``angle_x = atan2(x, -z)`` and ``angle_y = atan2(y, -z)`` of the
+    two eyes' mean vector, radians (OpenFace's gaze_angle_x/y): positive looking towards the
+    image's right and down. From the iris landmarks and the head pose, no gaze model
+    (:mod:`emochat.face.gaze`; docs/au_validity.md says what is validated).
+    """
+
+    eye0: list[list[float]]
+    eye1: list[list[float]]
+    angle_x: list[float]
+    angle_y: list[float]
 
 
 EVIDENCE_TYPES: dict[str, type[ModalityEvidence]] = {}

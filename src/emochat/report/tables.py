@@ -5,7 +5,10 @@ What py-feat's ``Fex`` and OpenFace's CSV give, read from report.json (or a
 ``emochat.analyze("clip.mp4").frames().plot(x="time_s", y="AU12_r")``.
 
 Units: times in seconds from media start; head pose in degrees (yaw left-right, pitch
-up-down, roll in-plane); AU intensities ``AUxx_r`` on FACS's 0-5 scale and presence
+up-down, roll in-plane); face boxes in pixels of the analysed frame; gaze as OpenFace
+names it: unit vectors ``gaze_0_*`` (the eye on the image's left) and ``gaze_1_*`` in
+camera coordinates (x right, y down, z away from the camera) and ``gaze_angle_x/y`` in
+radians (positive towards the image's right and down); AU intensities ``AUxx_r`` on FACS's 0-5 scale and presence
 ``AUxx_c`` 0/1 (OpenFace's column names); probabilities in 0..1; valence in -1..1 and
 arousal in 0..1 (the probability-weighted circumplex position, :func:`valence_arousal`).
 """
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TABLES = ("frames", "utterances", "words")
+_GAZE = tuple(tuple(f"gaze_{eye}_{axis}" for axis in "xyz") for eye in (0, 1))
 
 
 def report_data(report: Any) -> dict[str, Any]:
@@ -37,7 +41,8 @@ def report_data(report: Any) -> dict[str, Any]:
 def frames(report: Any) -> pd.DataFrame:
     """One row per face per analysed frame: ``time_s``, ``frame`` (the source video's frame
     number, from the time and the stream's frame rate), ``face_id``, ``confidence`` (the
-    tracker's), ``pose_yaw/pitch/roll`` (degrees), ``AUxx_r``/``AUxx_c``, ``expr_<label>``
+    tracker's), ``pose_yaw/pitch/roll`` (degrees), ``box_x/y/w/h`` (pixels),
+    ``gaze_0_x`` .. ``gaze_1_z`` and ``gaze_angle_x/y`` (radians), ``AUxx_r``/``AUxx_c``, ``expr_<label>``
     (the expression model's probabilities), ``valence`` and ``arousal`` of those."""
     import pandas as pd
 
@@ -57,13 +62,19 @@ def frames(report: Any) -> pd.DataFrame:
         return rows[key]
 
     for track in au.get("tracks") or []:
-        pose = track.get("pose") or {}
+        pose, box, gaze = track.get("pose") or {}, track.get("box"), track.get("gaze")
         for i, t in enumerate(track["t_s"]):
             r = row(track["face_id"], t)
             r["confidence"] = track["confidence"][i]
             for axis in ("yaw", "pitch", "roll"):
                 if axis in pose:
                     r[f"pose_{axis}"] = pose[axis][i]
+            if box:
+                r.update(zip(("box_x", "box_y", "box_w", "box_h"), box[i], strict=True))
+            if gaze:
+                for eye in (0, 1):
+                    r.update(zip(_GAZE[eye], gaze[f"eye{eye}"][i], strict=True))
+                r["gaze_angle_x"], r["gaze_angle_y"] = gaze["angle_x"][i], gaze["angle_y"][i]
             r.update({f"{n}_r": v for n, v in zip(names, track["intensity"][i], strict=True)})
             r.update({f"{n}_c": v for n, v in zip(names, track["presence"][i], strict=True)})
     for face_id, track in expr_tracks.items():

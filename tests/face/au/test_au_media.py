@@ -100,22 +100,58 @@ def test_report_is_plain_json_with_rounded_floats(smile):
     assert again["faces"][0]["face_id"] == 0
 
 
+# OpenFace 2 FeatureExtraction's columns in its order, less what we do not estimate
+# (eye_lmk_*, X_/Y_/Z_, p_*, AU28_c)
+OPENFACE_COLUMNS = (
+    ["frame", "face_id", "timestamp", "confidence", "success"]
+    + ["gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z"]
+    + ["gaze_angle_x", "gaze_angle_y"]
+    + ["pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
+    + [f"x_{i}" for i in range(68)]
+    + [f"y_{i}" for i in range(68)]
+    + [f"{c}_r" for c in AU_CODES]
+    + [f"{c}_c" for c in AU_CODES]
+)
+# py-feat's read_openface (feat.utils: openface_time_columns, openface_gaze_columns,
+# openface_facepose_columns, openface_2d_landmark_columns, openface_AU_columns less AU28_c)
+PYFEAT_COLUMNS = (
+    ["frame", "timestamp", "confidence", "success"]
+    + ["gaze_0_x", "gaze_0_y", "gaze_0_z", "gaze_1_x", "gaze_1_y", "gaze_1_z"]
+    + ["pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
+    + [f"x_{i}" for i in range(68)]
+    + [f"y_{i}" for i in range(68)]
+    + [f"AU{n:02d}_r" for n in (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45)]
+    + [f"AU{n:02d}_c" for n in (1, 2, 4, 5, 6, 7, 9, 10, 12, 14, 15, 17, 20, 23, 25, 26, 45)]
+)
+
+
 def test_openface_csv_layout(smile, tmp_path):
     path = write_openface_csv(smile, tmp_path / "au.csv")
     lines = path.read_text().splitlines()
-    header = lines[0].split(", ")
-    assert header[:8] == [
-        "frame", "face_id", "timestamp", "confidence", "success", "pose_Rx", "pose_Ry", "pose_Rz",
-    ]  # fmt: skip
-    assert header[8:25] == [f"{c}_r" for c in AU_CODES]
-    assert header[25:] == [f"{c}_c" for c in AU_CODES]
+    assert lines[0].split(", ") == OPENFACE_COLUMNS
     rows = list(csv.DictReader(lines, skipinitialspace=True))
-    assert len(rows) == 24
+    assert len(rows) == 24 and all(len(r) == len(OPENFACE_COLUMNS) for r in rows)
     first = rows[0]
     assert first["frame"] == "1" and first["success"] == "1" and first["face_id"] == "0"
     assert abs(float(first["pose_Ry"])) < 0.5  # radians
     assert float(max(rows, key=lambda r: float(r["AU12_r"]))["AU12_r"]) > 2
     assert {r["AU12_c"] for r in rows} <= {"0.0", "1.0"}
+
+
+def test_openface_csv_reads_as_pyfeat_reads_openface(smile, tmp_path):
+    """py-feat's read_openface: pandas, sep=",", column names stripped, its columns picked."""
+    import numpy as np
+    import pandas as pd
+
+    table = pd.read_csv(write_openface_csv(smile, tmp_path / "au.csv"), sep=",")
+    table.columns = table.columns.str.strip(" ")
+    table = table[PYFEAT_COLUMNS]
+    assert all(pd.api.types.is_numeric_dtype(table[c]) for c in PYFEAT_COLUMNS)
+    gaze = table[[f"gaze_{e}_{a}" for e in (0, 1) for a in "xyz"]].to_numpy().reshape(-1, 2, 3)
+    assert np.allclose(np.linalg.norm(gaze, axis=2), 1, atol=1e-4) and (gaze[..., 2] < 0).all()
+    assert (table["pose_Tz"].between(200, 3000)).all()  # mm: a face a few tens of cm away
+    x, y = table[[f"x_{i}" for i in range(68)]], table[[f"y_{i}" for i in range(68)]]
+    assert (x["x_36"] < x["x_45"]).all() and (y["y_27"] < y["y_8"]).all()  # eyes; nose above chin
 
 
 def test_openface_csv_marks_faceless_frames(tmp_path):

@@ -21,9 +21,13 @@ from emochat.face.au.events import MAX_GAP_S, find_events
 from emochat.face.au.geometry import frontal_landmarks, intensities, measure
 from emochat.face.au.records import RowLog
 from emochat.face.au.result import AUResult, AUTrack
+from emochat.face.ibug68 import IBUG68, ibug68
 from emochat.face.types import FaceObservation
 
 _N_META = 8  # bbox (4), confidence, yaw, pitch, roll
+_N_SHAPE = 6 + 3 + 2 * len(IBUG68)
+"""Per frame beside the AUs: gaze vectors (2 x 3), face centre x, y and scale (pixels per
+template unit, for pose_T), the 68 iBUG points' x, y: ~0.6 kB a frame, for the CSV."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +52,7 @@ class _TrackState:
     presence: np.ndarray = field(default_factory=lambda: np.zeros(len(AU_CODES), dtype=bool))
     times: RowLog = field(default_factory=lambda: RowLog(2, np.float64))
     rows: RowLog = field(default_factory=lambda: RowLog(_N_META + len(MEASUREMENT_NAMES)))
+    shape: RowLog = field(default_factory=lambda: RowLog(_N_SHAPE))
 
 
 class AUAgent:
@@ -72,7 +77,7 @@ class AUAgent:
         state = self._tracks.get(obs.face_id)
         if state is None:
             state = self._tracks[obs.face_id] = _TrackState(NeutralBaseline(self._prior))
-        frontal, _ = frontal_landmarks(obs.landmarks)
+        frontal, alignment = frontal_landmarks(obs.landmarks)
         measured = measure(frontal)
         gap = None if state.last_t is None else obs.t_s - state.last_t
         fresh = gap is None or not 0 < gap <= MAX_GAP_S
@@ -92,6 +97,9 @@ class AUAgent:
         state.rows.append(
             (*obs.bbox, obs.confidence, obs.yaw, obs.pitch, obs.roll, *state.smoothed)
         )
+        gaze = np.full(6, np.nan) if obs.gaze is None else np.ravel(obs.gaze)
+        centre = obs.landmarks[:468, :2].mean(0)
+        state.shape.append((*gaze, *centre, alignment.scale, *ibug68(obs.landmarks).T.ravel()))
         return AUFrame(
             obs.face_id, obs.frame_index, obs.t_s, value.astype(np.float32), state.presence.copy()
         )
@@ -104,6 +112,7 @@ class AUAgent:
         tracks, events = {}, []
         for face_id, state in sorted(self._tracks.items()):
             times, rows = state.times.to_array(), state.rows.to_array()
+            shape = state.shape.to_array()
             measured = rows[:, _N_META:].astype(np.float64)
             value = intensities(measured, state.baseline.value, state.baseline.uncertainty)
             presence = self._presence_series(value, times[:, 0])
@@ -118,6 +127,9 @@ class AUAgent:
                 roll=rows[:, 7],
                 confidence=rows[:, 4],
                 bbox=rows[:, :4],
+                gaze=shape[:, :6].reshape(-1, 2, 3),
+                head=shape[:, 6:9],
+                landmarks68=shape[:, 9:].reshape(-1, 2, len(IBUG68)).transpose(0, 2, 1),
                 baseline_source=state.baseline.source,
                 baseline_weight=state.baseline.weight,
             )

@@ -41,6 +41,8 @@ class FaceAnalysis:
     au: AUResult
     frame_times: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
     """(frames_processed, 2): time and decoded-frame index of every processed frame."""
+    frame_size: tuple[int, int] | None = None
+    """Width and height of the analysed frames (pixels of every box and landmark)."""
 
     @property
     def face_frames(self) -> int:
@@ -71,6 +73,7 @@ def analyze_faces(
         tracker = FaceTracker(static_image_mode=len(head) == 1)
     agent = agent or AUAgent()
     frame_times = RowLog(2, np.float64)
+    frame_size = (head[0].width, head[0].height) if head else None
     for frame in itertools.chain(head, frames):
         for obs in tracker.process(frame):
             agent.update(obs)
@@ -78,7 +81,7 @@ def analyze_faces(
         if progress is not None:
             progress(frame.t_s)
     au = agent.finalize()
-    return FaceAnalysis(len(frame_times), summarise(au), au, frame_times.to_array())
+    return FaceAnalysis(len(frame_times), summarise(au), au, frame_times.to_array(), frame_size)
 
 
 def summarise(au: AUResult) -> list[FaceSummary]:

@@ -8,6 +8,8 @@ import numpy as np
 
 from emochat.core.action_units import AU_CODES, AU_LABELS
 from emochat.face.au.events import AUEvent, describe_events
+from emochat.face.gaze import gaze_angles
+from emochat.report.model import FaceGaze
 
 
 @dataclass(frozen=True, eq=False)
@@ -24,6 +26,9 @@ class AUTrack:
     roll: np.ndarray
     confidence: np.ndarray  # (N,) 0-1
     bbox: np.ndarray  # (N, 4) x, y, w, h pixels
+    gaze: np.ndarray  # (N, 2, 3) unit vectors, eye 0 (image left) and eye 1, camera frame
+    head: np.ndarray  # (N, 3) face centre x, y (pixels) and pixels per template unit
+    landmarks68: np.ndarray  # (N, 68, 2) iBUG points, pixels (for the CSV, not the JSON)
     baseline_source: str = "population"
     """Which neutral the intensities are measured from (:attr:`NeutralBaseline.source`)."""
     baseline_weight: float = 0.0
@@ -51,8 +56,22 @@ class AUTrack:
                 "roll": _rounded(self.roll),
             },
             "confidence": _rounded(self.confidence),
+            "box": np.round(np.asarray(self.bbox, dtype=np.float64), 1).tolist(),
+            "gaze": self.gaze_json(),
             "baseline": {"source": self.baseline_source, "weight": round(self.baseline_weight, 3)},
         }
+
+    def gaze_json(self) -> dict | None:
+        """report.json's ``gaze`` (:class:`FaceGaze`); None unless every frame has one."""
+        if not len(self) or np.isnan(self.gaze).any():
+            return None
+        angles = gaze_angles(self.gaze)
+        return FaceGaze(
+            eye0=_rounded(self.gaze[:, 0]),
+            eye1=_rounded(self.gaze[:, 1]),
+            angle_x=_rounded(angles[:, 0]),
+            angle_y=_rounded(angles[:, 1]),
+        ).to_json()
 
 
 @dataclass(frozen=True, eq=False)
