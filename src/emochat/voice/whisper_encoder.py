@@ -9,7 +9,7 @@ numpy rather than torch so that analysis installs without torch (issue #28); the
 (~80 MB float32) are too big to ship as an exported graph. It reproduces the torch
 encoder the speech head was trained on (:mod:`emochat.testing.whisper_torch`) to float32
 rounding (tests/voice/test_whisper_numpy.py). BLAS threads are held to
-:func:`emochat.voice.asr.cpu_threads` while it runs.
+:func:`emochat.core.settings.cpu_threads` while it runs.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from functools import cache
 import numpy as np
 from scipy.special import erf
 
+from emochat.core.settings import cpu_threads
 from emochat.voice.whisper_files import read_encoder_weights, whisper_model_dir
 
 MAX_SECONDS = 30.0
@@ -97,8 +98,6 @@ class _Encoder:
 
         ``max_layer`` stops after that many blocks (the later states are not computed).
         """
-        from emochat.voice.asr import cpu_threads
-
         with _blas_threads(cpu_threads()):
             return self._run(mel, max_layer)
 
