@@ -119,7 +119,7 @@ def build_net(cfg: AggregatorConfig):
             w = self.word(torch.cat([batch["words"], torch.log(dur)[..., None]], -1))
             bsz, n, d = w.shape
             h = self.cfg.heads
-            hd = d // h
+            hd = self.cfg.d // h  # from the config: a traced shape would warn on export
             q = self.q(w).view(bsz, n, h, hd).transpose(1, 2)
             k = self.k(a).view(bsz, -1, h, hd).transpose(1, 2)
             v = self.v(a).view(bsz, -1, h, hd).transpose(1, 2)
@@ -235,9 +235,16 @@ class SegmentInput:
         return float(np.mean(hit))
 
 
-def collate(items: list[SegmentInput]) -> dict:
-    """Pad a list of segments into one batch of tensors."""
-    torch = _torch()
+INPUTS = ("frames", "frame_t", "frame_mask", "lld", "words", "spans", "word_mask", "word_cover")
+"""The network's inputs, in this order (also the ONNX graph's input names)."""
+OUTPUTS = ("words", "pooled", "logits", "agree_logit", "attention")
+"""The network's outputs."""
+GRAPH_OUTPUTS = ("word_states", *OUTPUTS[1:])
+"""The ONNX graph's names of :data:`OUTPUTS` (an output may not share the input's name)."""
+
+
+def pad_batch(items: list[SegmentInput]) -> dict[str, np.ndarray]:
+    """Pad a list of segments into one batch of numpy arrays (the ONNX graph's inputs)."""
     b = len(items)
     n = max(1, max(len(it.words) for it in items))
     t = max(1, max(it.frame_t.size for it in items))
@@ -262,15 +269,21 @@ def collate(items: list[SegmentInput]) -> dict:
         wmask[i, :nn_] = True
         cover[i] = it.coverage()
     return {
-        "frames": torch.from_numpy(frames),
-        "frame_t": torch.from_numpy(frame_t),
-        "frame_mask": torch.from_numpy(fmask),
-        "lld": torch.from_numpy(lld),
-        "words": torch.from_numpy(words),
-        "spans": torch.from_numpy(spans),
-        "word_mask": torch.from_numpy(wmask),
-        "word_cover": torch.from_numpy(cover),
+        "frames": frames,
+        "frame_t": frame_t,
+        "frame_mask": fmask,
+        "lld": lld,
+        "words": words,
+        "spans": spans,
+        "word_mask": wmask,
+        "word_cover": cover,
     }
+
+
+def collate(items: list[SegmentInput]) -> dict:
+    """:func:`pad_batch` as torch tensors (training)."""
+    torch = _torch()
+    return {k: torch.from_numpy(v) for k, v in pad_batch(items).items()}
 
 
 # --- the model file ------------------------------------------------------------------------
@@ -288,27 +301,61 @@ class SegmentAggregate:
     word_attention_s: list[tuple[float, float]]  # per word: attention-weighted frame time, spread
 
 
-class Aggregator:
-    """A trained aggregator: config + weights, CPU inference one batch of segments at a time."""
+CONFIG_KEY = "emochat_aggregator_config"
+"""The ONNX metadata key that holds the model's :class:`AggregatorConfig` as JSON."""
 
-    def __init__(self, cfg: AggregatorConfig, net=None):
+
+class Aggregator:
+    """A trained aggregator: config + a network, CPU inference one batch of segments at a time.
+
+    The network is an onnxruntime session (``.onnx``: what analysis runs, no torch) or
+    the torch module (``.pt``, and while training); both map :func:`pad_batch`'s arrays to
+    :data:`OUTPUTS`.
+    """
+
+    def __init__(self, cfg: AggregatorConfig, net=None, session=None):
         self.cfg = cfg
-        self.net = net if net is not None else build_net(cfg)
-        self.net.eval()
+        self.session = session
+        self.net = None
+        if session is None:
+            self.net = net if net is not None else build_net(cfg)
+            self.net.eval()
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Aggregator:
-        """Read a model file (default: the shipped one). Uncached: analysis code loads it
-        through :func:`emochat.models.registry.load`, once per process."""
-        return _load(Path(path) if path else MODEL_FILE)
+        """Read a model file (default: the shipped ``.onnx``; a ``.pt`` from training needs
+        torch). Uncached: analysis code loads it through
+        :func:`emochat.models.registry.load`, once per process."""
+        p = Path(path) if path else MODEL_FILE
+        return _load_onnx(p) if p.suffix.lower() == ".onnx" else _load(p)
 
     def save(self, path: str | Path) -> None:
+        """Write the torch weights and config (``.pt``; the recipe exports the ``.onnx``)."""
         torch = _torch()
+        if self.net is None:
+            raise ValueError("an aggregator loaded from ONNX has no torch weights to save")
         path = Path(path)
         tmp = path.with_suffix(path.suffix + ".tmp")
         state = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
         torch.save({"config": json.dumps(self.cfg.to_dict()), "state": state}, tmp)
         tmp.replace(path)
+
+    def forward(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """:func:`pad_batch`'s arrays -> :data:`OUTPUTS` as numpy arrays."""
+        if self.session is not None:
+            values = self.session.run(list(GRAPH_OUTPUTS), {k: batch[k] for k in INPUTS})
+            return dict(zip(OUTPUTS, values, strict=True))
+        torch = _torch()
+        from emochat.core.settings import cpu_threads
+
+        saved = torch.get_num_threads()
+        torch.set_num_threads(cpu_threads())
+        try:
+            with torch.inference_mode():
+                out = self.net({k: torch.from_numpy(v) for k, v in batch.items()})
+        finally:
+            torch.set_num_threads(saved)
+        return {k: out[k].numpy() for k in OUTPUTS}
 
     def reduce_frames(self, frames):
         """The voice stage's ``keep_frames``: an utterance's encoder states premixed to what
@@ -319,21 +366,14 @@ class Aggregator:
         return EncoderFrames(t, x[None].astype(np.float16), (-1,))
 
     def predict(self, items: list[SegmentInput]) -> list[SegmentAggregate]:
-        torch = _torch()
         if not items:
             return []
-        from emochat.voice.asr import cpu_threads
-
-        saved = torch.get_num_threads()
-        torch.set_num_threads(cpu_threads())
-        try:
-            with torch.inference_mode():
-                out = self.net(collate(items))
-        finally:
-            torch.set_num_threads(saved)
-        probs = torch.softmax(out["logits"], -1).numpy()
-        agree = torch.sigmoid(out["agree_logit"]).numpy()
-        att = out["attention"].numpy()
+        out = self.forward(pad_batch(items))
+        logits = out["logits"].astype(np.float64)
+        probs = np.exp(logits - logits.max(-1, keepdims=True))
+        probs /= probs.sum(-1, keepdims=True)
+        agree = 1.0 / (1.0 + np.exp(-out["agree_logit"].astype(np.float64)))
+        att = out["attention"]
         results = []
         for i, it in enumerate(items):
             n = len(it.words)
@@ -348,10 +388,8 @@ class Aggregator:
                         for k, p in zip(self.cfg.labels, probs[i], strict=True)
                     },
                     agreement=round(float(agree[i]), 4),
-                    pooled=[round(float(x), 4) for x in out["pooled"][i].numpy()],
-                    word_vectors=[
-                        [round(float(x), 4) for x in row] for row in out["words"][i, :n].numpy()
-                    ],
+                    pooled=[round(float(x), 4) for x in out["pooled"][i]],
+                    word_vectors=[[round(float(x), 4) for x in row] for row in out["words"][i, :n]],
                     word_attention_s=[
                         (round(float(c), 3), round(float(s), 3))
                         for c, s in zip(centre, spread, strict=True)
@@ -361,14 +399,41 @@ class Aggregator:
         return results
 
 
-def _load(p: Path) -> Aggregator:
-    torch = _torch()
+def _missing(p: Path) -> None:
     from emochat.core.errors import EmochatError
 
     if not p.is_file():
         raise EmochatError(
             p, "aggregator model missing; run python -m emochat.train.aggregator all"
         )
+
+
+def _load_onnx(p: Path) -> Aggregator:
+    """The exported graph (``emochat.train.aggregator.export``) in onnxruntime; the config
+    travels in the graph's metadata under :data:`CONFIG_KEY`."""
+    import onnxruntime as ort
+
+    from emochat.core.settings import cpu_threads
+
+    _missing(p)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = cpu_threads()
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    if CONFIG_KEY not in meta:
+        raise ValueError(f"no {CONFIG_KEY} in the graph's metadata")
+    names = tuple(i.name for i in session.get_inputs())
+    if sorted(names) != sorted(INPUTS):
+        raise ValueError(f"graph inputs {names}, expected {INPUTS}")
+    return Aggregator(AggregatorConfig.from_dict(json.loads(meta[CONFIG_KEY])), session=session)
+
+
+def _load(p: Path) -> Aggregator:
+    """A torch ``.pt`` (the recipe's and ``manifest``'s output; needs torch)."""
+    torch = _torch()
+    _missing(p)
     blob = torch.load(p, map_location="cpu", weights_only=True)
     cfg = AggregatorConfig.from_dict(json.loads(blob["config"]))
     net = build_net(cfg)

@@ -116,12 +116,12 @@ REGISTRY: dict[str, ModelEntry] = {
             kind=SHIPPED,
             description="Correlation Aggregator: words attend to the whisper frames under them; "
             "aligned emotion and audio-text agreement per utterance",
-            files=("emochat/models/aggregator/aggregator.pt",),
+            files=("emochat/models/aggregator/aggregator.onnx",),
             source="emochat",
             card="emochat/models/aggregator/CARD.md",
             recipe="python -m emochat.train.aggregator",
             loader="emochat.fusion.aggregator:Aggregator.load",
-            suffix=".pt",
+            suffix=".onnx",
         ),
         ModelEntry(
             name="fusion",

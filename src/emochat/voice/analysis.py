@@ -221,6 +221,18 @@ def _transcript_utterances(path, spans, duration_s, language):
     return out, lang
 
 
+def resample(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``audio`` at :data:`SAMPLE_RATE`: polyphase (scipy), so that analysis needs no
+    librosa (which pulls numba and llvmlite) for a clip that is not 16 kHz."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(int(sample_rate), SAMPLE_RATE)
+    out = resample_poly(audio, SAMPLE_RATE // g, int(sample_rate) // g)
+    return out.astype(np.float32, copy=False)
+
+
 def analyze_voice(
     audio: np.ndarray,
     sample_rate: int = SAMPLE_RATE,
@@ -246,9 +258,7 @@ def analyze_voice(
     timings: dict[str, float] = {}
     audio = np.asarray(audio, dtype=np.float32).reshape(-1)
     if sample_rate != SAMPLE_RATE and audio.size:
-        import librosa
-
-        audio = librosa.resample(audio, orig_sr=sample_rate, target_sr=SAMPLE_RATE)
+        audio = resample(audio, sample_rate)
     duration = audio.size / SAMPLE_RATE
     if language in ("auto", ""):
         language = None

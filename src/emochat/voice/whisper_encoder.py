@@ -1,95 +1,141 @@
-"""whisper-base encoder in torch, run at the utterance's own length, all hidden states out.
+"""whisper-base encoder in numpy, run at the utterance's own length, all hidden states out.
 
 Weights come from the same CTranslate2 model.bin the ASR uses (no second download).
 Differences from CTranslate2's encoder: no 30 s padding (attention sees only the
 utterance, as in training) and every layer's output is returned, because the middle
 layers carry more paralinguistic information than the last one.
+
+numpy rather than torch so that analysis installs without torch (issue #28); the weights
+(~80 MB float32) are too big to ship as an exported graph. It reproduces the torch
+encoder the speech head was trained on (:mod:`emochat.testing.whisper_torch`) to float32
+rounding (tests/voice/test_whisper_numpy.py). BLAS threads are held to
+:func:`emochat.core.settings.cpu_threads` while it runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 from functools import cache
 
 import numpy as np
+from scipy.special import erf
 
+from emochat.core.settings import cpu_threads
 from emochat.voice.whisper_files import read_encoder_weights, whisper_model_dir
 
 MAX_SECONDS = 30.0
+LN_EPS = 1e-5  # torch.nn.functional.layer_norm's default, as the head was trained with
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU, as whisper and torch's default use, in place on float32."""
+    y = erf(x * np.float32(1 / math.sqrt(2)))
+    y += 1.0
+    y *= x
+    y *= 0.5
+    return y
+
+
+def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    c = x - mean
+    var = np.mean(c * c, -1, keepdims=True)
+    c *= 1.0 / np.sqrt(var + np.float32(LN_EPS))
+    c *= gamma
+    c += beta
+    return c
+
+
+def _softmax_(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, in place; the max is subtracted first (no overflow)."""
+    x -= x.max(-1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(-1, keepdims=True)
+    return x
+
+
+def _conv_columns(x: np.ndarray, stride: int) -> np.ndarray:
+    """(T, C) channel-last input -> (T_out, C*3) im2col columns of a width-3, padding-1
+    convolution, ordered (channel, tap) as the (out, C, 3) weight is when flattened."""
+    xp = np.pad(x, ((1, 1), (0, 0)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, 3, axis=0)[::stride]  # (T_out, C, 3)
+    return win.reshape(win.shape[0], -1)
+
+
+@contextlib.contextmanager
+def _blas_threads(n: int):
+    """Hold numpy's BLAS to ``n`` threads (threadpoolctl comes with scikit-learn); without
+    threadpoolctl, BLAS keeps its default."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on it
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
 
 
 class _Encoder:
     def __init__(self, weights: dict[str, np.ndarray]):
-        import torch
-
-        self.torch = torch
-        t = {
-            k: torch.from_numpy(np.asarray(v, dtype=np.float32).copy())
+        w = {
+            k: np.ascontiguousarray(v, dtype=np.float32)
             for k, v in weights.items()
             if v.dtype != np.int16
         }
-        self.w = t
+        for name in ("conv1", "conv2"):  # (out, C, 3) -> (C*3, out): one matmul per conv
+            kernel = w.pop(f"{name}/weight")
+            w[f"{name}/weight"] = np.ascontiguousarray(kernel.reshape(kernel.shape[0], -1).T)
+        for k in [k for k in w if k.endswith("/weight")]:
+            if "linear" in k:  # (out, in) -> (in, out) so that x @ w needs no transpose
+                w[k] = np.ascontiguousarray(w[k].T)
+        self.w = w
         self.n_heads = int(weights.get("num_heads", np.array(8)))
-        self.n_layers = len({k.split("/")[0] for k in t if k.split("/")[0][6:].isdigit()})
+        self.n_layers = len({k.split("/")[0] for k in w if k.split("/")[0][6:].isdigit()})
 
     def __call__(self, mel: np.ndarray, max_layer: int | None = None) -> list[np.ndarray]:
         """mel: (80, frames) whisper log-mel -> list of (frames/2, 512), one per layer (+input).
 
         ``max_layer`` stops after that many blocks (the later states are not computed).
         """
-        from emochat.voice.asr import cpu_threads
-
-        torch = self.torch
-        saved = torch.get_num_threads()
-        torch.set_num_threads(cpu_threads())
-        try:
+        with _blas_threads(cpu_threads()):
             return self._run(mel, max_layer)
-        finally:
-            torch.set_num_threads(saved)
+
+    def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
+        y = x @ self.w[name + "/weight"]
+        y += self.w[name + "/bias"]
+        return y
 
     def _run(self, mel: np.ndarray, max_layer: int | None) -> list[np.ndarray]:
-        torch = self.torch
-        F = torch.nn.functional
         w = self.w
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(mel, dtype=np.float32))[None]
-            x = F.gelu(F.conv1d(x, w["conv1/weight"], w["conv1/bias"], padding=1))
-            x = F.gelu(F.conv1d(x, w["conv2/weight"], w["conv2/bias"], stride=2, padding=1))
-            x = x[0].T
-            x = x + w["position_encodings/encodings"][: x.shape[0]]
-            states = [x]
-            n_tok, dim = x.shape
-            hd = dim // self.n_heads
-            last = self.n_layers if max_layer is None else min(max_layer, self.n_layers)
-            for i in range(last):
-                p = f"layer_{i}/"
-                h = F.layer_norm(
-                    x,
-                    (dim,),
-                    w[p + "self_attention/layer_norm/gamma"],
-                    w[p + "self_attention/layer_norm/beta"],
-                )
-                qkv = F.linear(
-                    h,
-                    w[p + "self_attention/linear_0/weight"],
-                    w[p + "self_attention/linear_0/bias"],
-                )
-                q, k, v = qkv.view(n_tok, 3, self.n_heads, hd).permute(1, 2, 0, 3)
-                a = F.scaled_dot_product_attention(q[None], k[None], v[None])[0]
-                a = a.permute(1, 0, 2).reshape(n_tok, dim)
-                x = x + F.linear(
-                    a,
-                    w[p + "self_attention/linear_1/weight"],
-                    w[p + "self_attention/linear_1/bias"],
-                )
-                h = F.layer_norm(
-                    x, (dim,), w[p + "ffn/layer_norm/gamma"], w[p + "ffn/layer_norm/beta"]
-                )
-                h = F.gelu(F.linear(h, w[p + "ffn/linear_0/weight"], w[p + "ffn/linear_0/bias"]))
-                x = x + F.linear(h, w[p + "ffn/linear_1/weight"], w[p + "ffn/linear_1/bias"])
-                states.append(x)
-            if last == self.n_layers:
-                states[-1] = F.layer_norm(x, (dim,), w["layer_norm/gamma"], w["layer_norm/beta"])
-            return [s.numpy() for s in states]
+        x = np.ascontiguousarray(np.asarray(mel, dtype=np.float32).T)  # (frames, 80)
+        x = _gelu(self._linear(_conv_columns(x, 1), "conv1"))
+        x = _gelu(self._linear(_conv_columns(x, 2), "conv2"))
+        x = x + w["position_encodings/encodings"][: x.shape[0]]
+        states = [x]
+        n_tok, dim = x.shape
+        heads = self.n_heads
+        hd = dim // heads
+        scale = np.float32(1 / math.sqrt(hd))
+        last = self.n_layers if max_layer is None else min(max_layer, self.n_layers)
+        for i in range(last):
+            p = f"layer_{i}/"
+            h = _layer_norm(
+                x, w[p + "self_attention/layer_norm/gamma"], w[p + "self_attention/layer_norm/beta"]
+            )
+            qkv = self._linear(h, p + "self_attention/linear_0")
+            q, k, v = qkv.reshape(n_tok, 3, heads, hd).transpose(1, 2, 0, 3)  # (heads, T, hd)
+            scores = np.matmul(q * scale, k.transpose(0, 2, 1))  # (heads, T, T)
+            a = np.matmul(_softmax_(scores), v)  # (heads, T, hd)
+            a = a.transpose(1, 0, 2).reshape(n_tok, dim)
+            x = x + self._linear(a, p + "self_attention/linear_1")
+            h = _layer_norm(x, w[p + "ffn/layer_norm/gamma"], w[p + "ffn/layer_norm/beta"])
+            h = _gelu(self._linear(h, p + "ffn/linear_0"))
+            x = x + self._linear(h, p + "ffn/linear_1")
+            states.append(x)
+        if last == self.n_layers:
+            states[-1] = _layer_norm(x, w["layer_norm/gamma"], w["layer_norm/beta"])
+        return states
 
 
 @cache

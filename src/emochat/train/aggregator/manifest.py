@@ -4,8 +4,9 @@ The manifest is the eval one (``path,label[,transcript]``, see
 :func:`emochat.data.manifest.read_manifest`). Each clip runs through the voice stage once (ASR
 word times, or its transcript laid over the speech) and its features are cached beside
 the manifest, so a second run with other settings starts at once. Labels are mapped into
-the basic label space; the trained file is used by ``emochat analyze`` when
-``EMOCHAT_AGGREGATOR_MODEL`` names it.
+the basic label space. The output is the torch ``.pt`` and, beside it, its ONNX export
+(same name, ``.onnx``); ``emochat analyze`` uses either when ``EMOCHAT_AGGREGATOR_MODEL``
+names it or ``--model aggregator=FILE.onnx`` (the ``.pt`` needs torch at run time).
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="emochat.train.aggregator manifest", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("manifest", type=Path, help="CSV: path,label[,transcript]")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="model file (.pt)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help="model file (.pt; its .onnx export is written beside it)",
+    )
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
@@ -110,10 +117,15 @@ def train_from_manifest(
         cfg,
         TrainSettings(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed),
     )
+    from emochat.train.aggregator.export import export
+
     output.parent.mkdir(parents=True, exist_ok=True)
-    model.save(output)
+    weights = output.with_suffix(".pt") if output.suffix.lower() == ".onnx" else output
+    model.save(weights)
+    graph = export(model, weights.with_suffix(".onnx"))
     return {
-        "output": str(output),
+        "output": str(weights),
+        "onnx": str(graph),
         "clips": len(df),
         "used": len(keep),
         "labels": list(BASIC_LABELS),

@@ -1,4 +1,5 @@
-"""Train the shipped Correlation Aggregator (src/emochat/models/aggregator/aggregator.pt) on RAVDESS.
+"""Train the shipped Correlation Aggregator (src/emochat/models/aggregator/aggregator.pt) on RAVDESS,
+and export it as the aggregator.onnx analysis runs.
 
 Protocol: actors 1-20 for training and model selection (actor-grouped folds, the
 same five folds as :mod:`emochat.train.speech_emotion`); actors 21-24 are scored once, by
@@ -8,6 +9,7 @@ same five folds as :mod:`emochat.train.speech_emotion`); actors 21-24 are scored
     emochat train aggregator select    # actor-grouped CV of the candidate settings
     emochat train aggregator fit       # fit the chosen setting on actors 1-20
     emochat train aggregator heldout   # actors 21-24, once, vs the linear speech head
+    emochat train aggregator export    # aggregator.pt -> aggregator.onnx (fit/heldout do it)
     emochat train aggregator all
 
 Deterministic: seeded torch, single thread, fixed fold assignment.
@@ -194,6 +196,7 @@ def select() -> dict:
 def fit() -> None:
     """Train on actors 1-20 with the selected epochs; write the shipped weights."""
     from emochat.fusion.aggregator import MODEL_FILE, AggregatorConfig
+    from emochat.train.aggregator.export import TORCH_FILE, export
     from emochat.train.aggregator.training import TrainSettings, train
     from emochat.voice.speech_emotion import RAVDESS_LABELS
 
@@ -216,10 +219,11 @@ def fit() -> None:
     }
     cfg = AggregatorConfig(RAVDESS_LABELS, meta=meta)
     model, losses = train(inputs, y, cfg, TrainSettings(epochs=choice["epochs"], seed=SEED))
-    model.save(MODEL_FILE)
+    model.save(TORCH_FILE)
+    export(model, MODEL_FILE)
     print(
-        f"wrote {MODEL_FILE} ({MODEL_FILE.stat().st_size / 1e6:.2f} MB); "
-        f"loss {losses[0]:.3f} -> {losses[-1]:.3f}"
+        f"wrote {TORCH_FILE} ({TORCH_FILE.stat().st_size / 1e6:.2f} MB) and its export "
+        f"{MODEL_FILE.name}; loss {losses[0]:.3f} -> {losses[-1]:.3f}"
     )
 
 
@@ -230,9 +234,10 @@ def heldout() -> dict:
     import numpy as np
 
     from emochat.fusion.aggregator import MODEL_FILE, Aggregator
+    from emochat.train.aggregator.export import TORCH_FILE, export
     from emochat.train.aggregator.training import agreement_scores, negative_inputs, predict_probs
 
-    model = Aggregator.load(MODEL_FILE)
+    model = Aggregator.load(TORCH_FILE)
     result = {"n": 0, "words": {}}
     for words in ("transcript", "asr"):
         try:
@@ -261,7 +266,8 @@ def heldout() -> dict:
     result["seconds_per_segment"] = round((time.perf_counter() - t0) / 50, 4)
     (CACHE / "heldout.json").write_text(json.dumps(result, indent=1))
     model.cfg.meta["heldout"] = result["words"]  # the figures travel with the weights
-    model.save(MODEL_FILE)
+    model.save(TORCH_FILE)
+    export(model, MODEL_FILE)
     print(json.dumps(result, indent=1))
     return result
 
@@ -287,6 +293,10 @@ def main(argv: list[str] | None = None) -> None:
         fit()
     if args.step in ("heldout", "all"):
         heldout()
+    if args.step == "export":
+        from emochat.train.aggregator.export import main as export_shipped
+
+        export_shipped()
 
 
 if __name__ == "__main__":
