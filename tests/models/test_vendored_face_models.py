@@ -1,5 +1,5 @@
 """MediaPipe's face models, vendored into emochat (issue #28): the files are the ones their
-cards record, and they ship with their licence."""
+cards record, they ship with their licence, and nothing needs the mediapipe package."""
 
 from __future__ import annotations
 
@@ -66,3 +66,13 @@ def test_a_missing_model_file_is_named(monkeypatch):
     monkeypatch.setitem(registry.REGISTRY, "face_detector", gone)
     with pytest.raises(EmochatError, match=r"gone\.tflite: model file of 'face_detector'"):
         registry.existing_file("face_detector")
+
+
+def test_nothing_in_emochat_imports_mediapipe():
+    imports = re.compile(r"^\s*(import|from)\s+mediapipe\b|import_module\(\"mediapipe", re.M)
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in sorted((REPO / "src" / "emochat").rglob("*.py"))
+        if imports.search(p.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
