@@ -1,6 +1,6 @@
 """Face + landmarks + AU throughput at 640x360, one face (issue 3 target: 60 frames/s, 2 cores).
 
-    python bench/bench_face_au.py [--variant litert|litert-no-iris|mediapipe|all] [--repeat 3]
+    python bench/bench_face_au.py [--variant litert|litert-no-iris|all] [--repeat 3]
 
 Frames are decoded once up front, so "face+AU fps" counts tracking, 478 landmarks,
 pose and the AU Agent only; "with decode fps" adds PyAV decoding of the same frames.
@@ -30,10 +30,9 @@ def machine() -> str:
     return f"{platform.system()} {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-VARIANTS = {  # name: FaceTracker arguments
-    "litert": {"backend": "litert"},
-    "litert-no-iris": {"backend": "litert", "with_iris": False},
-    "mediapipe": {"backend": "mediapipe"},
+VARIANTS = {  # name: FaceTracker arguments (the mediapipe FaceMesh variant went with #28)
+    "litert": {},
+    "litert-no-iris": {"with_iris": False},
 }
 
 

@@ -14,7 +14,8 @@ __all__ = ["AnalyzeOptions", "Analyzer", "Report", "__version__", "analyze", "lo
 
 
 def __getattr__(name: str):
-    # Lazy so `import emochat` (and the CLI's --help) does not import mediapipe.
+    # Lazy so `import emochat` (and the CLI's --help) stays fast: emochat.api alone pulls
+    # in PyAV and numpy (~1 s cold); the stages' runtimes load later still.
     if name in ("analyze", "Analyzer"):
         import emochat.api
 

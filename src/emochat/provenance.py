@@ -58,6 +58,8 @@ def _recorded_sha256(entry: registry.ModelEntry, relative: str) -> str | None:
     """A dependency's file hash as its wheel's RECORD lists it (no need to read 145 MB of
     whisper again); None when the distribution does not list it. Read once per process:
     batch and serve stamp every report."""
+    if entry.kind != registry.PYPI:  # emochat's own files: no dependency's RECORD lists them
+        return None
     for requirement in entry.source.split(","):
         dist_name = requirement.strip().split("==")[0].split(" ")[0]
         try:

@@ -75,6 +75,19 @@ def test_models_name_prints_the_card_files_and_recipe(capsys):
     assert "recipe: python -m emochat.train.face_expression" in out
 
 
+def test_models_face_detector_prints_its_card_and_sha256(capsys):
+    """A vendored model shows its card (origin, licence) and each file's full sha256."""
+    assert main(["models", "face_detector"]) == 0
+    out = capsys.readouterr().out
+    assert registry.card_path("face_detector").read_text(encoding="utf-8").strip() in out
+    sha = hashlib.sha256(registry.weight_file("face_detector").read_bytes()).hexdigest()
+    assert (
+        f"emochat/models/face_detector/face_detection_full_range_sparse.tflite  661 KB  {sha}"
+        in out
+    )
+    assert "face_detector 0.10.21 (vendored)" in out
+
+
 def test_models_unknown_name_fails_listing_the_names(capsys):
     assert main(["models", "gaze"]) == 2
     err = capsys.readouterr().err

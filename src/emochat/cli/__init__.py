@@ -144,8 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "models",
             help="the models emochat runs: versions, files with sha256, cards, recipes",
-            description="List every registered model (shipped: trained by emochat; pypi: a "
-            "dependency's), or show one: its card, files with full sha256, and recipe. "
+            description="List every registered model (shipped: trained by emochat; vendored: "
+            "another's, copied into emochat with its licence; pypi: a dependency's), or show "
+            "one: its card, files with full sha256, and recipe. "
             "Shipped models in a slot can be replaced with --model SLOT=NAME|PATH.",
         )
     )

@@ -1,4 +1,4 @@
-"""BlazeFace full-range face detector (mediapipe's model) run through LiteRT.
+"""BlazeFace full-range face detector (MediaPipe's model, vendored) run through LiteRT.
 
 Full range rather than short range because group photos hold small faces: on
 multi_face.jpg the short-range model (what mediapipe's FaceMesh uses) finds 1-3 of 5.
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from emochat.face.model_files import FACE_DETECTOR_FULL_RANGE, model_path
 from emochat.face.runtime import load_interpreter
+from emochat.models import registry
 
 INPUT_SIZE = 192
 _GRID = 48
@@ -90,7 +90,7 @@ class FaceDetector:
 
     def __init__(self, min_confidence: float = 0.5, num_threads: int = 2):
         self.min_confidence = min_confidence
-        self._net = load_interpreter(model_path(FACE_DETECTOR_FULL_RANGE), num_threads)
+        self._net = load_interpreter(registry.existing_file("face_detector"), num_threads)
         inputs = self._net.get_input_details()
         outputs = sorted(self._net.get_output_details(), key=lambda o: o["shape"][-1])
         self._input = inputs[0]["index"]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from emochat.face.model_files import FACE_LANDMARK, IRIS_LANDMARK, model_path
 from emochat.face.runtime import load_interpreter
+from emochat.models import registry
 
 MESH_SIZE = 192
 IRIS_SIZE = 64
@@ -95,12 +95,12 @@ class Landmarker:
 
     def __init__(self, with_iris: bool = True, num_threads: int = 2):
         self.with_iris = with_iris
-        self._mesh = load_interpreter(model_path(FACE_LANDMARK), num_threads)
+        self._mesh = load_interpreter(registry.existing_file("face_landmarker", 0), num_threads)
         self._mesh_in = self._mesh.get_input_details()[0]["index"]
         outs = sorted(self._mesh.get_output_details(), key=lambda o: int(np.prod(o["shape"])))
         self._presence_out, self._mesh_out = outs[0]["index"], outs[-1]["index"]
         if with_iris:
-            self._iris = load_interpreter(model_path(IRIS_LANDMARK), num_threads)
+            self._iris = load_interpreter(registry.existing_file("face_landmarker", 1), num_threads)
             self._iris_in = self._iris.get_input_details()[0]["index"]
             iris_outs = {o["name"]: o["index"] for o in self._iris.get_output_details()}
             self._iris_out = iris_outs["output_iris"]

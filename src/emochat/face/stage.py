@@ -90,10 +90,7 @@ class FaceStage:
             FaceTracker(max_faces=ctx.options.max_faces, static_image_mode=ctx.media.is_image),
             expression.with_views(ctx.options.expression_views),
         )
-        try:
-            analysis = analyze_faces(frames, tracker=tracker, progress=progress)
-        finally:
-            tracker.close()
+        analysis = analyze_faces(frames, tracker=tracker, progress=progress)
         ctx.put(analysis)
         block = analysis.to_report()
         if not block["faces"]:

