@@ -6,7 +6,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,text,voice,serve,ray,llm,train
+# `make analyze` installs emochat alone (no extras: everything the main job needs);
+# `make test` adds every extra the tests exercise, llm included (it compiles llama.cpp).
+TEST_EXTRAS ?= dev,serve,ray,llm,train
 OUT ?= emochat-out
 # llama.cpp (the llm extra) is compiled at install: portably, not with -march=native, which
 # on an Intel Xeon VM built AMX tile code that dies with a general protection fault there
@@ -14,25 +16,31 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 .PHONY: analyze test lint bench clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+
+$(BIN)/.installed-analyze: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-analyze: $(BIN)/.installed
+$(BIN)/.installed-test: pyproject.toml | $(BIN)/python
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e ".[$(TEST_EXTRAS)]"
+	touch $@ $(BIN)/.installed-analyze
+
+analyze: $(BIN)/.installed-analyze
 	$(BIN)/emochat analyze samples/single_face.mp4 -o $(OUT)
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed-test
 	scripts/install-system-deps.sh
 	$(BIN)/python -m pytest -q
 
-lint: $(BIN)/.installed
+lint: $(BIN)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed-test
 	$(BIN)/python bench/run_all.py
 
 clean:

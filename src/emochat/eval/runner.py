@@ -16,8 +16,10 @@ corpus annotates (:func:`prediction_label`). What was applied is recorded in
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
+import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,7 +219,11 @@ class EvalResult:
 
 
 def write_outputs(result: EvalResult, out_dir: str | Path) -> dict[str, Path]:
-    """``STEM.json``, ``STEM.md`` and ``STEM-confusion.png`` in ``out_dir``."""
+    """``STEM.json``, ``STEM.md`` and ``STEM-confusion.png`` in ``out_dir``.
+
+    The plot needs matplotlib (the ``train`` extra); without it the numbers are still
+    written (STEM.json holds the confusion matrix) and a line says why there is no PNG.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -229,6 +235,14 @@ def write_outputs(result: EvalResult, out_dir: str | Path) -> dict[str, Path]:
         json.dumps(result.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     paths["markdown"].write_text(result.markdown(), encoding="utf-8")
+    if importlib.util.find_spec("matplotlib") is None:
+        print(
+            f"{paths['confusion']}: not written, matplotlib is not installed "
+            "(pip install 'emochat[train]')",
+            file=sys.stderr,
+        )
+        del paths["confusion"]
+        return paths
     write_confusion_png(
         result.report.confusion,
         result.report.labels,

@@ -14,12 +14,12 @@ rounding (tests/voice/test_whisper_numpy.py). BLAS threads are held to
 
 from __future__ import annotations
 
-import contextlib
 import math
 from functools import cache
 
 import numpy as np
 from scipy.special import erf
+from threadpoolctl import threadpool_limits
 
 from emochat.core.settings import cpu_threads
 from emochat.voice.whisper_files import read_encoder_weights, whisper_model_dir
@@ -63,17 +63,9 @@ def _conv_columns(x: np.ndarray, stride: int) -> np.ndarray:
     return win.reshape(win.shape[0], -1)
 
 
-@contextlib.contextmanager
 def _blas_threads(n: int):
-    """Hold numpy's BLAS to ``n`` threads (threadpoolctl comes with scikit-learn); without
-    threadpoolctl, BLAS keeps its default."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn depends on it
-        yield
-        return
-    with threadpool_limits(limits=n, user_api="blas"):
-        yield
+    """Hold numpy's BLAS to ``n`` threads while the encoder runs (2 cores: no oversubscription)."""
+    return threadpool_limits(limits=n, user_api="blas")
 
 
 class _Encoder:
