@@ -9,8 +9,8 @@ import numpy as np
 
 from emochat.core.errors import MediaError
 from emochat.face import FaceTracker
-from emochat.face.expression import frame_views
 from emochat.face.au import FaceAnalysis, analyze_faces
+from emochat.face.expression import frame_views
 from emochat.ingest import Frame, iter_frames
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
