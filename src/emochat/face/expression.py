@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import filecmp
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -253,13 +253,26 @@ class ExpressionModel:
     ) -> np.ndarray:
         """Probabilities (N, 7) of the faces with these landmarks in one frame, each
         tempered by its :func:`frame_quality` (a poor view says less)."""
-        landmarks_list = list(landmarks_list)
-        crops = [crop_aligned(frame_rgb, lm) for lm in landmarks_list]
-        if not crops:
+        return self.predict_views(*frame_views(frame_rgb, landmarks_list))
+
+    def predict_views(self, crops: Sequence[np.ndarray], quality: Sequence[float]) -> np.ndarray:
+        """Probabilities (N, 7) of :func:`frame_views`' crops, each tempered by its
+        quality; crops of several frames may go in one call (the network sees each crop
+        alone, so a batch gives the same probabilities as one call per frame, faster)."""
+        if not len(crops):
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         probs = self.predict(np.stack(crops))
-        quality = np.array([frame_quality(lm) for lm in landmarks_list])
         return np.stack([soften(p, 1.0 / q) for p, q in zip(probs, quality, strict=True)])
+
+
+def frame_views(
+    frame_rgb: np.ndarray, landmarks_list: Iterable[np.ndarray]
+) -> tuple[list[np.ndarray], list[float]]:
+    """The aligned crop and :func:`frame_quality` of each face in one frame: what
+    :meth:`ExpressionModel.predict_views` reads (the frame itself need not be kept)."""
+    landmarks_list = list(landmarks_list)
+    crops = [crop_aligned(frame_rgb, lm) for lm in landmarks_list]
+    return crops, [frame_quality(lm) for lm in landmarks_list]
 
 
 MIN_QUALITY = 0.2

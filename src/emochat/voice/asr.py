@@ -52,13 +52,39 @@ def whisper_model(name: str = "base"):
 
     from emochat.voice.whisper_files import whisper_model_dir
 
-    return WhisperModel(
+    model = WhisperModel(
         str(whisper_model_dir(name)),
         device="cpu",
         compute_type="int8",
         cpu_threads=cpu_threads(),
         local_files_only=True,
     )
+    model.encode = _LastEncoding(model.encode)
+    return model
+
+
+class _LastEncoding:
+    """``WhisperModel.encode`` that answers a repeat of the last input from memory.
+
+    When no language is given, faster-whisper (1.2) encodes the first 30 s window to
+    detect the language and then encodes the same window again to decode it: one
+    encoder pass in four on a minute of speech. The same features give the same
+    output, so nothing changes but the time. (A window shorter than 30 s is fed to
+    the two calls one mel frame apart, so there both still run.)
+    """
+
+    def __init__(self, encode: Callable):
+        self._encode = encode
+        self._last: tuple[np.ndarray, object] | None = None
+
+    def __call__(self, features: np.ndarray):
+        last = self._last
+        if last is not None and last[0].shape == features.shape:
+            if np.array_equal(last[0], features):
+                return last[1]
+        out = self._encode(features)
+        self._last = (np.array(features, copy=True), out)
+        return out
 
 
 def speech_mask(
