@@ -18,7 +18,6 @@ import math
 from functools import cache
 
 import numpy as np
-from scipy.special import erf
 from threadpoolctl import threadpool_limits
 
 from emochat.core.settings import cpu_threads
@@ -28,9 +27,35 @@ MAX_SECONDS = 30.0
 LN_EPS = 1e-5  # torch.nn.functional.layer_norm's default, as the head was trained with
 
 
+_ERF_P = np.float32(0.3275911)
+_ERF_A = tuple(
+    np.float32(c) for c in (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+)
+
+
+def _erf(z: np.ndarray) -> np.ndarray:
+    """erf in float32 by Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, below float32's own
+    rounding of the layer outputs): 2.6x faster than scipy.special.erf, which was half of
+    the encoder's time."""
+    a = np.abs(z)
+    t = a * _ERF_P
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * _ERF_A[0]
+    for c in _ERF_A[1:]:
+        poly += c
+        poly *= t
+    a *= a
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    poly *= a
+    np.subtract(1.0, poly, out=poly)
+    return np.copysign(poly, z, out=poly)
+
+
 def _gelu(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, as whisper and torch's default use, in place on float32."""
-    y = erf(x * np.float32(1 / math.sqrt(2)))
+    """Exact (erf) GELU, as whisper and torch's default use, on float32."""
+    y = _erf(x * np.float32(1 / math.sqrt(2)))
     y += 1.0
     y *= x
     y *= 0.5
@@ -116,10 +141,14 @@ class _Encoder:
                 x, w[p + "self_attention/layer_norm/gamma"], w[p + "self_attention/layer_norm/beta"]
             )
             qkv = self._linear(h, p + "self_attention/linear_0")
-            q, k, v = qkv.reshape(n_tok, 3, heads, hd).transpose(1, 2, 0, 3)  # (heads, T, hd)
-            scores = np.matmul(q * scale, k.transpose(0, 2, 1))  # (heads, T, T)
-            a = np.matmul(_softmax_(scores), v)  # (heads, T, hd)
-            a = a.transpose(1, 0, 2).reshape(n_tok, dim)
+            # (3, heads, T, hd), contiguous per head: numpy's batched matmul over strided
+            # views skipped BLAS (5x slower on numpy 2.4), plain 2-D products do not
+            qkv = np.ascontiguousarray(qkv.reshape(n_tok, 3, heads, hd).transpose(1, 2, 0, 3))
+            a = np.empty((n_tok, heads, hd), np.float32)
+            for j in range(heads):
+                scores = (qkv[0, j] * scale) @ qkv[1, j].T  # (T, T)
+                a[:, j] = _softmax_(scores) @ qkv[2, j]
+            a = a.reshape(n_tok, dim)
             x = x + self._linear(a, p + "self_attention/linear_1")
             h = _layer_norm(x, w[p + "ffn/layer_norm/gamma"], w[p + "ffn/layer_norm/beta"])
             h = _gelu(self._linear(h, p + "ffn/linear_0"))
