@@ -48,15 +48,28 @@ def frame_reducer(model: registry.ModelChoice | None = None):
     return lambda frames: shipped_model(model).reduce_frames(frames)
 
 
-def segment_inputs(voice: VoiceAnalysis, frames: list[EncoderFrames]) -> list:
-    """One aggregator input per utterance that has words and kept encoder ``frames``
-    (one per utterance, as the frame keeper left them)."""
+BATCH = 32
+"""Utterances per aggregator call: their frames are widened to float32 and padded to the
+longest, so one call over a long media's every utterance would hold several times the
+kept float16 frames (over 1 GB for 6 h of speech); a short clip is one batch."""
+
+
+def segment_inputs(
+    voice: VoiceAnalysis,
+    frames: list[EncoderFrames],
+    start: int = 0,
+    stop: int | None = None,
+    lld: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list:
+    """One aggregator input per utterance [start, stop) that has words and kept encoder
+    ``frames`` (one per utterance, as the frame keeper left them). ``lld``: the clip's
+    LLD frames as :func:`~emochat.models.aggregator.features.lld_frames` gives them."""
     from emochat.fusion.aggregator import SegmentInput, lld_at
     from emochat.models.aggregator.features import lld_frames
 
-    lld_t, lld_x = lld_frames(voice.lld)
+    lld_t, lld_x = lld if lld is not None else lld_frames(voice.lld)
     out = []
-    for u, kept in zip(voice.utterances, frames, strict=False):
+    for u, kept in zip(voice.utterances[start:stop], frames[start:stop], strict=False):
         if not u.words or kept.t_s.size == 0:
             out.append(None)
             continue
@@ -91,11 +104,18 @@ class AggregatorStage:
         model = shipped_model(self.model)
         if model is None:
             raise StageSkipped("no_aggregator", "aggregator model file missing: no aligned tokens")
-        inputs = segment_inputs(voice, ctx.get(UtteranceFrames).frames)
-        todo = [i for i, it in enumerate(inputs) if it is not None]
-        if not todo:
+        from emochat.models.aggregator.features import lld_frames
+
+        frames, lld = ctx.get(UtteranceFrames).frames, lld_frames(voice.lld)
+        results = {}
+        for lo in range(0, len(voice.utterances), BATCH):
+            inputs = segment_inputs(voice, frames, lo, lo + BATCH, lld)
+            todo = [lo + i for i, it in enumerate(inputs) if it is not None]
+            if todo:
+                batch = model.predict([inputs[i - lo] for i in todo])
+                results.update(zip(todo, batch, strict=True))
+        if not results:
             return  # no words under the speech (the voice stage warned no_words)
-        results = dict(zip(todo, model.predict([inputs[i] for i in todo]), strict=True))
         by_span = {(u.start_s, u.end_s): i for i, u in enumerate(voice.utterances)}
         for seg in ctx.segments:
             ev = seg.evidence.get("voice")

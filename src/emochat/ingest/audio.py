@@ -104,3 +104,93 @@ def load_audio(
             raise
         on_damage(exc)
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+
+
+class AudioTrack:
+    """16 kHz mono float32 audio read by sample range, from an unnamed temporary file
+    (:func:`decode_audio`) or an array (:meth:`from_array`).
+
+    The voice stage reads only the chunks and spans it works on, so its memory does not
+    grow with the media's length (a 6-h track is 1.4 GB as float32). Reads are copies
+    (``readinto``), not a memory map: mapped pages would count in the process's RSS.
+    """
+
+    def __init__(self, size: int, file=None, array: np.ndarray | None = None):
+        self.size = int(size)
+        self._file = file
+        self._array = array
+
+    @classmethod
+    def from_array(cls, audio: np.ndarray) -> AudioTrack:
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        return cls(audio.size, array=audio)
+
+    @property
+    def duration_s(self) -> float:
+        return self.size / SAMPLE_RATE
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples [start, stop) clipped to the track, as a float32 array."""
+        start, stop = max(0, int(start)), min(self.size, int(stop))
+        if stop <= start:
+            return np.zeros(0, dtype=np.float32)
+        if self._array is not None:
+            return self._array[start:stop]
+        out = np.empty(stop - start, dtype=np.float32)
+        self._file.seek(start * 4)
+        got = self._file.readinto(memoryview(out).cast("B"))
+        if got != out.nbytes:
+            raise OSError(f"audio scratch file: read {got} of {out.nbytes} bytes")
+        return out
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        """``track[a:b]``, as slicing an array would give (steps are not supported)."""
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("AudioTrack supports contiguous slices only")
+        start, stop, _ = key.indices(self.size)
+        return self.read(start, stop)
+
+    def chunks(self, chunk: int = 30 * SAMPLE_RATE) -> Iterator[np.ndarray]:
+        """Consecutive pieces of ``chunk`` samples (the last may be shorter)."""
+        for a in range(0, self.size, chunk):
+            yield self.read(a, a + chunk)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._array = None
+
+    def __enter__(self) -> AudioTrack:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def decode_audio(
+    path: str | Path,
+    directory: str | Path | None = None,
+    on_damage: Callable[[MediaError], None] | None = None,
+) -> AudioTrack:
+    """The audio track decoded once, streamed, into an unnamed temporary file (in
+    ``directory``, default the system's temporary folder; the file disappears when the
+    track is closed or the process ends). ``on_damage`` as in :func:`load_audio`."""
+    import tempfile
+
+    fh = tempfile.TemporaryFile(dir=directory, prefix="emochat-audio-")
+    size = 0
+    try:
+        try:
+            for chunk in iter_audio_chunks(path):
+                fh.write(np.ascontiguousarray(chunk, dtype="<f4").tobytes())
+                size += chunk.size
+        except MediaError as exc:
+            if on_damage is None or not size:
+                raise
+            on_damage(exc)
+        fh.flush()
+    except BaseException:
+        fh.close()
+        raise
+    return AudioTrack(size, file=fh)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from emochat.core.chinese_script import dominant_script, to_script
+from emochat.ingest.audio import AudioTrack
 from emochat.models import registry
 from emochat.report.model import Emotion, VoiceEvidence
 from emochat.voice import prosody as pros
@@ -126,12 +127,9 @@ class VoiceAnalysis:
         )
 
 
-def _rms(audio: np.ndarray, block: int = 1 << 20) -> float:
+def _rms(audio: AudioTrack, block: int = 1 << 20) -> float:
     """Root mean square in float64, a block at a time (no whole-track float64 copy)."""
-    total = sum(
-        float(np.dot(b, b))
-        for b in (audio[i : i + block].astype(np.float64) for i in range(0, audio.size, block))
-    )
+    total = sum(float(np.dot(b, b)) for b in (c.astype(np.float64) for c in audio.chunks(block)))
     return float(np.sqrt(total / max(audio.size, 1)))
 
 
@@ -234,7 +232,7 @@ def resample(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def analyze_voice(
-    audio: np.ndarray,
+    audio: np.ndarray | AudioTrack,
     sample_rate: int = SAMPLE_RATE,
     language: str | None = None,
     transcript: str | Path | Transcript | None = None,
@@ -246,7 +244,9 @@ def analyze_voice(
     check: Callable[[], None] = lambda: None,
     speech_model: registry.ModelChoice | None = None,
 ) -> VoiceAnalysis:
-    """Run the voice stages on a clip's audio (mono float32; resampled if not 16 kHz).
+    """Run the voice stages on a clip's audio (mono float32; resampled if not 16 kHz),
+    an array or an :class:`AudioTrack` (16 kHz) that is read chunk by chunk and span by
+    span, so that memory does not grow with the media's length.
 
     ``keep_frames``: when given, each utterance's encoder frame states (which the speech
     model computes anyway) pass through it and are kept in ``encoder_frames``: the
@@ -256,10 +256,12 @@ def analyze_voice(
     model (None: the registered one), loaded only when there is speech.
     """
     timings: dict[str, float] = {}
-    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
-    if sample_rate != SAMPLE_RATE and audio.size:
-        audio = resample(audio, sample_rate)
-    duration = audio.size / SAMPLE_RATE
+    if not isinstance(audio, AudioTrack):
+        audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+        if sample_rate != SAMPLE_RATE and audio.size:
+            audio = resample(audio, sample_rate)
+        audio = AudioTrack.from_array(audio)
+    duration = audio.duration_s
     if language in ("auto", ""):
         language = None
     empty = VoiceAnalysis([], [], language, None, [], [], [], [], timings, duration)
@@ -324,14 +326,14 @@ def analyze_voice(
         t0 = time.perf_counter()
         model: SpeechEmotionModel = registry.load(speech_model or "speech_emotion")
         starts = [max(0, int((u.start_s - 0.1) * SAMPLE_RATE)) for u in utterances]
-        clips = [
-            audio[a : int((u.end_s + 0.1) * SAMPLE_RATE)]
-            for a, u in zip(starts, utterances, strict=True)
-        ]
+        stops = [int((u.end_s + 0.1) * SAMPLE_RATE) for u in utterances]
         offsets = [a / SAMPLE_RATE for a in starts]
-        for i in range(0, len(clips), 16):  # batches: full encoder states never pile up
+        for i in range(0, len(starts), 16):  # batches: full encoder states never pile up
             check()
-            batch, batch_frames = model.predict_with_frames(clips[i : i + 16], offsets[i : i + 16])
+            clips = [
+                audio.read(a, b) for a, b in zip(starts[i : i + 16], stops[i : i + 16], strict=True)
+            ]
+            batch, batch_frames = model.predict_with_frames(clips, offsets[i : i + 16])
             emotions += batch
             if keep_frames is not None:
                 kept += [keep_frames(f) for f in batch_frames]

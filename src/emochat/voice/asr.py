@@ -142,7 +142,8 @@ def transcribe(
     wm = whisper_model(model)
     if not wm.model.is_multilingual:
         language = "en"
-    audio = np.asarray(audio, dtype=np.float32)
+    if not hasattr(audio, "read"):  # an AudioTrack: each window is read from it alone
+        audio = np.asarray(audio, dtype=np.float32)
     words: list[Word] = []
     seg_out: list[dict] = []
     language_probability = None

