@@ -87,7 +87,6 @@ class CueExtractor:
             for obs in tracker.process(frame)[:1]:
                 agent.update(obs)
                 crops.append(crop_aligned(frame.rgb, obs.landmarks))
-        tracker.close()
         tracks = agent.finalize().tracks
         if not crops or not tracks:
             return None
