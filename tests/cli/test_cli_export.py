@@ -35,6 +35,9 @@ def test_frames_has_one_row_per_face_per_analysed_frame(talking):
         assert column in table.columns
     for column in ("box_x", "box_h", "gaze_0_x", "gaze_1_z", "gaze_angle_x", "gaze_angle_y"):
         assert column in table.columns
+    # the head's position (OpenFace's pose_T): in front of the camera at a talking-head distance
+    assert {"pose_tx_mm", "pose_ty_mm", "pose_tz_mm"} <= set(table.columns)
+    assert table["pose_tz_mm"].between(150, 3000).all(), table["pose_tz_mm"].describe()
     first = table[table["face_id"] == track["face_id"]].iloc[0]
     assert first["AU12_r"] == track["intensity"][0][report.au["names"].index("AU12")]
     probs = first[[c for c in table.columns if c.startswith("expr_")]]

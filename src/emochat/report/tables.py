@@ -41,7 +41,8 @@ def report_data(report: Any) -> dict[str, Any]:
 def frames(report: Any) -> pd.DataFrame:
     """One row per face per analysed frame: ``time_s``, ``frame`` (the source video's frame
     number, from the time and the stream's frame rate), ``face_id``, ``confidence`` (the
-    tracker's), ``pose_yaw/pitch/roll`` (degrees), ``box_x/y/w/h`` (pixels),
+    tracker's), ``pose_yaw/pitch/roll`` (degrees), ``pose_tx_mm/ty_mm/tz_mm`` (the head's position in
+    mm, camera frame, from an average face size and a guessed focal length: not validated), ``box_x/y/w/h`` (pixels),
     ``gaze_0_x`` .. ``gaze_1_z`` and ``gaze_angle_x/y`` (radians), ``AUxx_r``/``AUxx_c``, ``expr_<label>``
     (the expression model's probabilities), ``valence`` and ``arousal`` of those."""
     import pandas as pd
@@ -66,7 +67,7 @@ def frames(report: Any) -> pd.DataFrame:
         for i, t in enumerate(track["t_s"]):
             r = row(track["face_id"], t)
             r["confidence"] = track["confidence"][i]
-            for axis in ("yaw", "pitch", "roll"):
+            for axis in ("yaw", "pitch", "roll", "tx_mm", "ty_mm", "tz_mm"):
                 if axis in pose:
                     r[f"pose_{axis}"] = pose[axis][i]
             if box:

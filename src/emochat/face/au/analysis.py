@@ -53,7 +53,7 @@ class FaceAnalysis:
         return len(seen)
 
     def to_report(self) -> dict:
-        return {"faces": [f.to_dict() for f in self.faces], "au": self.au.to_dict()}
+        return {"faces": [f.to_dict() for f in self.faces], "au": self.au.to_dict(self.frame_size)}
 
 
 def analyze_faces(

@@ -9,6 +9,7 @@ import numpy as np
 from emochat.core.action_units import AU_CODES, AU_LABELS
 from emochat.face.au.events import AUEvent, describe_events
 from emochat.face.gaze import gaze_angles
+from emochat.face.pose import translation_mm
 from emochat.report.model import FaceGaze
 
 
@@ -44,17 +45,25 @@ class AUTrack:
         means = self.intensity[sel].mean(axis=0)
         return {code: float(v) for code, v in zip(AU_CODES, means, strict=True)}
 
-    def to_dict(self) -> dict:
+    def to_dict(self, frame_size: tuple[int, int] | None = None) -> dict:
+        """report.json's track; with the analysed frame's size the pose also carries the
+        head's position in mm (:func:`emochat.face.pose.translation_mm`, as au.csv's pose_T)."""
+        pose = {
+            "yaw": _rounded(self.yaw),
+            "pitch": _rounded(self.pitch),
+            "roll": _rounded(self.roll),
+        }
+        if frame_size is not None and len(self):
+            t_mm = translation_mm(self.head[:, :2], self.head[:, 2], *frame_size)
+            pose.update(
+                {f"t{axis}_mm": np.round(t_mm[:, i], 1).tolist() for i, axis in enumerate("xyz")}
+            )
         return {
             "face_id": int(self.face_id),
             "t_s": _rounded(self.t_s),
             "intensity": _rounded(self.intensity),
             "presence": self.presence.astype(int).tolist(),
-            "pose": {
-                "yaw": _rounded(self.yaw),
-                "pitch": _rounded(self.pitch),
-                "roll": _rounded(self.roll),
-            },
+            "pose": pose,
             "confidence": _rounded(self.confidence),
             "box": np.round(np.asarray(self.bbox, dtype=np.float64), 1).tolist(),
             "gaze": self.gaze_json(),
@@ -89,11 +98,11 @@ class AUResult:
         text = describe_events([e for e in self.events if e.face_id == face_id], start_s, end_s)
         return text or "neutral face, no action unit above slight"
 
-    def to_dict(self) -> dict:
+    def to_dict(self, frame_size: tuple[int, int] | None = None) -> dict:
         return {
             "names": list(self.names),
             "labels": dict(self.labels),
-            "tracks": [self.tracks[k].to_dict() for k in sorted(self.tracks)],
+            "tracks": [self.tracks[k].to_dict(frame_size) for k in sorted(self.tracks)],
             "events": [e.to_dict() for e in self.events],
         }
 
