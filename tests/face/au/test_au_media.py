@@ -90,7 +90,10 @@ def test_report_is_plain_json_with_rounded_floats(smile):
     n = len(track["t_s"])
     assert n == 24 and len(track["intensity"]) == n and len(track["intensity"][0]) == 17
     assert len(track["presence"][0]) == 17 and set(sum(track["presence"], [])) <= {0, 1}
-    assert set(track["pose"]) == {"yaw", "pitch", "roll"} and len(track["confidence"]) == n
+    assert set(track["pose"]) == {"yaw", "pitch", "roll", "tx_mm", "ty_mm", "tz_mm"}
+    assert all(len(values) == n for values in track["pose"].values())
+    assert len(track["confidence"]) == n
+    assert all(round(v, 1) == v for v in track["pose"]["tz_mm"])
     floats = [v for row in track["intensity"] for v in row] + track["t_s"]
     assert all(round(v, 3) == v for v in floats)
     smile_events = [e for e in au["events"] if e["au"] == "AU12"]
