@@ -33,6 +33,7 @@ from emochat.core.labels import BASIC_LABELS, valence_arousal
 from emochat.core.probabilities import soften
 from emochat.face.pose import align
 from emochat.models import registry
+from emochat.models.onnx_session import cpu_session
 from emochat.report.model import Emotion
 
 MODEL_FILE = registry.weight_file("face_expression")
@@ -194,16 +195,10 @@ class ExpressionModel:
         temperature: float | None = None,
     ) -> ExpressionModel:
         """Load the ONNX model (default: the packaged ``expression.onnx``, calibrated)."""
-        import onnxruntime as ort
-
         path = Path(path) if path is not None else MODEL_FILE
         if not path.is_file():
             raise FileNotFoundError(f"expression model not found: {path}")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = num_threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        session = cpu_session(path, num_threads)
         if temperature is None:
             shipped = filecmp.cmp(path, MODEL_FILE, shallow=False)  # a copy is the same model
             temperature = reader_calibration().temperature if shipped else 1.0

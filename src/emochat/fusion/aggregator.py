@@ -411,16 +411,11 @@ def _missing(p: Path) -> None:
 def _load_onnx(p: Path) -> Aggregator:
     """The exported graph (``emochat.train.aggregator.export``) in onnxruntime; the config
     travels in the graph's metadata under :data:`CONFIG_KEY`."""
-    import onnxruntime as ort
-
     from emochat.core.settings import cpu_threads
+    from emochat.models.onnx_session import cpu_session
 
     _missing(p)
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = cpu_threads()
-    opts.inter_op_num_threads = 1
-    opts.log_severity_level = 3
-    session = ort.InferenceSession(str(p), opts, providers=["CPUExecutionProvider"])
+    session = cpu_session(p, cpu_threads())
     meta = session.get_modelmeta().custom_metadata_map
     if CONFIG_KEY not in meta:
         raise ValueError(f"no {CONFIG_KEY} in the graph's metadata")

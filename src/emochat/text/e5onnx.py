@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emochat.models.onnx_session import cpu_session
 from emochat.text.e5file import E5File, Tokenizer
 
 GRAPH_FILE = Path(str(resources.files("emochat.models") / "text_emotion" / "e5_layers8_q4.onnx"))
@@ -34,17 +35,10 @@ class E5Onnx:
     """Frozen multilingual-e5-small (first ``n_layers`` of the graph), ``query:`` prefix."""
 
     def __init__(self, path: Path = GRAPH_FILE, num_threads: int | None = None):
-        import onnxruntime as ort
-
         if not path.is_file():
             raise FileNotFoundError(f"text encoder graph not found: {path}")
-        opts = ort.SessionOptions()
-        if num_threads:
-            opts.intra_op_num_threads = num_threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
         self.path = path
-        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._session = cpu_session(path, num_threads)
         self.n_layers = int(self._session.get_modelmeta().custom_metadata_map["n_layers"])
         f = E5File.open(mode="r")
         self._file = f
