@@ -357,6 +357,18 @@ def diarize(
         return []
     emb = speaker_embeddings(audio, windows)
     labels = cluster_speakers(emb, [e - s for s, e in windows], max_speakers)
+    return turns_from_windows(spans, windows, labels)
+
+
+def turns_from_windows(
+    spans: Sequence[tuple[float, float]],
+    windows: Sequence[tuple[float, float]],
+    labels: Sequence[int],
+) -> list[tuple[float, float, int]]:
+    """(start_s, end_s, speaker) turns from labelled windows (:func:`diarization_windows`
+    of the sorted ``spans``): inside a span each instant takes the label of the window
+    whose centre is nearest; same-label pieces less than 0.3 s apart merge; speakers are
+    renumbered in order of first speech."""
     pieces: list[tuple[float, float, int]] = []
     j = 0
     for s, e in spans:
