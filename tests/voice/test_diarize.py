@@ -106,6 +106,9 @@ def test_clustering_counts_one_or_two_speakers(voices):
     assert labels == [0] * len(windows) + [1] * len(windows)
     one = dz.cluster_speakers(np.concatenate([b, a]), durations * 2, max_speakers=1)
     assert one == [0] * (2 * len(windows))
+    given = dz.cluster_speakers(np.concatenate([b, a]), durations * 2, n_speakers=2)
+    assert given == [0] * len(windows) + [1] * len(windows)
+    assert len(set(dz.cluster_speakers(a, durations, n_speakers=2))) == 2  # asked for: kept
     assert dz.cluster_speakers(np.zeros((0, 256)), []) == []
     assert dz.cluster_speakers(a[:1], [1.6]) == [0]
 
