@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     media = media_root()
     detectors = {
         "detector": detector_boxes(FaceDetector(args.confidence, 2), args.min_face),
-        "MTCNN": mtcnn_boxes(MtcnnDetector(num_threads=2), args.min_face),
+        "MTCNN": mtcnn_boxes(MtcnnDetector(), args.min_face),
         "face stage, read faces": tracker_boxes(
             FaceTracker(
                 args.max_faces, args.confidence, static_image_mode=True, min_face_px=args.min_face

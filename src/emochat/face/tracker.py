@@ -75,8 +75,9 @@ best-scoring MTCNN box on no face (a shirt) scores 0.949; chosen there, not on W
 PHOTO_MTCNN_MIN_FACE_PX = 12.0
 """Smallest face MTCNN looks for on a photo: its P-Net's own 12 px window."""
 MTCNN_INTERVAL_S = 2.0
-"""Video: seconds between MTCNN looks at the whole frame (~0.1-0.3 s of CPU at 640x360,
-so not at every ``redetect_interval_s``); photos and first frames always get one."""
+"""Video: seconds between MTCNN looks at the whole frame (~30 ms of CPU at 640x360, more
+than BlazeFace's whole look, so not at every ``redetect_interval_s``); photos and first
+frames always get one."""
 
 
 @dataclass
@@ -135,7 +136,7 @@ class FaceTracker:
         self.reacquire_within_s = reacquire_within_s
         self.revive_within_s = revive_within_s
         self._detector = FaceDetector(min_detection_confidence, num_threads)
-        self._mtcnn = MtcnnDetector(MTCNN_AGREE_SCORE, num_threads) if with_mtcnn else None
+        self._mtcnn = MtcnnDetector(MTCNN_AGREE_SCORE) if with_mtcnn else None  # 1 thread
         self._landmarker = Landmarker(with_iris=with_iris, num_threads=num_threads)
         self.reset()
 
