@@ -9,6 +9,10 @@ that find faces down to ``min_face_px`` high (detector.FaceDetector.find; by def
 the pyramid in turn, ``tiles_per_s`` per second of video, so the cost stays bounded. A new face first tries to revive a lost track: one lost within
 ``reacquire_within_s`` at the same place (a head turn, a hand over the face), else one
 with a matching appearance signature, so a face that leaves and returns keeps its id.
+
+A second detector, MTCNN (mtcnn.py), looks at photos, first frames and every
+``MTCNN_INTERVAL_S`` of video; a face it vouches for needs less of the mesh and no
+BlazeFace close-up (profiles and up-turned faces, #22): see the MTCNN_* constants.
 """
 
 from __future__ import annotations
@@ -105,7 +109,9 @@ class FaceTracker:
     """Track faces through a frame stream; call :meth:`process` once per frame, in order.
 
     Runs MediaPipe's full-range detector and mesh + iris models (vendored in
-    ``emochat/models``) through LiteRT.
+    ``emochat/models``) through LiteRT, and MTCNN (``with_mtcnn``; onnxruntime) for the
+    faces BlazeFace misses; on a photo, faces found but not readable by the mesh are
+    left in :attr:`unread` after each :meth:`process`.
     ``static_image_mode`` treats every frame as an unrelated photo (detect every time).
     """
 
