@@ -4,6 +4,7 @@ those the mesh reads are tracked, those it cannot read are reported by their box
 import json
 
 import cv2
+import jsonschema
 import numpy as np
 import pytest
 
@@ -11,6 +12,7 @@ from emochat.face import FaceTracker
 from emochat.face.au import analyze_faces
 from emochat.face.mtcnn import MtcnnDetector
 from emochat.ingest import Frame, iter_frames
+from emochat.report.model import report_schema
 
 MEETING = "11_Meeting_Meeting_11_Meeting_Meeting_11_176.jpg"
 PARADE = "0_Parade_Parade_0_873.jpg"
@@ -78,3 +80,4 @@ def test_a_photo_reports_the_faces_the_mesh_cannot_read_by_their_box(media_dir):
     on_faces = [max(_iou(b, t) for t in truth) >= 0.3 for b in boxes]
     assert sum(on_faces) >= 0.9 * len(boxes)
     assert all("bbox" not in f for f in read)
+    jsonschema.validate(report, report_schema()["properties"]["faces"])
