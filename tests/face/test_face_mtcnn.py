@@ -12,7 +12,7 @@ from emochat.face import FaceTracker
 from emochat.face.au import analyze_faces
 from emochat.face.mtcnn import MtcnnDetector
 from emochat.ingest import Frame, iter_frames
-from emochat.report.model import report_schema
+from emochat.report.model import report_schema, validate_report
 
 MEETING = "11_Meeting_Meeting_11_Meeting_Meeting_11_176.jpg"
 PARADE = "0_Parade_Parade_0_873.jpg"
@@ -81,3 +81,20 @@ def test_a_photo_reports_the_faces_the_mesh_cannot_read_by_their_box(media_dir):
     assert sum(on_faces) >= 0.9 * len(boxes)
     assert all("bbox" not in f for f in read)
     jsonschema.validate(report, report_schema()["properties"]["faces"])
+
+
+def test_a_photo_of_one_unreadable_face_is_analysed_and_says_so(media_dir, tmp_path):
+    """A face in profile cut from the Parade photo (MTCNN 0.99; the mesh cannot read it):
+    the report lists it by its box, claims no emotion, and warns why."""
+    from emochat.api import analyze
+
+    rgb = _read(media_dir, PARADE)
+    crop = rgb[543:746, 596:785]  # around the box (659, 606)-(722, 683)
+    path = tmp_path / "profile.jpg"
+    cv2.imwrite(str(path), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
+    report = analyze(path).to_dict()
+    validate_report(report)
+    (face,) = report["faces"]
+    assert face["read"] is False and len(face["bbox"]) == 4
+    assert report["overall"] is None and report["au"]["tracks"] == []
+    assert "unread_faces" in {w["code"] for w in report["warnings"]}
