@@ -33,6 +33,7 @@ def machine() -> str:
 VARIANTS = {  # name: FaceTracker arguments (the mediapipe FaceMesh variant went with #28)
     "litert": {},
     "litert-no-iris": {"with_iris": False},
+    "litert-no-mtcnn": {"with_mtcnn": False},  # BlazeFace alone, as before #22's MTCNN
 }
 
 

@@ -1,18 +1,20 @@
 """Face detection recall by face size on real photos, and false faces on real clips (#22).
 
-    python bench/bench_face_detection.py [--min-face 16] [--confidence 0.5]
+    python bench/bench_face_detection.py [--min-face 16] [--confidence 0.5] [--max-faces 256]
 
-Recall: ``FaceDetector.find`` (whole frame + tiles) on the four WIDER FACE val photos in
-media/faces-wild (wider_val_boxes.json) and dlib's PASCAL test photos (faces-wild/dlib/
-testing.xml); a ground-truth box counts as found when a detection overlaps it at IoU >=
-0.3 (greedy, larger faces first, each detection used once). Twice: the detector alone,
-and the face stage's tracker on each photo (static_image_mode, up to 32 faces), which
-also needs the mesh and a close-up re-detection to accept a face.
+Recall: on the four WIDER FACE val photos in media/faces-wild (wider_val_boxes.json) and
+dlib's PASCAL test photos (faces-wild/dlib/testing.xml); a ground-truth box counts as
+found when a detection overlaps it at IoU >= 0.3 (greedy, larger faces first, each
+detection used once). Four finders: BlazeFace's ``FaceDetector.find`` (whole frame +
+tiles), MTCNN alone (O-Net >= 0.9, from 16 px), and the face stage's tracker on each
+photo (static_image_mode, up to ``--max-faces``): the faces it tracks (read by the
+mesh: landmarks, AUs, expression), and those plus the faces it reports found but not
+read (FaceTracker.unread: what report.json's ``faces`` lists).
 False faces: the face stage's tracker at 10 frames/s on no_face.mp4 (nothing to find),
 the one-person talking clips and the clips where one man enters or leaves; every face id
 beyond the first in those is counted as false (each shows one person, checked by eye).
-Nothing here was used to choose parameters except the tile pyramid step, whose sweep on
-the WIDER photos is reported in BENCHMARKS.md.
+The WIDER photos chose the tile pyramid step and MTCNN over OpenCV's res10 SSD (both
+in BENCHMARKS.md); MTCNN's score thresholds come from dlib's photos and the clips.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from common import row
 from emochat.core.settings import media_root
 from emochat.face import FaceTracker
 from emochat.face.detector import FaceDetector
+from emochat.face.mtcnn import MtcnnDetector
 from emochat.ingest import Frame, iter_frames
 
 MATCH_IOU = 0.3
@@ -82,10 +85,20 @@ def detector_boxes(detector: FaceDetector, min_face: float):
     return lambda rgb: np.array([d.box for d in detector.find(rgb, min_face)])
 
 
-def tracker_boxes(tracker: FaceTracker):
+def mtcnn_boxes(detector: MtcnnDetector, min_face: float):
+    return lambda rgb: np.array([d.box for d in detector.find(rgb, min_face)])
+
+
+def tracker_boxes(tracker: FaceTracker, with_unread: bool = True):
+    """The faces the report gets: those tracked (read by the mesh) and, unless
+    ``with_unread`` is False, those found but not read (FaceTracker.unread)."""
+
     def find(rgb: np.ndarray) -> np.ndarray:
         faces = tracker.process(Frame(0, 0.0, rgb))
-        return np.array([(x, y, x + w, y + h) for x, y, w, h in (o.bbox for o in faces)])
+        boxes = [(x, y, x + w, y + h) for x, y, w, h in (o.bbox for o in faces)]
+        if with_unread:
+            boxes += [tuple(d.box) for d in tracker.unread]
+        return np.array(boxes)
 
     return find
 
@@ -141,12 +154,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-face", type=float, default=16.0, help="smallest face on photos, px")
     parser.add_argument("--confidence", type=float, default=0.5)
+    parser.add_argument("--max-faces", type=int, default=256, help="the tracker's, on photos")
     args = parser.parse_args(argv)
     media = media_root()
     detectors = {
         "detector": detector_boxes(FaceDetector(args.confidence, 2), args.min_face),
-        "face stage": tracker_boxes(
-            FaceTracker(32, args.confidence, static_image_mode=True, min_face_px=args.min_face)
+        "MTCNN": mtcnn_boxes(MtcnnDetector(), args.min_face),
+        "face stage, read faces": tracker_boxes(
+            FaceTracker(
+                args.max_faces, args.confidence, static_image_mode=True, min_face_px=args.min_face
+            ),
+            with_unread=False,
+        ),
+        "face stage, all faces": tracker_boxes(
+            FaceTracker(
+                args.max_faces, args.confidence, static_image_mode=True, min_face_px=args.min_face
+            )
         ),
     }
     wild = media / "faces-wild"

@@ -13,7 +13,8 @@ import pytest
 from emochat.core.errors import EmochatError
 from emochat.models import registry
 
-VENDORED = ("face_detector", "face_landmarker")
+VENDORED = ("face_detector", "face_landmarker", "face_mtcnn")
+MEDIAPIPE = ("face_detector", "face_landmarker")
 REPO = Path(__file__).resolve().parents[2]
 _CARD_ROW = re.compile(r"^\| `([^`]+)` \| ([\d,]+) \| `([0-9a-f]{64})` \|$", re.M)
 
@@ -39,7 +40,7 @@ def test_each_vendored_file_is_the_one_its_card_records(name):
         assert registry.describe(name)["files"][e.files.index(relative)]["sha256"] == sha
 
 
-@pytest.mark.parametrize("name", VENDORED)
+@pytest.mark.parametrize("name", MEDIAPIPE)
 def test_each_vendored_folder_carries_the_apache_licence(name):
     folder = registry.card_path(name).parent
     licence = (folder / "LICENSE").read_text(encoding="utf-8")
@@ -48,10 +49,18 @@ def test_each_vendored_folder_carries_the_apache_licence(name):
     assert "Apache" in registry.entry(name).source
 
 
-def test_the_wheel_ships_the_tflite_files_and_their_licences():
+def test_the_mtcnn_folder_carries_the_mit_licence_and_names_its_recipe():
+    folder = registry.card_path("face_mtcnn").parent
+    licence = (folder / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License") and "Timothy Esler" in licence
+    assert "facenet-pytorch 2.6.0" in (folder / "NOTICE").read_text(encoding="utf-8")
+    assert registry.entry("face_mtcnn").recipe == "emochat train face_mtcnn export"
+
+
+def test_the_wheel_ships_the_model_files_and_their_licences():
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     globs = pyproject["tool"]["setuptools"]["package-data"]["emochat"]
-    assert {"**/*.tflite", "**/*.md", "**/LICENSE", "**/NOTICE"} <= set(globs)
+    assert {"**/*.tflite", "**/*.onnx", "**/*.md", "**/LICENSE", "**/NOTICE"} <= set(globs)
 
 
 def test_a_missing_model_file_is_named(monkeypatch):

@@ -56,7 +56,12 @@ def print_summary(console: Console, report: dict, written: list[Path]) -> None:
     if report["overall"] is not None:
         console.print(f"overall: {_overall_line(report['overall'])}")
     if report["faces"]:
-        console.print(f"faces: {len(report['faces'])} track(s)")
+        unread = sum(f.get("read") is False for f in report["faces"])
+        read = len(report["faces"]) - unread
+        console.print(
+            f"faces: {read} track(s)"
+            + (f", {unread} more found but not readable (no AUs or expression)" if unread else "")
+        )
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("time (s)", "face", "emotion", "p", "active AUs"):
         table.add_column(col)

@@ -126,5 +126,12 @@ class FaceStage:
                 "no facial action units or expression",
             )
         ctx.report.faces = block["faces"]
+        unread = sum(f.get("read") is False for f in block["faces"])
+        if unread:
+            ctx.warn(
+                "unread_faces",
+                f"{unread} face(s) found that the face mesh cannot read (in profile, looking "
+                "up or small): reported by their box only, with no AUs or expression",
+            )
         ctx.report.au = block["au"]
         ctx.report.expression = tracker.to_report()

@@ -9,6 +9,10 @@ that find faces down to ``min_face_px`` high (detector.FaceDetector.find; by def
 the pyramid in turn, ``tiles_per_s`` per second of video, so the cost stays bounded. A new face first tries to revive a lost track: one lost within
 ``reacquire_within_s`` at the same place (a head turn, a hand over the face), else one
 with a matching appearance signature, so a face that leaves and returns keeps its id.
+
+A second detector, MTCNN (mtcnn.py), looks at photos, first frames and every
+``MTCNN_INTERVAL_S`` of video; a face it vouches for needs less of the mesh and no
+BlazeFace close-up (profiles and up-turned faces, #22): see the MTCNN_* constants.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from emochat.face.detector import FaceDetector, confirm_face, pyramid_tiles
+from emochat.face.detector import Detection, FaceDetector, confirm_face, pyramid_tiles
 from emochat.face.gaze import eye_gaze
 from emochat.face.identity import appearance_signature, signature_distance
 from emochat.face.landmarker import Landmarker, region_from_detection, region_from_landmarks
+from emochat.face.mtcnn import MtcnnDetector
 from emochat.face.pose import align
 from emochat.face.types import FaceObservation
 from emochat.ingest import Frame
@@ -56,6 +61,27 @@ title card of noface_face.mov the detector fires at 0.5-0.7 on textures the mesh
 rates up to 0.998; re-detected in a close-up (detector.confirm_face, zoom 4) such boxes
 on the talking clips, no_face, noface_face and single_face score at most 0.69, their
 real faces 0.73-0.9 (a thin margin, chosen on those clips, not on the WIDER photos)."""
+MTCNN_AGREE_SCORE = 0.7
+"""MTCNN's faces are looked at from this O-Net score (MTCNN's own default final
+threshold); below MTCNN_ALONE_SCORE only where BlazeFace found the same face too."""
+MTCNN_ALONE_SCORE = 0.9
+"""O-Net score from which an MTCNN face BlazeFace missed is taken up. A face MTCNN vouches
+for (this, or BlazeFace and MTCNN agreeing) skips BlazeFace's close-up confirmation,
+which profiles and up-turned faces fail, and needs only MTCNN_PRESENCE of the mesh."""
+MTCNN_PRESENCE = 0.5
+"""Mesh presence a vouched-for face needs to be tracked and read (BlazeFace's own need
+NEW_FACE_PRESENCE). On a photo, a vouched-for face the mesh cannot read (a profile, a
+face looking up, a small one) is still reported, by its box: FaceTracker.unread."""
+MTCNN_UNREAD_SCORE = 0.95
+"""O-Net score from which a photo's MTCNN face that BlazeFace missed and the mesh cannot
+read is still reported: nothing else checks it. On dlib's PASCAL test photos the
+best-scoring MTCNN box on no face (a shirt) scores 0.949; chosen there, not on WIDER."""
+PHOTO_MTCNN_MIN_FACE_PX = 12.0
+"""Smallest face MTCNN looks for on a photo: its P-Net's own 12 px window."""
+MTCNN_INTERVAL_S = 2.0
+"""Video: seconds between MTCNN looks at the whole frame (~30 ms of CPU at 640x360, more
+than BlazeFace's whole look, so not at every ``redetect_interval_s``); photos and first
+frames always get one."""
 
 
 @dataclass
@@ -83,7 +109,9 @@ class FaceTracker:
     """Track faces through a frame stream; call :meth:`process` once per frame, in order.
 
     Runs MediaPipe's full-range detector and mesh + iris models (vendored in
-    ``emochat/models``) through LiteRT.
+    ``emochat/models``) through LiteRT, and MTCNN (``with_mtcnn``; onnxruntime) for the
+    faces BlazeFace misses; on a photo, faces found but not readable by the mesh are
+    left in :attr:`unread` after each :meth:`process`.
     ``static_image_mode`` treats every frame as an unrelated photo (detect every time).
     """
 
@@ -100,6 +128,7 @@ class FaceTracker:
         reacquire_within_s: float = 1.5,
         revive_within_s: float = 30.0,
         with_iris: bool = True,
+        with_mtcnn: bool = True,
         num_threads: int = 2,
     ):
         self.max_faces = max_faces
@@ -113,6 +142,7 @@ class FaceTracker:
         self.reacquire_within_s = reacquire_within_s
         self.revive_within_s = revive_within_s
         self._detector = FaceDetector(min_detection_confidence, num_threads)
+        self._mtcnn = MtcnnDetector(MTCNN_AGREE_SCORE) if with_mtcnn else None  # 1 thread
         self._landmarker = Landmarker(with_iris=with_iris, num_threads=num_threads)
         self.reset()
 
@@ -123,9 +153,14 @@ class FaceTracker:
         self._next_id = 0
         self._last_detection_t: float | None = None
         self._last_tiling_t: float | None = None
+        self._last_mtcnn_t: float | None = None
         self._tile_cursor = 0  # where in the pyramid's tiles the next look starts
         self._tile_credit = 0.0  # tiles owed to video time passed, not yet looked at
         self._thumbnail: np.ndarray | None = None
+        self.unread: list[Detection] = []
+        """Photos only: faces found in the last frame (by MTCNN and BlazeFace, or by MTCNN
+        at >= MTCNN_UNREAD_SCORE) that the mesh could not read, so no landmarks, pose,
+        AUs or expression; MTCNN's box and score."""
 
     def process(self, frame: Frame) -> list[FaceObservation]:
         """Faces in this frame, sorted by id; call once per frame in time order."""
@@ -140,6 +175,7 @@ class FaceTracker:
 
     def _candidates(self, frame: Frame) -> list[_Candidate]:
         found: list[_Candidate] = []
+        self.unread = []
         if not self.static_image_mode:
             for track in self._live:
                 pts, presence = self._landmarker.run(
@@ -153,25 +189,62 @@ class FaceTracker:
         self._last_detection_t = frame.t_s
         boxes = [_landmark_box(c.landmarks) for c in found]
         tiles = self._tiles_now(frame)
-        for det in self._detector.find(frame.rgb, tiles=tiles):
+        blaze = self._detector.find(frame.rgb, tiles=tiles)
+        for det, mtcnn in _with_second_opinion(blaze, self._mtcnn_now(frame)):
             if len(found) >= self.max_faces:
                 break
             centre = (det.box[:2] + det.box[2:]) / 2
             if any(_inside(centre, b) for b in boxes):
                 continue
+            agreed = mtcnn is not None and mtcnn is not det
+            vouched = agreed or (mtcnn is not None and mtcnn.score >= MTCNN_ALONE_SCORE)
+            if mtcnn is det and not vouched:
+                continue  # MTCNN alone, unsure
             region = region_from_detection(det.box, det.keypoints)
             pts, presence = self._landmarker.run(frame.rgb, region)
-            if presence < self.min_tracking_confidence:
+            if presence >= self.min_tracking_confidence:
+                # a second pass from the landmarks' own region: detector boxes are coarse
+                pts, presence = self._landmarker.run(frame.rgb, region_from_landmarks(pts))
+            if vouched:  # the mesh need only read it
+                if presence < max(MTCNN_PRESENCE, self.min_tracking_confidence):
+                    if agreed or mtcnn.score >= MTCNN_UNREAD_SCORE:
+                        self._keep_unread(mtcnn, boxes, len(found))
+                    continue
+            elif presence < max(NEW_FACE_PRESENCE, self.min_tracking_confidence):
                 continue
-            # a second pass from the landmarks' own region: detector boxes are coarse
-            pts, presence = self._landmarker.run(frame.rgb, region_from_landmarks(pts))
-            if presence < max(NEW_FACE_PRESENCE, self.min_tracking_confidence):
-                continue
-            if confirm_face(self._detector, frame.rgb, det.box) < NEW_FACE_CONFIRMATION:
+            elif confirm_face(self._detector, frame.rgb, det.box) < NEW_FACE_CONFIRMATION:
                 continue
             found.append(_Candidate(pts, presence))
             boxes.append(_landmark_box(pts))
+        self.unread = [
+            u
+            for u in self.unread
+            if not any(_inside((u.box[:2] + u.box[2:]) / 2, b) for b in boxes)
+        ]
         return found
+
+    def _keep_unread(self, det: Detection, boxes: list[np.ndarray], n_read: int) -> None:
+        """A photo's MTCNN face the mesh cannot read: reported by its box alone."""
+        if not self.static_image_mode or n_read + len(self.unread) >= self.max_faces:
+            return
+        centre = (det.box[:2] + det.box[2:]) / 2
+        if any(_inside(centre, b) for b in boxes) or any(
+            _inside(centre, u.box) for u in self.unread
+        ):
+            return
+        self.unread.append(det)
+
+    def _mtcnn_now(self, frame: Frame) -> list[Detection]:
+        """MTCNN's faces on a photo, a first frame, or every ``MTCNN_INTERVAL_S`` of video."""
+        if self._mtcnn is None:
+            return []
+        last = self._last_mtcnn_t
+        due = last is None or frame.t_s < last or frame.t_s - last >= MTCNN_INTERVAL_S
+        if not (self.static_image_mode or due):
+            return []
+        self._last_mtcnn_t = frame.t_s
+        smallest = min(self.min_face_px, PHOTO_MTCNN_MIN_FACE_PX)
+        return self._mtcnn.find(frame.rgb, smallest if self.static_image_mode else self.min_face_px)
 
     def _shot_changed(self, rgb: np.ndarray) -> bool:
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -297,6 +370,22 @@ class FaceTracker:
         track = _Track(self._next_id, cand.landmarks, 0.0, signature)
         self._next_id += 1
         return track
+
+
+def _with_second_opinion(blaze: list[Detection], mtcnn: list[Detection]):
+    """(detection, MTCNN's detection of that face or None): BlazeFace's first, each with
+    the MTCNN box it overlaps at IoU >= 0.3, then MTCNN's own that BlazeFace missed."""
+    used = np.zeros(len(mtcnn), dtype=bool)
+    out: list[tuple[Detection, Detection | None]] = []
+    for det in blaze:
+        ious = np.array([_iou(det.box, m.box) for m in mtcnn])
+        j = int(ious.argmax()) if len(ious) else -1
+        if j >= 0 and ious[j] >= 0.3 and not used[j]:
+            used[j] = True
+            out.append((det, mtcnn[j]))
+        else:
+            out.append((det, None))
+    return out + [(m, m) for m, u in zip(mtcnn, used, strict=True) if not u]
 
 
 def _distance(track: _Track, signature: np.ndarray | None) -> float:

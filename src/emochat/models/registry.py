@@ -177,6 +177,21 @@ REGISTRY: dict[str, ModelEntry] = {
             card="emochat/models/face_detector/CARD.md",
         ),
         ModelEntry(
+            name="face_mtcnn",
+            version="2.6.0",
+            kind=VENDORED,
+            description="MTCNN face detector (P-, R- and O-Net), run through onnxruntime",
+            files=(
+                "emochat/models/face_mtcnn/pnet.onnx",
+                "emochat/models/face_mtcnn/rnet.onnx",
+                "emochat/models/face_mtcnn/onet.onnx",
+            ),
+            source="facenet-pytorch 2.6.0 (MIT; its weights, MTCNN's original ones, "
+            "exported to ONNX unchanged)",
+            card="emochat/models/face_mtcnn/CARD.md",
+            recipe="emochat train face_mtcnn export",
+        ),
+        ModelEntry(
             name="face_landmarker",
             version="0.10.21",
             kind=VENDORED,

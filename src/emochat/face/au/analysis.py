@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -26,11 +26,20 @@ class FaceSummary:
     last_s: float
     n_frames: int
     mean_confidence: float
+    bbox: tuple[float, float, float, float] | None = None
+    """Only for a face found but not read (``read`` False): its box, x y w h in pixels."""
+    read: bool = True
+    """False: a detector found the face (on a photo) but the face mesh could not read it
+    (a profile, a face looking up, a small face): no landmarks, AUs or expression."""
 
     def to_dict(self) -> dict:
         d = asdict(self)
         for key in ("first_s", "last_s", "mean_confidence"):
             d[key] = round(float(d[key]), 3)
+        if self.read:  # a read face's box is in its AU track, per frame
+            del d["bbox"], d["read"]
+        else:
+            d["bbox"] = [round(float(v), 1) for v in self.bbox]
         return d
 
 
@@ -74,14 +83,40 @@ def analyze_faces(
     agent = agent or AUAgent()
     frame_times = RowLog(2, np.float64)
     frame_size = (head[0].width, head[0].height) if head else None
+    unread: list[FaceSummary] = []
     for frame in itertools.chain(head, frames):
         for obs in tracker.process(frame):
             agent.update(obs)
+        unread += _unread_faces(tracker, frame)
         frame_times.append((frame.t_s, frame.index))
         if progress is not None:
             progress(frame.t_s)
     au = agent.finalize()
-    return FaceAnalysis(len(frame_times), summarise(au), au, frame_times.to_array(), frame_size)
+    faces = summarise(au)
+    first_free = max((f.face_id for f in faces), default=-1) + 1
+    faces += [replace(f, face_id=first_free + i) for i, f in enumerate(unread)]
+    return FaceAnalysis(len(frame_times), faces, au, frame_times.to_array(), frame_size)
+
+
+def _unread_faces(tracker, frame: Frame) -> list[FaceSummary]:
+    """The photo's faces found but not read (FaceTracker.unread), ids given later."""
+    return [
+        FaceSummary(
+            face_id=0,
+            first_s=frame.t_s,
+            last_s=frame.t_s,
+            n_frames=1,
+            mean_confidence=det.score,
+            bbox=(
+                float(det.box[0]),
+                float(det.box[1]),
+                float(det.box[2] - det.box[0]),
+                float(det.box[3] - det.box[1]),
+            ),
+            read=False,
+        )
+        for det in getattr(tracker, "unread", ())
+    ]
 
 
 def summarise(au: AUResult) -> list[FaceSummary]:
