@@ -14,7 +14,7 @@ from emochat.apps.arguments import analysis_options
 from emochat.apps.jobs import ClipOutput, write_outputs
 from emochat.batch.cli import add_arguments
 from emochat.batch.runner import Clip, OutputDir, discover, run_batch
-from emochat.batch.summary import SCHEMA, combine_parts, segment_rows
+from emochat.batch.summary import SCHEMA, combine_parts, segment_rows, write_part
 from emochat.core.errors import DataError
 from emochat.report.model import Emotion, FaceEvidence, Report, Segment, VoiceEvidence
 from emochat.testing.synth import tone, write_media
@@ -234,3 +234,73 @@ def test_rewriting_a_clip_removes_a_killed_attempts_temporaries(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "report.html", "report.json"]
     assert [p.name for p in written] == ["report.html", "report.json"]
     assert json.loads((out / "report.json").read_text())["segments"]
+
+
+def _two_speaker_report() -> dict:
+    """Schema 2.3: S1 (face 0) speaks while face 1 listens, then S2 (face 1) while S1
+    listens; each utterance has a speaking and a listening segment."""
+    report = _report(4)
+    segs = report["segments"]
+    for seg, (speaker, role, face, conf) in zip(
+        segs,
+        [("S1", "speaking", 0, 0.92), ("S1", "listening", 1, None)]
+        + [("S2", "speaking", 1, 0.81), ("S2", "listening", 0, None)],
+        strict=True,
+    ):
+        seg.update(speaker=speaker, role=role, face_id=face)
+        if conf is not None:
+            seg["speaker_face_confidence"] = conf
+    report["speakers"] = [
+        {
+            "id": "S1",
+            "face_id": 0,
+            "talk_time_s": 3.0,
+            "n_segments": 2,
+            "attribution": "av-sync",
+            "overall": {"label": "happy", "probs": {"happy": 0.6, "sad": 0.4}},
+        },
+        {
+            "id": "S2",
+            "face_id": 1,
+            "talk_time_s": 5.0,
+            "n_segments": 2,
+            "attribution": "av-sync",
+            "overall": {"label": "sad", "probs": {"happy": 0.3, "sad": 0.7}},
+        },
+    ]
+    return report
+
+
+def test_summary_rows_say_who_speaks_and_who_listens():
+    """Schema 2.3: a speaking and a listening row per utterance, each tied to its person."""
+    rows = segment_rows("c", "/in/c.mp4", _two_speaker_report())
+    who = [(r["speaker"], r["role"], r["face_id"], r["person"], r["person_label"]) for r in rows]
+    assert who == [
+        ("S1", "speaking", 0, "S1", "happy"),
+        ("S1", "listening", 1, "S2", "sad"),
+        ("S2", "speaking", 1, "S2", "sad"),
+        ("S2", "listening", 0, "S1", "happy"),
+    ]
+    assert [r["speaker_face_confidence"] for r in rows] == [0.92, None, 0.81, None]
+    assert {r["n_speakers"] for r in rows} == {2}
+    # without a speaker analysis the columns are null
+    plain = segment_rows("c", "/in/c.mp4", _report(2))
+    assert {(r["role"], r["person"], r["person_label"], r["n_speakers"]) for r in plain} == {
+        (None, None, None, None)
+    }
+
+
+def test_an_older_part_without_the_speaker_columns_still_combines(tmp_path):
+    """A batch resumed by this emochat: parts written before schema 2.3 lack the columns."""
+    old = pa.Table.from_pylist(segment_rows("a", "/in/a.mp4", _report(2)), schema=SCHEMA)
+    old = old.drop_columns(
+        ["role", "person", "speaker_face_confidence", "person_label", "n_speakers"]
+    )
+    pq.write_table(old, tmp_path / "a.parquet")
+    write_part(segment_rows("b", "/in/b.mp4", _two_speaker_report()), tmp_path / "b.parquet")
+    assert (
+        combine_parts([tmp_path / "a.parquet", tmp_path / "b.parquet"], tmp_path / "s.parquet") == 6
+    )
+    summary = pq.read_table(tmp_path / "s.parquet").to_pandas()
+    assert summary["n_speakers"].isna().tolist() == [True] * 2 + [False] * 4
+    assert summary["role"].tolist()[2:] == ["speaking", "listening", "speaking", "listening"]

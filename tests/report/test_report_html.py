@@ -15,6 +15,7 @@ from emochat.report.model import (
     FaceEvidence,
     Report,
     Segment,
+    Speaker,
     TextEvidence,
     VoiceEvidence,
     validate_report,
@@ -240,3 +241,96 @@ def test_an_uncertain_answer_is_valid_and_said_without_javascript():
     validate_report(report.to_dict())
     static = render_html(report).split('id="static"')[1]
     assert "Overall: sad (uncertain: flat)" in static
+
+
+def two_speaker_report() -> Report:
+    """:func:`rich_report` as a conversation of two people (schema 2.3): Alice (face 0)
+    speaks 0-3 s while face 1 listens, S2 (face 1) speaks 3-8 s while Alice listens."""
+    report = rich_report()
+    report.faces.append({"face_id": 1, "first_s": 0.0, "last_s": 7.9, "n_frames": 80})
+    first, second = report.segments
+    first.speaker, first.role, first.speaker_face_confidence = "S1", "speaking", 0.92
+    second.speaker, second.face_id, second.role = "S2", 1, "speaking"
+    second.speaker_face_confidence = 0.81
+    second.evidence["face"].face_id = 1
+    listeners = []
+    for seg, face, label in ((first, 1, "neutral"), (second, 0, "surprise")):
+        face_only = Emotion(label, _probs(label, 0.6), source="face")
+        listeners.append(
+            Segment(
+                seg.start_s,
+                seg.end_s,
+                speaker=seg.speaker,
+                face_id=face,
+                role="listening",
+                emotion=face_only,
+                evidence={
+                    "face": FaceEvidence(
+                        face_id=face,
+                        n_frames=30,
+                        mean_confidence=0.9,
+                        au_mean={},
+                        description=f"face looks {label}",
+                        active_aus=[],
+                        events=[],
+                        emotion=face_only,
+                    )
+                },
+            )
+        )
+    report.segments = [first, listeners[0], second, listeners[1]]
+    report.speakers = [
+        Speaker(
+            "S1",
+            face_id=0,
+            name="Alice",
+            talk_time_s=3.0,
+            n_segments=2,
+            overall=Emotion("happy", _probs("happy", 0.5), source="face+voice"),
+            attribution="av-sync",
+        ),
+        Speaker(
+            "S2",
+            face_id=1,
+            talk_time_s=5.0,
+            n_segments=2,
+            overall=Emotion("sad", _probs("sad", 0.5), source="face+voice"),
+            attribution="av-sync",
+        ),
+    ]
+    return report
+
+
+def test_a_two_speaker_report_is_valid_and_names_its_people_without_javascript():
+    report = two_speaker_report()
+    data = report.to_dict()
+    validate_report(data)
+    assert [p["id"] for p in data["speakers"]] == ["S1", "S2"]
+    assert data["speakers"][0]["overall"]["label"] == "happy"
+    assert [s.get("role") for s in data["segments"]] == [
+        "speaking",
+        "listening",
+        "speaking",
+        "listening",
+    ]
+    static = render_html(report).split('id="static"')[1]
+    assert "<li>Alice (face 0): happy, 3.0 s of speech</li>" in static
+    assert "<li>S2 (face 1): sad, 5.0 s of speech</li>" in static
+
+
+def test_speakers_is_null_without_a_speaker_analysis_and_a_bad_block_is_refused():
+    import jsonschema
+
+    data = rich_report().to_dict()
+    assert data["speakers"] is None
+    assert "role" not in data["segments"][0]
+    validate_report(data)
+    assert "people-static" not in render_html(rich_report())
+    bad = two_speaker_report().to_dict()
+    bad["speakers"][0]["attribution"] = "guess"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report(bad)
+    bad = two_speaker_report().to_dict()
+    bad["segments"][1]["role"] = "talking"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_report(bad)

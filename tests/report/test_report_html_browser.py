@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_report_html import rich_report
+from test_report_html import rich_report, two_speaker_report
 
 from emochat.report.html import render_html
 
@@ -285,3 +285,49 @@ def test_uncertain_answers_say_why_on_the_page(browser, tmp_path):
         "#segments .uncertain", "es => es.map(e => e.textContent)"
     )
     assert rows == ["uncertain: the modalities disagree (face neutral, text angry)"]
+
+
+def _lane_count(page: Page, lane: str, selector: str) -> int:
+    return page.count(f'#timeline svg[data-lane="{lane}"] {selector}')
+
+
+def test_two_speakers_get_one_lane_each_with_speaking_and_listening(browser, tmp_path):
+    html = tmp_path / "report.html"
+    html.write_text(render_html(two_speaker_report(), video_src=""), "utf-8")
+    page = Page(browser, html)
+    assert page.errors() == []
+    lanes = page.lanes()
+    assert "person:S1" in lanes and "person:S2" in lanes
+    for person in ("S1", "S2"):
+        assert _lane_count(page, f"person:{person}", "rect.speaking") == 1
+        assert _lane_count(page, f"person:{person}", "rect.listening") == 1
+    # Alice speaks first and listens second; her lane's rects say when
+    starts = page.page.eval_on_selector_all(
+        '#timeline svg[data-lane="person:S1"] rect',
+        "es => es.map(e => [e.getAttribute('class'), parseFloat(e.dataset.start)])",
+    )
+    assert sorted(starts) == [["listening", 3.0], ["speaking", 0.0]]
+    titles = page.page.eval_on_selector_all(
+        '#timeline svg[data-lane^="person:"] text.title', "es => es.map(e => e.textContent)"
+    )
+    assert titles == ["Alice · face 0", "S2 · face 1"]
+    # the shared emotion lane draws the two utterances, not the listeners over them
+    assert _lane_count(page, "emotion:emotion", "rect.prob") == 2 * 7
+    people = page.page.eval_on_selector_all(
+        "#people tr[data-speaker]", "es => es.map(e => e.textContent)"
+    )
+    assert len(people) == 2
+    assert "Alice (S1)" in people[0] and "face 0" in people[0] and "happy 50%" in people[0]
+    assert "S2" in people[1] and "face 1" in people[1] and "sad 50%" in people[1]
+    who = page.page.eval_on_selector_all("#segments td.who", "es => es.map(e => e.textContent)")
+    assert who == ["Alice", "S2 (listening)", "S2", "Alice (listening)"]
+
+
+def test_no_person_lanes_without_speakers(browser, tmp_path):
+    html = tmp_path / "report.html"
+    html.write_text(render_html(rich_report(), video_src=""), "utf-8")
+    page = Page(browser, html)
+    assert page.errors() == []
+    assert not [lane for lane in page.lanes() if lane.startswith("person:")]
+    assert page.count("#people") == 0 and page.count("#segments td.who") == 0
+    assert _lane_count(page, "emotion:emotion", "rect.prob") == 2 * 7

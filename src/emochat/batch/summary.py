@@ -2,6 +2,12 @@
 fused and each modality's probabilities (``p_<label>``, ``face_p_<label>``, ...) and
 weights, so a study can compare modalities without opening every report.
 
+Who (schema 2.3, issue #26): ``speaker`` is who speaks in the segment, ``role`` whether the
+row's face is ``speaking`` or ``listening``, ``person`` the speaker id of the person the
+row is about (the speaker, or the listener whose face it is), ``person_label`` that
+person's overall emotion, ``n_speakers`` the clip's number of speakers; all null when no
+speaker analysis ran.
+
 Each clip's rows are written to their own part file as the clip finishes; the
 summary is rebuilt from the parts of finished clips, so a clip that ran twice
 (crash between its outputs and its marker) still appears exactly once.
@@ -31,6 +37,9 @@ SCHEMA = pa.schema(
         ("clip_duration_s", pa.float64()),
         ("face_id", pa.int32()),
         ("speaker", pa.string()),
+        ("role", pa.string()),
+        ("person", pa.string()),
+        ("speaker_face_confidence", pa.float64()),
         ("text", pa.string()),
         ("label", pa.string()),
         ("p_label", pa.float64()),
@@ -52,6 +61,8 @@ SCHEMA = pa.schema(
         ("active_aus", pa.string()),
         ("face_description", pa.string()),
         ("clip_label", pa.string()),
+        ("person_label", pa.string()),
+        ("n_speakers", pa.int32()),
         ("n_warnings", pa.int32()),
     ]
 )
@@ -77,12 +88,26 @@ def _modality_columns(modality: str, evidence: Mapping[str, Any] | None, weights
     }
 
 
+def _person(seg: Mapping[str, Any], speakers: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The ``speakers`` entry a segment is about: the listener whose face it shows for a
+    listening segment, else the speaker ({} when none)."""
+    for p in speakers:
+        if seg.get("role") == "listening":
+            if p.get("face_id") is not None and p.get("face_id") == seg.get("face_id"):
+                return p
+        elif seg.get("speaker") is not None and p.get("id") == seg.get("speaker"):
+            return p
+    return {}
+
+
 def segment_rows(clip_id: str, input_path: str, report: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The summary rows of one report (one per segment)."""
     media = report.get("media", {})
     overall = report.get("overall") or {}
+    speakers = report.get("speakers")
     rows = []
     for i, seg in enumerate(report.get("segments", [])):
+        person = _person(seg, speakers or [])
         emo = seg.get("emotion") or {}
         probs = emo.get("probs") or {}
         ev = seg.get("evidence") or {}
@@ -97,6 +122,9 @@ def segment_rows(clip_id: str, input_path: str, report: Mapping[str, Any]) -> li
             "clip_duration_s": media.get("duration_s"),
             "face_id": seg.get("face_id"),
             "speaker": seg.get("speaker"),
+            "role": seg.get("role"),
+            "person": person.get("id"),
+            "speaker_face_confidence": seg.get("speaker_face_confidence"),
             "text": seg.get("text"),
             "label": emo.get("label"),
             "p_label": probs.get(emo.get("label")) if emo else None,
@@ -115,6 +143,8 @@ def segment_rows(clip_id: str, input_path: str, report: Mapping[str, Any]) -> li
             or None,
             "face_description": face.get("description"),
             "clip_label": overall.get("label"),
+            "person_label": (person.get("overall") or {}).get("label"),
+            "n_speakers": len(speakers) if speakers is not None else None,
             "n_warnings": len(report.get("warnings", [])),
         }
         rows.append(row)

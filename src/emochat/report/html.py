@@ -108,6 +108,18 @@ def _static_summary(data: Mapping[str, Any]) -> str:
         uncertain = overall.get("uncertain")
         note = f" (uncertain: {escape(str(uncertain['reason']))})" if uncertain else ""
         out.append(f"<h2>Overall: {escape(str(overall.get('label', '')))}{note}</h2><p>{probs}</p>")
+    people = data.get("speakers") or []
+    if people:
+        out.append("<h2>People</h2><ul id='people-static'>")
+        for p in people:
+            who = escape(str(p.get("name") or p.get("id", "")))
+            face = f"face {p['face_id']}" if p.get("face_id") is not None else "not seen"
+            said = p.get("overall") or {}
+            feel = f": {escape(str(said['label']))}" if said.get("label") else ""
+            talk = p.get("talk_time_s")
+            talk = f", {talk:.1f} s of speech" if isinstance(talk, int | float) else ""
+            out.append(f"<li>{who} ({face}){feel}{talk}</li>")
+        out.append("</ul>")
     explanation = data.get("explanation")
     if explanation and explanation.get("text"):
         out.append(f"<h2>Why</h2><p>{escape(explanation['text'])}</p>")

@@ -30,10 +30,12 @@ from emochat.core.files import atomic_write_text
 from emochat.core.labels import fold_to_basic, valence_arousal
 from emochat.core.words import word_count
 
-SCHEMA_VERSION = "2.2.0"
+SCHEMA_VERSION = "2.3.0"
 """Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject;
 2.1 added the optional ``uncertain`` block of fused emotions and the ``provenance`` key;
-2.2 the optional per-frame ``box`` and ``gaze`` (:class:`FaceGaze`) of ``au.tracks``."""
+2.2 the optional per-frame ``box`` and ``gaze`` (:class:`FaceGaze`) of ``au.tracks``;
+2.3 the ``speakers`` key (:class:`Speaker`) and each segment's optional ``role`` and
+``speaker_face_confidence`` (issue #26)."""
 
 
 @dataclass
@@ -339,12 +341,45 @@ class Segment:
     cue_vectors: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The segment emotion tokens the stages computed (voice: pooled whisper-base states,
     text: the e5 embedding), for the multimodal LLM reasoner; not written to report.json."""
+    role: str | None = None
+    """``"speaking"`` (``face_id`` is the speaker's face) or ``"listening"`` (a visible face
+    that is not the speaker during an utterance: its own segment for the same window, with
+    face evidence only); None when no speaker analysis ran."""
+    speaker_face_confidence: float | None = None
+    """0-1: how sure the speaking face's attribution is; None when not attributed."""
 
     def ordered_evidence(self) -> list[ModalityEvidence]:
         """The evidence in the registered modality order (face, voice, text, ...): the order
         fusion weighs and the reasoners read it, whichever stage ran first."""
         rank = {m: i for i, m in enumerate(EVIDENCE_TYPES)}
         return sorted(self.evidence.values(), key=lambda ev: rank[ev.modality])
+
+
+SPEAKER_ATTRIBUTIONS = ("av-sync", "transcript", "only-face", "none")
+"""How a :class:`Speaker` was tied to a face: audio-visual synchrony, the transcript's
+speaker tags, the only visible face, or not at all."""
+
+
+@dataclass
+class Speaker(_JsonBlock):
+    """One person of the report's ``speakers`` list (schema 2.3)."""
+
+    id: str
+    """The transcript's speaker name when the transcript names speakers, else ``S1``,
+    ``S2``, ... in order of first speech."""
+    face_id: int | None = None
+    """The face track that speaks for this speaker; None: off-screen or unknown."""
+    name: str | None = None
+    talk_time_s: float = 0.0
+    """Seconds of speech attributed to this speaker."""
+    n_segments: int = 0
+    overall: Emotion | None = None
+    """This person's overall emotion over their segments (speaking and listening), built
+    like the report's ``overall``."""
+    attribution: str = "none"
+    """One of :data:`SPEAKER_ATTRIBUTIONS`."""
+
+    nested: ClassVar[Mapping[str, type]] = {"overall": Emotion}
 
 
 @dataclass
@@ -381,6 +416,8 @@ class Report:
     schema_version: str = SCHEMA_VERSION
     provenance: dict[str, Any] | None = None
     """What produced the report (``emochat.provenance.collect``): options, models, versions."""
+    speakers: list[Speaker] | None = None
+    """Who speaks (one :class:`Speaker` per person); None when no speaker analysis ran."""
 
     def warn(self, stage: str, code: str, message: str) -> None:
         self.warnings.append(Warning(stage, code, message))

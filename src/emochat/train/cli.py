@@ -21,6 +21,7 @@ MODELS = (
     "au_calibration",
     "face_reader",
     "face_mtcnn",
+    "speaker_embedding",
 )
 """Every recipe package, in the order ``emochat train`` lists them."""
 

@@ -25,6 +25,10 @@
 
   var media = R.media || {};
   var segments = Array.isArray(R.segments) ? R.segments : [];
+  // one lane per person when a speaker analysis ran (schema 2.3); listener segments (the
+  // same window as an utterance, another face) are drawn in their person's lane only
+  var speakers = Array.isArray(R.speakers) ? R.speakers : [];
+  function listening(seg) { return seg.role === 'listening'; }
   var thumbs = X.thumbnails || {};
 
   var state = { t: 0, band: null, cite: null, lanes: [], player: null, words: [], rows: [] };
@@ -434,7 +438,7 @@
 
   function emotionLane(title, pick, height) {
     var items = [];
-    segments.forEach(function (seg, i) { var e = pick(seg); if (e && e.probs) items.push({ i: i, e: e, sp: segSpan(seg) }); });
+    segments.forEach(function (seg, i) { var e = !listening(seg) && pick(seg); if (e && e.probs) items.push({ i: i, e: e, sp: segSpan(seg) }); });
     if (!items.length) return null;
     return {
       name: 'emotion:' + title, height: height, emotion: true,
@@ -476,7 +480,7 @@
   function vaLane() {
     var pts = [];
     segments.forEach(function (seg) {
-      var e = seg.emotion;
+      var e = listening(seg) ? null : seg.emotion;
       if (e && (num(e.valence) || num(e.arousal))) pts.push({ sp: segSpan(seg), v: e.valence, a: e.arousal });
     });
     if (!pts.length) return null;
@@ -505,9 +509,79 @@
     };
   }
 
+  // ------------------------------------------------------------ people
+  function personLabel(p) { return p.name || p.id; }
+  function personOf(seg) {
+    // speaking: the segment names the speaker; listening: the listener's face is a person's face
+    for (var k = 0; k < speakers.length; k++) {
+      var p = speakers[k];
+      if (listening(seg) ? (num(p.face_id) && seg.face_id === p.face_id) : (seg.speaker === p.id)) return p;
+    }
+    return null;
+  }
+  function segEmotion(seg) { return seg.emotion || emotionOf(seg.evidence && seg.evidence.face) || null; }
+  function personLane(p) {
+    var items = [];
+    segments.forEach(function (seg, i) {
+      if (personOf(seg) === p) items.push({ i: i, seg: seg, sp: segSpan(seg), e: segEmotion(seg), listen: listening(seg) });
+    });
+    var height = 50;
+    return {
+      name: 'person:' + p.id, height: height,
+      draw: function (g) {
+        items.forEach(function (it) {
+          var x0 = xOf(it.sp[0]);
+          var w = Math.max(1, xOf(it.sp[1]) - x0 - 1);
+          var fill = it.e ? colorOf(it.e.label) : '#c4c9d0';
+          if (it.listen) {
+            add(g, s('rect', { x: x0, y: 30, width: w, height: 14, fill: fill, 'fill-opacity': 0.35, stroke: fill, 'stroke-dasharray': '3 2', class: 'listening', 'data-start': it.sp[0] }));
+            if (w > 52 && it.e) add(g, s('text', { x: x0 + 4, y: 41, class: 'dim', text: 'listening · ' + it.e.label + ' ' + pct(it.e.probs && it.e.probs[it.e.label]) }));
+          } else {
+            add(g, s('rect', { x: x0, y: 6, width: w, height: 20, fill: fill, class: 'speaking', 'data-start': it.sp[0] }));
+            if (w > 52 && it.e) add(g, s('text', { x: x0 + 4, y: 20, text: it.e.label + ' ' + pct(it.e.probs && it.e.probs[it.e.label]), style: 'fill:#fff;font-weight:600;paint-order:stroke;stroke:rgba(0,0,0,.45);stroke-width:2px' }));
+          }
+        });
+        laneTitle(g, personLabel(p) + (num(p.face_id) ? ' · face ' + p.face_id : ' · no face'), 14);
+        var o = p.overall;
+        add(g, s('text', { x: 4, y: 28, class: 'dim', text: 'speaks · dashed: listens' }));
+        if (o && o.label) add(g, s('text', { x: 4, y: 42, text: 'overall ' + o.label + ' ' + pct(o.probs && o.probs[o.label]) + (o.uncertain ? ' ?' : ''), style: 'fill:' + colorOf(o.label) + ';font-weight:600' }));
+      },
+      hover: function (t) {
+        var lines = [];
+        items.forEach(function (it) {
+          if (t >= it.sp[0] && t <= it.sp[1]) {
+            lines.push(personLabel(p) + (it.listen ? ' listening' : ' speaking') + ' · ' + fmtSpan(it.sp[0], it.sp[1]) +
+              (it.e ? '\n' + it.e.label + ' ' + pct(it.e.probs && it.e.probs[it.e.label]) : '') +
+              (!it.listen && num(it.seg.speaker_face_confidence) ? '\nface attribution ' + pct(it.seg.speaker_face_confidence) : ''));
+          }
+        });
+        return lines.length ? lines.join('\n') : personLabel(p) + ' · ' + fmtT(t);
+      }
+    };
+  }
+  function peopleSection() {
+    if (!speakers.length) return null;
+    var head = ['person', 'face', 'tied by', 'talk time', 'segments', 'overall emotion'];
+    var table = h('table', { id: 'people' }, h('tr', null, head.map(function (c) { return h('th', { text: c }); })));
+    speakers.forEach(function (p) {
+      var o = p.overall;
+      add(table, h('tr', { 'data-speaker': p.id }, [
+        h('td', { text: personLabel(p) + (p.name && p.name !== p.id ? ' (' + p.id + ')' : '') }),
+        h('td', { text: num(p.face_id) ? 'face ' + p.face_id : 'not seen' }),
+        h('td', { text: p.attribution || 'none' }),
+        h('td', { text: fmtT(p.talk_time_s) }),
+        h('td', { text: String(num(p.n_segments) ? p.n_segments : '–') }),
+        h('td', null, o && o.label ? [h('span', { class: 'lab', style: 'background:' + colorOf(o.label), text: o.label }), ' ' + pct(o.probs && o.probs[o.label]),
+          o.uncertain ? h('div', { class: 'uncertain', text: uncertainNote(o) }) : null] : '—')
+      ]));
+    });
+    return h('section', null, [h('h2', { text: 'People' }), table]);
+  }
+
   function buildLanes() {
     var lanes = [axisLane()];
     lanes.push(emotionLane('emotion', function (seg) { return seg.emotion; }, 70));
+    speakers.forEach(function (p) { lanes.push(personLane(p)); });
     modalities.forEach(function (m) {
       lanes.push(emotionLane(m.modality + ' emotion', function (seg) { return emotionOf(seg.evidence && seg.evidence[m.modality]); }, 34));
     });
@@ -576,13 +650,17 @@
     var lead = columns.filter(function (c) { return c.lead; });
     var rest = columns.filter(function (c) { return !c.lead; });
     var titles = function (cs) { return cs.map(function (c) { return c.title; }); };
-    var head = ['time'].concat(titles(lead), ['emotion'], titles(rest));
+    var head = ['time'].concat(speakers.length ? ['who'] : [], titles(lead), ['emotion'], titles(rest));
     var table = h('table', { id: 'segments' }, h('tr', null, head.map(function (c) { return h('th', { text: c }); })));
     segments.forEach(function (seg, i) {
       var sp = segSpan(seg);
       var e = seg.emotion;
       var cell = function (c) { return h('td', null, c.cell(seg, i)); };
       var cells = [h('td', null, photo ? h('button', { class: 't', type: 'button', text: '#' + (i + 1), onclick: function () { setBand(sp); } }) : timeLink(sp[0], sp[1], fmtSpan(seg.start_s, seg.end_s)))];
+      if (speakers.length) {
+        var p = personOf(seg);
+        cells.push(h('td', { class: listening(seg) ? 'who listening' : 'who speaking', text: (p ? personLabel(p) : (seg.speaker || '–')) + (listening(seg) ? ' (listening)' : '') }));
+      }
       cells = cells.concat(lead.map(cell));
       cells.push(h('td', null, e ? [h('span', { class: 'lab', style: 'background:' + colorOf(e.label), text: e.label }), ' ' + pct(e.probs && e.probs[e.label]),
         e.uncertain ? h('div', { class: 'uncertain', text: uncertainNote(e) }) : null] : '—'));
@@ -630,7 +708,7 @@
     if (stat) stat.style.display = 'none';
     var sections = [];
     modalities.forEach(function (m) { if (m.sections) sections = sections.concat(m.sections()); });
-    add(app, [header(), h('div', { class: 'top' }, [player(), summary()]), timeline()].concat(sections, [segmentTable(), footer()]));
+    add(app, [header(), h('div', { class: 'top' }, [player(), summary()]), timeline(), peopleSection()].concat(sections, [segmentTable(), footer()]));
     drawLanes();
     var pending = null;
     window.addEventListener('resize', function () {
