@@ -100,3 +100,46 @@ def iter_frames(
         raise MediaError(p, f"video decoding failed: {exc.strerror or exc}") from None
     finally:
         container.close()
+
+
+def iter_frames_in(
+    path: str | Path,
+    windows: list[tuple[float, float]],
+    max_side: int | None = 1280,
+) -> Iterator[tuple[int, Frame]]:
+    """Every decoded frame inside the given time windows, with the window's position.
+
+    One decoding pass for all windows (sorted by start, not overlapping); frames outside
+    them are decoded but never converted to RGB, so re-reading a few short stretches of a
+    long video at its native rate costs one decode of the file up to the last window.
+    Damaged files end the stream quietly (the caller has already analysed what decodes).
+    """
+    if not windows:
+        return
+    p = Path(path)
+    container = open_container(p)
+    try:
+        if not container.streams.video:
+            return
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        start_time = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        k, last_t = 0, -1.0
+        for index, frame in enumerate(container.decode(stream)):
+            t = (float(frame.time) if frame.time is not None else index / 30.0) - start_time
+            t = max(t, last_t + 1e-3) if t < last_t else t
+            last_t = t
+            while k < len(windows) and t > windows[k][1]:
+                k += 1
+            if k == len(windows):
+                return
+            if t + 1e-6 < windows[k][0]:
+                continue
+            w, h = _scaled_size(frame.width, frame.height, max_side)
+            rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+            upright = _upright(rgb, int(frame.rotation or 0))
+            yield k, Frame(index=index, t_s=round(t, 6), rgb=upright)
+    except av.error.FFmpegError:
+        return
+    finally:
+        container.close()
