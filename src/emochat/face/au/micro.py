@@ -42,7 +42,7 @@ MIN_IOU = 0.3
 the nearest sampled frame by at least this."""
 
 
-def _sampled(analysis: FaceAnalysis) -> float | None:
+def sampling_period(analysis: FaceAnalysis) -> float | None:
     """The sampling period (s) when frames were skipped, else None (already native)."""
     index = analysis.frame_times[:, 1] if len(analysis.frame_times) else np.empty(0)
     if len(index) < 2 or np.all(np.diff(index) <= 1):
@@ -97,7 +97,7 @@ def refine_micro(
     onset, apex and offset at the native frame times); the others stay as they were.
     Analyses already made at the native rate come back unchanged.
     """
-    period = _sampled(analysis)
+    period = sampling_period(analysis)
     if period is None:
         return analysis
     found = candidates(analysis.au, period)
