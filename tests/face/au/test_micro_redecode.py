@@ -93,11 +93,20 @@ def test_syllable_rhythm_is_counted_and_one_opening_is_not_speech():
     assert mouth_openings(np.full(20, 4.9)) == 0  # open and still: no rhythm
 
 
-def test_window_decoding_reads_only_the_windows():
-    path = MEAD / "M030_front_neutral_level1_001.mp4"
-    got = list(iter_frames_in(path, [(0.5, 0.7), (2.0, 2.1)], max_side=None))
-    assert {k for k, _ in got} == {0, 1}
-    assert all(0.5 <= f.t_s <= 0.7 for k, f in got if k == 0)
-    assert all(2.0 <= f.t_s <= 2.1 for k, f in got if k == 1)
-    indices = [f.index for k, f in got if k == 0]
-    assert indices == list(range(indices[0], indices[0] + len(indices)))  # every frame
+@pytest.mark.parametrize(
+    "clip", ["mead-video/M030_front_neutral_level1_001.mp4", "talking/hdtf_aoc.mp4"]
+)
+def test_window_decoding_gives_the_frames_a_full_decode_gives(clip):
+    """Windows near each other are decoded on, a far one (hdtf_aoc: 6 s on) is sought:
+    either way every frame inside, with the full decode's time, index and pixels."""
+    path = media_root() / clip
+    windows = [(0.5, 0.7), (1.0, 1.1), (6.6, 6.9)]
+    got = list(iter_frames_in(path, windows, max_side=None))
+    full = list(iter_frames(path, max_side=None))
+    for k, (a, b) in enumerate(windows):
+        want = [f for f in full if a - 1e-6 <= f.t_s <= b + 1e-6]
+        mine = [f for w, f in got if w == k]
+        assert [f.t_s for f in mine] == pytest.approx([f.t_s for f in want], abs=1e-4)
+        assert [f.index for f in mine] == [f.index for f in want]
+        assert all(np.array_equal(x.rgb, y.rgb) for x, y in zip(mine, want, strict=True))
+    assert {k for k, _ in got} == ({0, 1, 2} if full[-1].t_s > 6.9 else {0, 1})
