@@ -95,7 +95,7 @@ def mouth_openings(opening: np.ndarray) -> int:
     return count
 
 
-def _speaking(t_s: np.ndarray, intensity: np.ndarray, start_t: float, end_t: float) -> bool:
+def speaking(t_s: np.ndarray, intensity: np.ndarray, start_t: float, end_t: float) -> bool:
     """Whether the mouth opens and closes at syllable rhythm around [start_t, end_t]."""
     sel = (t_s >= start_t - SPEECH_WINDOW_S) & (t_s <= end_t + SPEECH_WINDOW_S)
     return mouth_openings(intensity[sel][:, _LIPS_PART]) >= SPEECH_OPENINGS
@@ -149,7 +149,7 @@ def find_events(
                     and intensity[i:settled, a].min() < MICRO_QUIET
                     and len({start - 1, start, apex, i}) == 4
                     and _seen_natively(frame_index, start - 1, i)
-                    and not (code in MOUTH_AUS and _speaking(t_s, intensity, t_s[start], offset))
+                    and not (code in MOUTH_AUS and speaking(t_s, intensity, t_s[start], offset))
                 )
                 events.append(
                     AUEvent(

@@ -23,9 +23,11 @@ from emochat.face.au.analysis import FaceAnalysis
 from emochat.face.au.events import (
     MICRO_MAX_S,
     MICRO_MIN_PEAK,
+    MOUTH_AUS,
     NEVER_MICRO,
     AUEvent,
     find_events,
+    speaking,
 )
 from emochat.face.au.result import AUResult
 from emochat.face.tracker import FaceTracker
@@ -51,8 +53,17 @@ def sampling_period(analysis: FaceAnalysis) -> float | None:
 
 
 def candidates(result: AUResult, period: float) -> list[AUEvent]:
-    """Sampled events that could be micro-expressions: a flaggable AU, strong enough, and
-    short enough once the sampling's uncertainty (one period) is allowed for."""
+    """Sampled events that could be micro-expressions: a flaggable AU, strong enough,
+    short enough once the sampling's uncertainty (one period) is allowed for, and not a
+    lip AU amid the lips' syllable rhythm (which the native frames would turn down too:
+    :func:`find_events`)."""
+
+    def talking(e: AUEvent) -> bool:
+        track = result.tracks.get(e.face_id)
+        if e.au not in MOUTH_AUS or track is None:
+            return False
+        return speaking(track.t_s, track.intensity, e.onset_s, e.offset_s)
+
     found = [
         e
         for e in result.events
@@ -60,6 +71,7 @@ def candidates(result: AUResult, period: float) -> list[AUEvent]:
         and e.au not in NEVER_MICRO
         and e.peak >= MICRO_MIN_PEAK
         and e.duration_s - period < MICRO_MAX_S
+        and not talking(e)
     ]
     return sorted(found, key=lambda e: -e.peak)[:MAX_CANDIDATES]
 
@@ -105,10 +117,13 @@ def refine_micro(
         return analysis
     windows = _windows(found)
     seen: dict[tuple[int, int], list] = {}  # (window, face_id) -> observations
-    trackers = [FaceTracker(max_faces=max_faces) for _ in windows]
+    tracker, current = FaceTracker(max_faces=max_faces), 0
     tracks = analysis.au.tracks
     for k, frame in iter_frames_in(path, windows, max_side=max_side):
-        for obs in trackers[k].process(frame):
+        if k != current:  # each window is tracked afresh
+            tracker.reset()
+            current = k
+        for obs in tracker.process(frame):
             best, best_iou = None, MIN_IOU
             for face_id, track in tracks.items():
                 j = int(np.argmin(np.abs(track.t_s - obs.t_s)))
