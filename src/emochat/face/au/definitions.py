@@ -233,7 +233,7 @@ _PIPELINE = """\
   decoded frame skipped between them, the AU is not a blink (AU45) nor a mouth action
   of articulation (AU17, AU20, AU23, AU25, AU26), and a lip AU (AU10, AU12, AU14,
   AU15) is not flagged while the lips part and close (AU25 swinging by 1.0) at least
-  twice within 0.5 s of it (syllable rhythm: speech, which moves the mouth points
+  twice within 1 s of it (syllable rhythm: speech, which moves the mouth points
   those AUs are measured from). Analysed at 10 fps, the short events seen are
   candidates: the frames around each (0.4 s either side, at most 24 windows) are
   decoded again at the native rate, re-tracked and graded against the track's
