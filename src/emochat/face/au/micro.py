@@ -18,11 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from emochat.core.action_units import AU_CODES
 from emochat.face.au.agent import AUAgent
 from emochat.face.au.analysis import FaceAnalysis
 from emochat.face.au.events import (
     MICRO_MAX_S,
     MICRO_MIN_PEAK,
+    MICRO_QUIET,
+    MICRO_SETTLE_S,
     MOUTH_AUS,
     NEVER_MICRO,
     AUEvent,
@@ -54,15 +57,29 @@ def sampling_period(analysis: FaceAnalysis) -> float | None:
 
 def candidates(result: AUResult, period: float) -> list[AUEvent]:
     """Sampled events that could be micro-expressions: a flaggable AU, strong enough,
-    short enough once the sampling's uncertainty (one period) is allowed for, and not a
-    lip AU amid the lips' syllable rhythm (which the native frames would turn down too:
-    :func:`find_events`)."""
+    short enough once the sampling's uncertainty (one period) is allowed for, quiet in
+    the samples around it, and not a lip AU amid the lips' syllable rhythm: what the
+    native frames would turn down anyway (:func:`find_events`) is not re-read."""
 
     def talking(e: AUEvent) -> bool:
         track = result.tracks.get(e.face_id)
         if e.au not in MOUTH_AUS or track is None:
             return False
         return speaking(track.t_s, track.intensity, e.onset_s, e.offset_s)
+
+    def settles(e: AUEvent) -> bool:
+        """Quiet (under MICRO_QUIET) in the samples just before the onset and just after
+        the offset, one period more than the native rule's settling time each side."""
+        track = result.tracks.get(e.face_id)
+        if track is None:
+            return True
+        value, t = track.intensity[:, AU_CODES.index(e.au)], track.t_s
+        reach = MICRO_SETTLE_S + period + 1e-6
+        before = value[(t >= e.onset_s - reach) & (t < e.onset_s)]
+        after = value[(t >= e.offset_s) & (t <= e.offset_s + reach)]
+        if not (len(before) and len(after)):
+            return False
+        return bool(before.min() < MICRO_QUIET and after.min() < MICRO_QUIET)
 
     found = [
         e
@@ -72,6 +89,7 @@ def candidates(result: AUResult, period: float) -> list[AUEvent]:
         and e.peak >= MICRO_MIN_PEAK
         and e.duration_s - period < MICRO_MAX_S
         and not talking(e)
+        and settles(e)
     ]
     return sorted(found, key=lambda e: -e.peak)[:MAX_CANDIDATES]
 
