@@ -80,6 +80,11 @@ def per_au(results: dict) -> dict[str, tuple[int, int]]:
     return tally
 
 
+def _acc(by_actor: dict, *actors: str) -> str:
+    right = [hit for a in actors for hit in by_actor.get(a, [])]
+    return f"{np.mean(right):.3f} ({sum(right)}/{len(right)})" if right else "n/a"
+
+
 def main() -> None:
     folder = media_root() / "mead-video"
     analyzer = Analyzer()
@@ -90,7 +95,7 @@ def main() -> None:
         report = analyzer.run(path).report
         results[(actor, emotion)] = (report.overall, clip_means(report), reader_labels(report))
     seconds = time.perf_counter() - t0
-    hits, cnn_hits, au_hits, lines = [], [], [], []
+    hits, cnn_hits, au_hits, lines, by_actor = [], [], [], [], {}
     for (actor, emotion), (overall, means, (cnn, au)) in sorted(results.items()):
         truth = MEAD_TO_BASIC.get(emotion)
         label = overall.label if overall else "none"
@@ -103,6 +108,7 @@ def main() -> None:
             check += " ok" if own > neutral else " NOT above"
         if truth is not None:
             hits.append(label == truth)
+            by_actor.setdefault(actor, []).append(label == truth)
             cnn_hits.append(cnn == truth)
             au_hits.append(au == truth)
         lines.append(
@@ -121,7 +127,8 @@ def main() -> None:
         row(
             f"MEAD 21 clips (7 classes, contempt left out): clip accuracy {np.mean(hits):.3f} "
             f"({sum(hits)}/{len(hits)}; CNN alone {np.mean(cnn_hits):.3f}, AU reader alone "
-            f"{np.mean(au_hits):.3f}); neutral clips read neutral {neutral_ok}/3; "
+            f"{np.mean(au_hits):.3f}); chosen on M030+W009 {_acc(by_actor, 'M030', 'W009')}, "
+            f"held-out W011 {_acc(by_actor, 'W011')}; neutral clips read neutral {neutral_ok}/3; "
             f"{len(results)} clips in {seconds:.0f} s"
         )
     )

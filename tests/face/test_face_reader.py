@@ -82,3 +82,32 @@ def test_a_posed_smile_held_through_a_mead_clip_is_not_absorbed(media_dir):
     assert source == "population"
     assert happy["AU12"] > neutral["AU12"] + 1.0
     assert prototype_scores(happy)["happy"] > prototype_scores(neutral)["happy"] + 0.2
+
+
+def test_a_talking_jaw_is_not_surprise():
+    """Jaw drop and parted lips alone: surprise on a still face (EMFACS), nothing while
+    the person talks (speech drops the jaw with every syllable)."""
+    mouth = {"AU25": 3.0, "AU26": 4.0}
+    assert emotion_from_aus(mouth).label == "surprise"
+    talking = emotion_from_aus(mouth, speaking=True)
+    assert talking.label == "neutral" and talking.probs["surprise"] < 0.15
+
+
+@pytest.mark.parametrize(
+    ("clip", "label"),
+    [
+        ("W009_front_fear_level3_001", "fear"),  # read surprise before the jaw was gated
+        ("W009_front_sad_level3_001", "sad"),  # read fear before
+        ("M030_front_neutral_level1_001", "neutral"),
+    ],
+)
+def test_talking_mead_clips_read_their_posed_emotion(media_dir, clip, label):
+    """MEAD actors pose while speaking: the face's overall answer is the posed emotion."""
+    from emochat.api import Analyzer
+
+    report = Analyzer().run(media_dir / "mead-video" / f"{clip}.mp4").report
+    assert report.overall is not None and report.overall.label == label
+    face = report.segments[0].evidence["face"]
+    # the pipeline saw the lips' syllable rhythm: the jaw drop did not count for surprise
+    still = emotion_from_aus(face.au_mean)
+    assert face.au_emotion.probs["surprise"] < still.probs["surprise"]

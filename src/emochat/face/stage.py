@@ -9,7 +9,7 @@ import numpy as np
 
 from emochat.core.errors import MediaError
 from emochat.face import FaceTracker
-from emochat.face.au import FaceAnalysis, analyze_faces
+from emochat.face.au import AUAgent, FaceAnalysis, analyze_faces, refine_micro
 from emochat.face.expression import frame_views
 from emochat.ingest import Frame, iter_frames
 from emochat.models import registry
@@ -115,8 +115,13 @@ class FaceStage:
             FaceTracker(max_faces=ctx.options.max_faces, static_image_mode=ctx.media.is_image),
             expression.with_views(ctx.options.expression_views),
         )
-        analysis = analyze_faces(frames, tracker=tracker, progress=progress)
+        agent = AUAgent()
+        analysis = analyze_faces(frames, tracker=tracker, agent=agent, progress=progress)
         tracker.flush()
+        if not ctx.media.is_image:  # micro candidates re-read at the native frame rate
+            analysis = refine_micro(
+                ctx.path, analysis, agent, ctx.options.max_side, ctx.options.max_faces
+            )
         ctx.put(analysis)
         block = analysis.to_report()
         if not block["faces"]:

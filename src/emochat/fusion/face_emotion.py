@@ -8,6 +8,11 @@ probabilities with a sharpness and a neutral bias fitted on FER2013 PublicTest
 (``emochat.train.face_reader``): "no active AU" is weak evidence for neutral, not a
 verdict. Its source is named ``au-emfacs`` in the report.
 
+The actors of real footage talk: the jaw drops with every syllable, so while the lips
+open and close at syllable rhythm (:func:`emochat.face.au.events.mouth_openings`) the
+jaw drop (AU26) is left out of the surprise and fear prototypes (``speaking=True``); on
+a still face, or a photo, it counts as EMFACS has it.
+
 The face's emotion pools the expression CNN (temperature-calibrated) and the AU reader
 in log space, the AU reader's log-probabilities weighted by a factor fitted on the same
 split: a product of experts in which the weaker reader only tilts the stronger.
@@ -33,27 +38,39 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
     "disgust": ("AU09", "AU10", "AU15"),
 }
 
+SPEECH_AUS = ("AU26",)
+"""Prototype AUs that speech makes too: left out of the scores while the person talks
+(AU25 and AU27, also speech's, are in no prototype)."""
+
 FULL_INTENSITY = 2.5
 """Intensity (0-5) at which a prototype AU counts as fully expressed (FACS "C")."""
 AU_SOURCE = "au-emfacs"
-_PROTOTYPE_MATRIX = np.array(
-    [[au in PROTOTYPES[label] for label in PROTOTYPES] for au in AU_CODES], dtype=np.float64
-) / np.array([len(aus) for aus in PROTOTYPES.values()])
+
+
+def _prototype_matrix(leave_out: tuple[str, ...] = ()) -> np.ndarray:
+    kept = {label: [au for au in aus if au not in leave_out] for label, aus in PROTOTYPES.items()}
+    return np.array(
+        [[au in kept[label] for label in PROTOTYPES] for au in AU_CODES], dtype=np.float64
+    ) / np.array([len(aus) for aus in kept.values()])
+
+
+_PROTOTYPE_MATRIX = _prototype_matrix()
+_SPEAKING_MATRIX = _prototype_matrix(SPEECH_AUS)
 _NEUTRAL = BASIC_LABELS.index("neutral")
 _EMOTION_COLUMNS = [BASIC_LABELS.index(label) for label in PROTOTYPES]
 
 
-def prototype_score_array(intensity: np.ndarray) -> np.ndarray:
+def prototype_score_array(intensity: np.ndarray, speaking: bool = False) -> np.ndarray:
     """(..., 17) AU intensities in AU_CODES order -> (..., 6) prototype scores 0-1,
-    in :data:`PROTOTYPES` order."""
+    in :data:`PROTOTYPES` order; ``speaking`` leaves :data:`SPEECH_AUS` out."""
     capped = np.minimum(np.asarray(intensity, dtype=np.float64) / FULL_INTENSITY, 1.0)
-    return capped @ _PROTOTYPE_MATRIX
+    return capped @ (_SPEAKING_MATRIX if speaking else _PROTOTYPE_MATRIX)
 
 
-def prototype_scores(intensities: Mapping[str, float]) -> dict[str, float]:
+def prototype_scores(intensities: Mapping[str, float], speaking: bool = False) -> dict[str, float]:
     """Per-emotion activation in 0..1 from mean AU intensities (0-5)."""
     row = np.array([float(intensities.get(au, 0.0)) for au in AU_CODES])
-    return dict(zip(PROTOTYPES, prototype_score_array(row).tolist(), strict=True))
+    return dict(zip(PROTOTYPES, prototype_score_array(row, speaking).tolist(), strict=True))
 
 
 def au_log_probs(scores: np.ndarray, sharpness: float, neutral_bias: float) -> np.ndarray:
@@ -84,10 +101,11 @@ def _emotion(probs: np.ndarray, source: str) -> Emotion:
     return Emotion.from_probs(prob_map, source=source)
 
 
-def emotion_from_aus(intensities: Mapping[str, float]) -> Emotion:
-    """The AU reader's calibrated distribution over the basic labels from AU intensities."""
+def emotion_from_aus(intensities: Mapping[str, float], speaking: bool = False) -> Emotion:
+    """The AU reader's calibrated distribution over the basic labels from AU intensities
+    (``speaking``: the face was talking, see :data:`SPEECH_AUS`)."""
     cal = reader_calibration()
-    scores = np.array(list(prototype_scores(intensities).values()))
+    scores = np.array(list(prototype_scores(intensities, speaking).values()))
     return _emotion(np.exp(au_log_probs(scores, cal.au_sharpness, cal.au_neutral_bias)), AU_SOURCE)
 
 

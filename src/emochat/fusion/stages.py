@@ -15,6 +15,7 @@ import numpy as np
 
 from emochat.core.labels import BASIC_LABELS
 from emochat.face.au import FaceAnalysis
+from emochat.face.au.events import SPEECH_OPENINGS, mouth_openings
 from emochat.fusion.face_emotion import average_face_readers, emotion_from_aus
 from emochat.fusion.fuse import ModalityCue, certainty, fuse, uncertainty
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
@@ -72,20 +73,26 @@ def _in_window(times, start_s: float, end_s: float, is_image: bool) -> np.ndarra
 
 
 def _window_stats(track: dict, names: list[str], start_s: float, end_s: float, is_image: bool):
-    """Frame count, mean AU intensities and mean tracking confidence of a track in a window."""
+    """Frame count, mean AU intensities, mean tracking confidence of a track in a window,
+    and whether the face talks there (its lips open and close at least
+    :data:`~emochat.face.au.events.SPEECH_OPENINGS` times)."""
     mask = _in_window(track["t_s"], start_s, end_s, is_image)
     n = int(mask.sum())
     if n == 0:
-        return 0, {}, 0.0
+        return 0, {}, 0.0, False
     intensity = np.asarray(track["intensity"], dtype=float)[mask]
     means = {au: round(float(v), 3) for au, v in zip(names, intensity.mean(axis=0), strict=True)}
     confidence = track.get("confidence")
     mean_conf = float(np.asarray(confidence, dtype=float)[mask].mean()) if confidence else 1.0
-    return n, means, round(mean_conf, 3)
+    lips = intensity[:, names.index("AU25")] if "AU25" in names else np.zeros(0)
+    return n, means, round(mean_conf, 3), mouth_openings(lips) >= SPEECH_OPENINGS
 
 
 def _window_expression(ctx: AnalysisContext, face_id: int, seg: Segment) -> Emotion | None:
-    """Mean expression-CNN probabilities of one face inside a segment."""
+    """Expression-CNN probabilities of one face inside a segment, pooled over its frames
+    in log space (a normalised geometric mean): a label every frame gives some weight
+    beats one a few frames give much, so a posed expression held through talking is not
+    outvoted by the mouth shapes of single frames."""
     block = ctx.report.expression
     track = next((t for t in (block or {}).get("tracks", []) if t["face_id"] == face_id), None)
     if track is None or not track["t_s"]:
@@ -93,8 +100,10 @@ def _window_expression(ctx: AnalysisContext, face_id: int, seg: Segment) -> Emot
     mask = _in_window(track["t_s"], seg.start_s, seg.end_s, ctx.media.is_image)
     if not mask.any():
         return None
-    mean = np.asarray(track["probs"], dtype=float)[mask].mean(axis=0)
-    probs = {label: round(float(p), 4) for label, p in zip(block["labels"], mean, strict=True)}
+    logs = np.log(np.clip(np.asarray(track["probs"], dtype=float)[mask], 1e-7, 1.0)).mean(axis=0)
+    pooled = np.exp(logs - logs.max())
+    pooled /= pooled.sum()
+    probs = {label: round(float(p), 4) for label, p in zip(block["labels"], pooled, strict=True)}
     return Emotion.from_probs(probs, source="face-cnn")
 
 
@@ -118,19 +127,19 @@ class FaceCueStage:
         for seg in ctx.segments:
             seen = []
             for track in au["tracks"]:
-                n, means, conf = _window_stats(
+                n, means, conf, speaking = _window_stats(
                     track, au["names"], seg.start_s, seg.end_s, ctx.media.is_image
                 )
                 if n:
-                    seen.append((n, track["face_id"], means, conf))
+                    seen.append((n, track["face_id"], means, conf, speaking))
             seen.sort(key=lambda item: (-item[0], item[1]))
             if not seen:
                 segments.append(seg)
                 continue
             per_face = seen if seg.text is None else seen[:1]
-            for n, face_id, means, conf in per_face:
+            for n, face_id, means, conf, speaking in per_face:
                 target = seg if len(per_face) == 1 else replace(seg, evidence=dict(seg.evidence))
-                self._attach(ctx, faces, target, face_id, n, means, conf)
+                self._attach(ctx, faces, target, face_id, n, means, conf, speaking)
                 segments.append(target)
         ctx.segments = segments
 
@@ -143,6 +152,7 @@ class FaceCueStage:
         n: int,
         means: dict,
         confidence: float,
+        speaking: bool = False,
     ) -> None:
         au = ctx.report.au
         labels = au.get("labels", {})
@@ -156,7 +166,7 @@ class FaceCueStage:
             and e["offset_s"] >= seg.start_s
             and e["onset_s"] <= seg.end_s
         ]
-        au_emotion = emotion_from_aus(means)
+        au_emotion = emotion_from_aus(means, speaking)
         expression = _window_expression(ctx, face_id, seg)
         emotion = average_face_readers(expression, au_emotion) if expression else au_emotion
         seg.face_id = face_id

@@ -8,7 +8,7 @@ from emochat.ingest.audio import (
     load_audio,
 )
 from emochat.ingest.media import MediaInfo, probe
-from emochat.ingest.video import Frame, iter_frames
+from emochat.ingest.video import Frame, iter_frames, iter_frames_in
 
 __all__ = [
     "SAMPLE_RATE",
@@ -18,6 +18,7 @@ __all__ = [
     "decode_audio",
     "iter_audio_chunks",
     "iter_frames",
+    "iter_frames_in",
     "load_audio",
     "probe",
 ]

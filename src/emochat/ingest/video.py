@@ -100,3 +100,74 @@ def iter_frames(
         raise MediaError(p, f"video decoding failed: {exc.strerror or exc}") from None
     finally:
         container.close()
+
+
+SEEK_AHEAD_S = 5.0
+""":func:`iter_frames_in` seeks (to the keyframe before a window) rather than decode on
+when the next window starts more than this beyond the frame last decoded."""
+
+
+def iter_frames_in(
+    path: str | Path,
+    windows: list[tuple[float, float]],
+    max_side: int | None = 1280,
+) -> Iterator[tuple[int, Frame]]:
+    """Every decoded frame inside the given time windows, with the window's position.
+
+    Windows are sorted by start and do not overlap. Frames between windows are decoded
+    but never converted to RGB; a window more than :data:`SEEK_AHEAD_S` ahead is reached
+    by seeking to the keyframe before it, so the cost is about one group of pictures per
+    window, not a decode of the whole file. After a seek ``index`` is the stream's
+    position estimated from the time and the average frame rate (exact for constant-rate
+    video), counting on by one per decoded frame, so within a window consecutive frames
+    always have consecutive indices. Damaged files end the stream quietly (the caller
+    has already analysed what decodes).
+    """
+    if not windows:
+        return
+    p = Path(path)
+    container = open_container(p)
+    try:
+        if not container.streams.video:
+            return
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        start_time = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        rate = float(stream.average_rate or 30)
+        frames, index, last_t, pending = None, -1, -1.0, None
+        for k, (a, b) in enumerate(windows):
+            if frames is None or a - max(last_t, 0.0) > SEEK_AHEAD_S:
+                if a > SEEK_AHEAD_S:
+                    target = int((a + start_time) / stream.time_base)
+                    container.seek(target, stream=stream, backward=True, any_frame=False)
+                    index, last_t, pending = None, -1.0, None
+                frames = container.decode(stream)
+            while True:
+                if pending is not None:
+                    (t, frame_index, frame), pending = pending, None
+                else:
+                    frame = next(frames, None)
+                    if frame is None:
+                        return
+                    t = (
+                        float(frame.time) - start_time
+                        if frame.time is not None
+                        else last_t + 1 / rate
+                    )
+                    t = last_t + 1e-3 if t < last_t else t
+                    last_t = t
+                    index = round(t * rate) if index is None else index + 1
+                    frame_index = index
+                if t + 1e-6 < a:
+                    continue
+                if t > b + 1e-6:
+                    pending = (t, frame_index, frame)
+                    break
+                w, h = _scaled_size(frame.width, frame.height, max_side)
+                rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
+                upright = _upright(rgb, int(frame.rotation or 0))
+                yield k, Frame(index=frame_index, t_s=round(t, 6), rgb=upright)
+    except av.error.FFmpegError:
+        return
+    finally:
+        container.close()

@@ -5,6 +5,7 @@ from emochat.face.au.agent import AUAgent, AUFrame
 from emochat.face.au.analysis import FaceAnalysis, FaceSummary, analyze_faces
 from emochat.face.au.definitions import ACTION_UNITS
 from emochat.face.au.events import AUEvent
+from emochat.face.au.micro import refine_micro
 from emochat.face.au.openface_csv import openface_csv, write_openface_csv
 from emochat.face.au.result import AUResult, AUTrack
 
@@ -21,5 +22,6 @@ __all__ = [
     "FaceSummary",
     "analyze_faces",
     "openface_csv",
+    "refine_micro",
     "write_openface_csv",
 ]

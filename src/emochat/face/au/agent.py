@@ -138,6 +138,28 @@ class AUAgent:
         events.sort(key=lambda e: (e.onset_s, e.face_id, e.au))
         return AUResult(tracks=tracks, events=events)
 
+    def rescore(
+        self, face_id: int, observations: list[FaceObservation]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Times, intensities and presence of extra observations of a known face (every
+        native frame of a short stretch, re-decoded), smoothed and graded as :meth:`update`
+        does, against the track's settled neutral as :meth:`finalize` does. The track
+        itself is left as it is."""
+        state = self._tracks[face_id]
+        t_s = np.array([o.t_s for o in observations], dtype=np.float64)
+        rows, smoothed = [], None
+        for i, obs in enumerate(observations):
+            measured = measure(frontal_landmarks(obs.landmarks)[0])
+            gap = t_s[i] - t_s[i - 1] if i else None
+            if gap is None or not 0 < gap <= MAX_GAP_S:
+                smoothed = measured
+            else:
+                alpha = 1.0 - np.exp(-gap / self.smoothing_s) if self.smoothing_s > 0 else 1.0
+                smoothed = smoothed + alpha * (measured - smoothed)
+            rows.append(smoothed)
+        value = intensities(np.array(rows), state.baseline.value, state.baseline.uncertainty)
+        return t_s, value.astype(np.float32), self._presence_series(value, t_s)
+
     def _presence_series(self, value: np.ndarray, t_s: np.ndarray) -> np.ndarray:
         out = np.zeros(value.shape, dtype=bool)
         before = np.zeros(value.shape[1], dtype=bool)

@@ -230,10 +230,16 @@ _PIPELINE = """\
   offset = first frame seen absent again. Micro-expression when offset − onset < 0.5 s,
   the peak is at least 1.5 (moderate) and the intensity under 0.5 within 0.1 s
   before the onset and again within 0.1 s after the offset (a real rise and fall), the frame before the onset, the onset, apex and offset are distinct frames with no
-  decoded frame skipped between them (so nothing is flagged at 10 fps on a 25 fps
-  video), and the AU is not a blink (AU45) nor a mouth action of articulation (AU17,
-  AU20, AU23, AU25, AU26). Described as FACS name (AUn), the intensity word of its
-  peak with the peak ("strong (peak 3.1)") and time range.
+  decoded frame skipped between them, the AU is not a blink (AU45) nor a mouth action
+  of articulation (AU17, AU20, AU23, AU25, AU26), and a lip AU (AU10, AU12, AU14,
+  AU15) is not flagged while the lips part and close (AU25 swinging by 1.0) at least
+  twice within 1 s of it (syllable rhythm: speech, which moves the mouth points
+  those AUs are measured from). Analysed at 10 fps, the short events seen are
+  candidates: the frames around each (0.4 s either side, at most 24 windows) are
+  decoded again at the native rate, re-tracked and graded against the track's
+  settled neutral, and a candidate is micro only if those frames show it so (an
+  expression wholly between two samples is missed). Described as FACS name (AUn), the
+  intensity word of its peak with the peak ("strong (peak 3.1)") and time range.
 - Intensity words, one grading for every text (the events' peaks here, an active AU's
   mean over a segment in the built-in explanation), each text naming its statistic:
   value at one decimal {GRADES}."""

@@ -28,6 +28,25 @@ MICRO_SETTLE_S = 0.1
 to it after the offset."""
 MAX_GAP_S = 0.5
 """A face unseen for longer than this ends any event in progress."""
+MOUTH_AUS = frozenset({"AU10", "AU12", "AU14", "AU15"})
+"""Lip AUs whose measures use the mouth's own points (the lip corners against the mouth's
+mid-height, the upper lip's edge), which the jaw and lips move with every syllable: on
+the MEAD clips AU12 reads as high in talking angry faces as in smiles."""
+SPEECH_WINDOW_S = 1.0
+"""Around a mouth-AU event, the stretch (each side) searched for the rhythm of speech:
+speech comes in phrases of seconds, and a wide-open mouth can hold AU25 at its ceiling
+for part of one, so a second each side. Chosen on the four conversation clips of
+../shared/media (7 lip/brow micro events at 10 fps with 0.5 s, 3 with 1.0 s), not on
+the talking or MEAD clips the false-alarm rate is reported on."""
+SYLLABLE_SWING = 1.0
+"""A mouth opening counts as one when the lips part (AU25) and close again by at least
+this (the presence threshold, one 'trace' step). The lips, not the jaw: AU26 is measured
+from the chin against the population's neutral and often sits at its ceiling (5) through
+a talking clip, so its swings are cut off."""
+SPEECH_OPENINGS = 2
+"""... and this many openings in the event's window is syllable rhythm (speech: 3-6
+syllables a second): the event is articulation, not a micro-expression. One opening may
+belong to the expression itself (a gasp, a laugh)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,30 @@ def _seen_natively(frame_index: np.ndarray, before: int, after: int) -> bool:
     return bool(np.all(np.diff(frame_index[before : after + 1]) == 1))
 
 
+_LIPS_PART = AU_CODES.index("AU25")
+
+
+def mouth_openings(opening: np.ndarray) -> int:
+    """Times ``opening`` rises by :data:`SYLLABLE_SWING` and falls back by as much."""
+    count, low, high, rising = 0, np.inf, -np.inf, True
+    for x in np.asarray(opening, dtype=np.float64):
+        if rising:
+            low = min(low, x)
+            if x - low >= SYLLABLE_SWING:
+                rising, high = False, x
+        else:
+            high = max(high, x)
+            if high - x >= SYLLABLE_SWING:
+                count, rising, low = count + 1, True, x
+    return count
+
+
+def speaking(t_s: np.ndarray, intensity: np.ndarray, start_t: float, end_t: float) -> bool:
+    """Whether the mouth opens and closes at syllable rhythm around [start_t, end_t]."""
+    sel = (t_s >= start_t - SPEECH_WINDOW_S) & (t_s <= end_t + SPEECH_WINDOW_S)
+    return mouth_openings(intensity[sel][:, _LIPS_PART]) >= SPEECH_OPENINGS
+
+
 def find_events(
     face_id: int,
     t_s: np.ndarray,
@@ -76,7 +119,11 @@ def find_events(
     under :data:`MICRO_QUIET` (within :data:`MICRO_SETTLE_S`), and the frame before its onset, its onset, apex and
     offset are all distinct decoded frames with none skipped between them
     (``frame_index``): at 10 fps a 25 fps video shows a half-second event as two or
-    three samples, too few to tell a micro-expression from noise, so it is not flagged.
+    three samples, too few to tell a micro-expression from noise, so it is not flagged
+    here (:mod:`emochat.face.au.micro` re-reads such candidates at the native rate).
+    A mouth AU (:data:`MOUTH_AUS`) is not flagged while the mouth opens and closes at
+    syllable rhythm around it (:data:`SPEECH_OPENINGS`): silent video does not say when
+    the person is voiced, the rhythm of the lips does.
     """
     events = []
     n = len(t_s)
@@ -106,6 +153,7 @@ def find_events(
                     and intensity[i:settled, a].min() < MICRO_QUIET
                     and len({start - 1, start, apex, i}) == 4
                     and _seen_natively(frame_index, start - 1, i)
+                    and not (code in MOUTH_AUS and speaking(t_s, intensity, t_s[start], offset))
                 )
                 events.append(
                     AUEvent(
