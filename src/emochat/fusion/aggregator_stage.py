@@ -95,7 +95,11 @@ class AggregatorStage:
         try:
             self._add_tokens(ctx)
         finally:
+            held = ctx.find(UtteranceFrames)
             ctx.release(UtteranceFrames)  # the frames are held only until the tokens exist
+            close = getattr(held.frames, "close", None) if held is not None else None
+            if close is not None:
+                close()  # the scratch file goes now, not at garbage collection
 
     def _add_tokens(self, ctx: AnalysisContext) -> None:
         voice = ctx.find(VoiceAnalysis)

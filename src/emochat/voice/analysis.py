@@ -8,7 +8,7 @@ recognised in them; they are the pipeline's segments. Times are seconds from med
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,12 @@ from emochat.models import registry
 from emochat.report.model import Emotion, VoiceEvidence
 from emochat.voice import prosody as pros
 from emochat.voice.asr import Word, transcribe
-from emochat.voice.speech_emotion import EncoderFrames, SpeechEmotion, SpeechEmotionModel
+from emochat.voice.speech_emotion import (
+    EncoderFrames,
+    FrameStore,
+    SpeechEmotion,
+    SpeechEmotionModel,
+)
 from emochat.voice.transcript import Transcript
 from emochat.voice.vad import speech_segments, utterance_windows
 
@@ -56,7 +61,7 @@ class UtteranceFrames:
     voice stage's artifact for the aggregator, apart from :class:`VoiceAnalysis` so that it
     can be released once read (the biggest thing an analysis holds)."""
 
-    frames: list[EncoderFrames]
+    frames: Sequence[EncoderFrames]  # a FrameStore: on disk, read one at a time
 
 
 @dataclass
@@ -72,8 +77,9 @@ class VoiceAnalysis:
     timings_s: dict[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
     lld: pros.Frames | None = None  # the clip's eGeMAPS LLD frames (prosody's one pass)
-    encoder_frames: list[EncoderFrames] = field(default_factory=list)
-    """Per utterance, the speech model's encoder states as ``keep_frames`` left them."""
+    encoder_frames: Sequence[EncoderFrames] = field(default_factory=list)
+    """Per utterance, the speech model's encoder states as ``keep_frames`` left them (a
+    :class:`~emochat.voice.speech_emotion.FrameStore`: spilled to disk as they come)."""
 
     @property
     def has_speech(self) -> bool:
@@ -321,7 +327,7 @@ def analyze_voice(
     timings["prosody"] = round(time.perf_counter() - t0, 3)
 
     emotions: list[SpeechEmotion] = []
-    kept: list[EncoderFrames] = []
+    kept = FrameStore()  # on disk: 92 MB per hour of speech would otherwise stay in memory
     if emotion and utterances:
         t0 = time.perf_counter()
         model: SpeechEmotionModel = registry.load(speech_model or "speech_emotion")
@@ -336,7 +342,8 @@ def analyze_voice(
             batch, batch_frames = model.predict_with_frames(clips, offsets[i : i + 16])
             emotions += batch
             if keep_frames is not None:
-                kept += [keep_frames(f) for f in batch_frames]
+                for f in batch_frames:
+                    kept.append(keep_frames(f))
         timings["speech_emotion"] = round(time.perf_counter() - t0, 3)
         unlike = sum(e.out_of_domain for e in emotions)
         if unlike:
