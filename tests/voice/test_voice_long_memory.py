@@ -108,3 +108,19 @@ def test_span_prosody_from_nearby_frames_equals_the_whole_clip_computation(media
         assert pros.summarize(frames, a, b, tolerance_s) == _summarize_whole_clip(
             frames, a, b, tolerance_s
         ), (a, b)
+
+
+def test_the_voice_steps_report_progress_as_they_go(media_dir):
+    """A long media's voice stage (VAD alone is ~30 min for 6 h here) must not sit at 0:
+    VAD per 30-s chunk, ASR per window, then prosody and the speech emotion batches."""
+    from emochat.voice.analysis import analyze_voice
+
+    clip = load_audio(media_dir / "talking/retalking_5.mp4")
+    audio = np.tile(clip, int(np.ceil(32 * 16_000 / clip.size)))  # two 30-s VAD chunks
+    seen: list[float] = []
+    voice = analyze_voice(audio, asr_model="tiny.en", beam_size=1, progress=seen.append)
+    assert voice.utterances
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    vad = [f for f in seen if f <= 0.4]
+    assert len(vad) >= 2 and 0 < vad[0] < 0.4 and vad[-1] == pytest.approx(0.4, abs=0.01)
+    assert any(0.4 < f <= 0.8 for f in seen) and 0.85 in seen
