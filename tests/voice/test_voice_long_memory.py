@@ -99,6 +99,9 @@ def _summarize_whole_clip(frames, start_s, end_s, tolerance_s=0.0):
 @pytest.mark.parametrize("tolerance_s", [0.0, 0.08])
 def test_span_prosody_from_nearby_frames_equals_the_whole_clip_computation(media_dir, tolerance_s):
     frames = pros.lld_frames(load_audio(media_dir / "talking/retalking_5.mp4"))
+    assert frames.values["pitch"].dtype == np.float32  # as openSMILE gives them: half of float64
+    # the reference as it ran before: on float64 copies of every frame of the clip
+    whole = pros.Frames(frames.t_s, {k: v.astype(np.float64) for k, v in frames.values.items()})
     rng = np.random.default_rng(2)
     end = float(frames.t_s[-1])
     starts, lengths = rng.uniform(-0.5, end, 300), rng.uniform(0, 2, 300)
@@ -106,7 +109,7 @@ def test_span_prosody_from_nearby_frames_equals_the_whole_clip_computation(media
     spans += [(0.0, end + 1), (end - 0.05, end + 0.2), (-1.0, 0.02), (5.0, 5.0)]
     for a, b in spans:
         assert pros.summarize(frames, a, b, tolerance_s) == _summarize_whole_clip(
-            frames, a, b, tolerance_s
+            whole, a, b, tolerance_s
         ), (a, b)
 
 
@@ -124,3 +127,19 @@ def test_the_voice_steps_report_progress_as_they_go(media_dir):
     vad = [f for f in seen if f <= 0.4]
     assert len(vad) >= 2 and 0 < vad[0] < 0.4 and vad[-1] == pytest.approx(0.4, abs=0.01)
     assert any(0.4 < f <= 0.8 for f in seen) and 0.85 in seen
+
+
+def test_aggregator_prosody_from_float32_frames_and_stats_once_equals_the_float64_run(
+    media_dir,
+):
+    from emochat.fusion.aggregator import lld_at, lld_stats
+    from emochat.models.aggregator.features import lld_frames
+
+    lld_t, lld_x = lld_frames(pros.lld_frames(load_audio(media_dir / "talking/retalking_5.mp4")))
+    assert lld_x.dtype == np.float32
+    stats = lld_stats(lld_x, np.float64)
+    for start in (0.0, 1.3, 4.0):
+        t = (start + np.arange(60) / 25).astype(np.float32)
+        got = lld_at(t, lld_t, lld_x, stats)
+        assert np.array_equal(got, lld_at(t, lld_t, lld_x.astype(np.float64)))
+        assert np.abs(got[:, :5]).max() > 0.1  # z-scores, not zeros
