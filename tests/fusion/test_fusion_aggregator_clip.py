@@ -81,6 +81,7 @@ def test_encoder_frames_are_released_once_the_tokens_exist(clip):
     from emochat.api import Analyzer
     from emochat.pipeline import Hooks
     from emochat.voice.analysis import UtteranceFrames, VoiceAnalysis
+    from emochat.voice.speech_emotion import FrameStore
 
     class Artifacts(Hooks):
         def __init__(self):
@@ -88,11 +89,14 @@ def test_encoder_frames_are_released_once_the_tokens_exist(clip):
 
         def on_artifact(self, kind, artifact):
             self.made[kind] = artifact
+            if kind is UtteranceFrames:  # as the aggregator will read them
+                self.count, self.first = len(artifact.frames), artifact.frames[0]
 
     hooks = Artifacts()
     ctx = Analyzer().run(clip[0], hooks)
-    kept = hooks.made[UtteranceFrames].frames
-    assert len(kept) == len(ctx.get(VoiceAnalysis).utterances) >= 1
-    assert kept[0].states.dtype == np.float16  # reduced to what the aggregator reads
+    assert hooks.count == len(ctx.get(VoiceAnalysis).utterances) >= 1
+    assert hooks.first.states.dtype == np.float16  # reduced to what the aggregator reads
     assert ctx.find(UtteranceFrames) is None and ctx.get(VoiceAnalysis).encoder_frames == []
+    store = hooks.made[UtteranceFrames].frames  # spilled to disk, and the file closed
+    assert isinstance(store, FrameStore) and len(store) == 0 and store._file is None
     assert any(s.evidence["voice"].aggregator for s in ctx.segments if "voice" in s.evidence)

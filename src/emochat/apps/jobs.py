@@ -11,7 +11,6 @@ worker that analyses many clips builds the pipeline and loads its models once.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import traceback
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from emochat.core.errors import EmochatError
-from emochat.core.files import atomic_write_text, remove_stale_temps
+from emochat.core.files import atomic_write_json, atomic_write_text, remove_stale_temps
 from emochat.core.settings import limit_native_threads
 from emochat.options import AnalyzeOptions
 from emochat.pipeline.contract import Hooks
@@ -54,6 +53,58 @@ class RunProgress(Hooks):
 
     def on_stage_end(self, name: str, seconds: float, skipped_reason: str | None) -> None:
         self._report(name, 1.0)
+
+
+PARTIAL_REPORT = "report.partial.json"
+"""The report as it stood after the last checkpointed stage of a run that has not finished
+(interrupted, killed, crashed); it goes once report.json is written."""
+CHECKPOINT_EVERY_S = 60.0
+"""A partial report is written after a stage only when this long has passed since the run
+started or the last one was written: short clips never write one (no cost), long media
+lose at most the running stage's work."""
+
+
+class Checkpoint(Hooks):
+    """Forwards every hook to ``inner`` and, after a stage, writes the report as it stands
+    to ``out_dir``/:data:`PARTIAL_REPORT` (atomically: a reader never sees half a file),
+    when :data:`CHECKPOINT_EVERY_S` has passed since the last write. The partial report
+    has report.json's fields plus ``partial``: the stages done and those left."""
+
+    def __init__(self, out_dir: Path, inner: Hooks | None = None, every_s: float | None = None):
+        self.path = Path(out_dir) / PARTIAL_REPORT
+        self.inner = inner or Hooks()
+        self.every_s = CHECKPOINT_EVERY_S if every_s is None else every_s
+        self.last = time.monotonic()
+
+    def on_run_start(self, stages: Sequence[str]) -> None:
+        self.last = time.monotonic()
+        remove_stale_temps(self.path)
+        self.path.unlink(missing_ok=True)  # an earlier attempt's, now out of date
+        self.inner.on_run_start(stages)
+
+    def on_stage_start(self, name: str) -> None:
+        self.inner.on_stage_start(name)
+
+    def on_stage_end(self, name: str, seconds: float, skipped_reason: str | None) -> None:
+        self.inner.on_stage_end(name, seconds, skipped_reason)
+
+    def on_progress(self, name: str, fraction: float) -> None:
+        self.inner.on_progress(name, fraction)
+
+    def on_artifact(self, kind: type, artifact: object) -> None:
+        self.inner.on_artifact(kind, artifact)
+
+    def on_checkpoint(self, report, done: Sequence[str], left: Sequence[str]) -> None:
+        self.inner.on_checkpoint(report, done, left)
+        if not left or time.monotonic() - self.last < self.every_s:
+            return  # the run is over (report.json comes next), or the last one is recent
+        partial = report.to_dict()
+        partial["partial"] = {"stages_done": list(done), "stages_left": list(left)}
+        try:
+            atomic_write_json(self.path, partial)
+        except OSError:
+            pass  # a checkpoint is a convenience: a full disk must not stop the analysis
+        self.last = time.monotonic()
 
 
 @dataclass
@@ -142,16 +193,16 @@ def write_outputs(out_dir: Path, output: ClipOutput) -> list[Path]:
     temporaries there are a killed attempt's leftovers: they go before the outputs are
     written again.
     """
-    files = {
-        "au.csv": output.au_csv,
-        "report.html": output.html,
-        "report.json": json.dumps(output.report, indent=2, ensure_ascii=False),
-    }
+    files = {"au.csv": output.au_csv, "report.html": output.html}
     written = []
     for name, text in files.items():
         if text is not None:
             remove_stale_temps(out_dir / name)
             written.append(atomic_write_text(out_dir / name, text))
+    remove_stale_temps(out_dir / "report.json")
+    # streamed to the file: no second copy of a long media's report as one string
+    written.append(atomic_write_json(out_dir / "report.json", output.report))
+    (out_dir / PARTIAL_REPORT).unlink(missing_ok=True)  # the whole report replaces it
     return written
 
 
@@ -169,9 +220,11 @@ def run_job(
     """Analyse ``path`` and write its outputs into ``out_dir``; the output and the files.
 
     The page's video is ``video_src`` if given, else the media relative to ``out_dir``.
-    ``analyzer`` stands in for :func:`analyze_clip` (tests).
+    While it runs, a long media's report is checkpointed to ``out_dir``/
+    :data:`PARTIAL_REPORT` after each stage (:class:`Checkpoint`). ``analyzer`` stands in for :func:`analyze_clip` (tests).
     """
     src = video_src if video_src is not None else relative_video_src(Path(path), out_dir)
+    hooks = Checkpoint(out_dir, hooks)
     if analyzer is None:
         output = analyze_clip(path, options, hooks, src, media_name, au_csv=au_csv)
     else:

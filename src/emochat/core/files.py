@@ -101,3 +101,14 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def atomic_write_json(path: str | Path, value: object) -> Path:
+    """Write ``value`` as JSON (indent 2, UTF-8 as is) to ``path`` atomically, streamed to
+    the file piece by piece: the same bytes as ``json.dumps(value, indent=2,
+    ensure_ascii=False)`` without that whole string in memory (a long media's report)."""
+    import json
+
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(value, fh, indent=2, ensure_ascii=False)
+    return Path(path)

@@ -174,22 +174,38 @@ def word_vectors(words: list[str]) -> np.ndarray:
     return _e5().encode([normalise_word(w) for w in words])
 
 
-def lld_at(frame_t: np.ndarray, lld_t: np.ndarray, lld: np.ndarray) -> np.ndarray:
+def lld_stats(lld: np.ndarray, dtype=None) -> list[tuple | None]:
+    """Per LLD column, the clip's mean and std that :func:`lld_at` z-scores with (voiced
+    frames; loudness over all), None where under 3 frames; computed in ``dtype`` (None:
+    the array's own). Once per clip: per utterance it would be O(clip) each time."""
+    voiced_all = lld[:, 0] > 0
+    stats: list[tuple | None] = []
+    for j in range(lld.shape[1]):
+        ref = lld[:, j] if j == 1 else lld[voiced_all, j]
+        ref = ref[np.isfinite(ref)]
+        if dtype is not None:
+            ref = ref.astype(dtype)
+        stats.append((ref.mean(), ref.std()) if ref.size >= 3 else None)
+    return stats
+
+
+def lld_at(
+    frame_t: np.ndarray, lld_t: np.ndarray, lld: np.ndarray, stats: list | None = None
+) -> np.ndarray:
     """(T, 6) prosody at the encoder frame times: nearest LLD frame, z-scored within the
-    clip over voiced frames (loudness over all), unvoiced figures 0, plus a voiced flag."""
+    clip over voiced frames (loudness over all), unvoiced figures 0, plus a voiced flag.
+    ``stats``: :func:`lld_stats` of ``lld``, when the caller computed them once."""
     out = np.zeros((frame_t.size, LLD_DIM), dtype=np.float32)
     if lld_t.size == 0 or frame_t.size == 0:
         return out
     idx = np.clip(np.searchsorted(lld_t, frame_t), 0, lld_t.size - 1)
     x = lld[idx].astype(np.float64)
-    voiced_all = lld[:, 0] > 0
     voiced = x[:, 0] > 0
-    for j in range(lld.shape[1]):
-        ref = lld[:, j] if j == 1 else lld[voiced_all, j]
-        ref = ref[np.isfinite(ref)]
-        if ref.size < 3:
+    for j, stat in enumerate(lld_stats(lld) if stats is None else stats):
+        if stat is None:
             continue
-        z = (x[:, j] - ref.mean()) / (ref.std() + 1e-6)
+        mean, std = stat
+        z = (x[:, j] - mean) / (std + 1e-6)
         ok = np.isfinite(z) & (voiced if j != 1 else True)
         out[ok, j] = np.clip(z[ok], -5, 5)
     out[:, 5] = voiced

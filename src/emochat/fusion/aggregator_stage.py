@@ -64,10 +64,11 @@ def segment_inputs(
     """One aggregator input per utterance [start, stop) that has words and kept encoder
     ``frames`` (one per utterance, as the frame keeper left them). ``lld``: the clip's
     LLD frames as :func:`~emochat.models.aggregator.features.lld_frames` gives them."""
-    from emochat.fusion.aggregator import SegmentInput, lld_at
+    from emochat.fusion.aggregator import SegmentInput, lld_at, lld_stats
     from emochat.models.aggregator.features import lld_frames
 
     lld_t, lld_x = lld if lld is not None else lld_frames(voice.lld)
+    stats = lld_stats(lld_x, np.float64)  # the LLDs are float32 as openSMILE gives them
     out = []
     for u, kept in zip(voice.utterances[start:stop], frames[start:stop], strict=False):
         if not u.words or kept.t_s.size == 0:
@@ -76,7 +77,9 @@ def segment_inputs(
         spans = np.array([[w.start_s, w.end_s] for w in u.words], np.float32)
         x = kept.states[0].astype(np.float32)
         t = kept.t_s.astype(np.float32)
-        out.append(SegmentInput([w.text for w in u.words], spans, t, x, lld_at(t, lld_t, lld_x)))
+        out.append(
+            SegmentInput([w.text for w in u.words], spans, t, x, lld_at(t, lld_t, lld_x, stats))
+        )
     return out
 
 
@@ -95,7 +98,11 @@ class AggregatorStage:
         try:
             self._add_tokens(ctx)
         finally:
+            held = ctx.find(UtteranceFrames)
             ctx.release(UtteranceFrames)  # the frames are held only until the tokens exist
+            close = getattr(held.frames, "close", None) if held is not None else None
+            if close is not None:
+                close()  # the scratch file goes now, not at garbage collection
 
     def _add_tokens(self, ctx: AnalysisContext) -> None:
         voice = ctx.find(VoiceAnalysis)

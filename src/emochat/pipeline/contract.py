@@ -54,8 +54,9 @@ class Hooks:
     Subclass and override what you watch: ``on_run_start`` gets the stage names in order
     (so a bar can show the whole run), ``on_stage_end`` the seconds taken and, for a
     skipped stage, the warning's message (None when it ran), ``on_progress`` the running
-    stage's own fraction done (0..1) and ``on_artifact`` every artifact a stage puts.
-    Hooks run inside the analysis: keep them cheap.
+    stage's own fraction done (0..1), ``on_artifact`` every artifact a stage puts and
+    ``on_checkpoint`` the report as it stands after each stage. Hooks run inside the
+    analysis: keep them cheap.
     """
 
     def on_run_start(self, stages: Sequence[str]) -> None:
@@ -71,6 +72,12 @@ class Hooks:
         pass
 
     def on_artifact(self, kind: type, artifact: object) -> None:
+        pass
+
+    def on_checkpoint(self, report: Report, done: Sequence[str], left: Sequence[str]) -> None:
+        """After each stage: the report as it stands, the stages ``done`` (run or skipped)
+        and those ``left``, so a caller can save a partial report (long media: a crash
+        late in the run then loses at most the running stage's work)."""
         pass
 
 

@@ -131,6 +131,8 @@ class Pipeline:
                 )
             report.timings_s[stage.name] = round(took, 4)
             hooks.on_stage_end(stage.name, took, skipped)
+            done = self.stage_names[: self.stages.index(stage) + 1]
+            hooks.on_checkpoint(report, done, self.stage_names[len(done) :])
         ctx.stage, ctx.deadline = "", None
         report.timings_s["total"] = round(time.perf_counter() - started, 4)
         return ctx

@@ -102,9 +102,17 @@ class ServeSettings:
 class AnalyzeFields(BaseModel):
     """Analysis options a client may set per job."""
 
-    fps: float | None = Field(None, gt=0, le=60, description="frames analysed per second")
-    segment_s: float | None = Field(None, gt=0, le=600, description="segment length (s)")
+    # types only: the ranges are the options model's (one copy of the rules, one message)
+    fps: float | None = Field(None, description="frames analysed per second (0-60)")
+    segment_s: float | None = Field(None, description="segment length (s), at least 0.5")
     language: Literal[LANGUAGE_CHOICES] | None = None
+
+
+def one_line(exc: ValidationError) -> str:
+    """A validation error as one line: ``field: problem; field: problem``."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+    )
 
 
 class PathRequest(AnalyzeFields):
@@ -296,8 +304,8 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
     def options_of(fields: AnalyzeFields) -> dict[str, Any]:
         """The job's options, checked by the options model before anything is saved."""
         options = {
-            "fps": fields.fps or settings.fps,
-            "segment_s": fields.segment_s or settings.segment_s,
+            "fps": settings.fps if fields.fps is None else fields.fps,
+            "segment_s": settings.segment_s if fields.segment_s is None else fields.segment_s,
             "language": resolve_auto(fields.language),
         }
         options = {**options, "models": settings.models} if settings.models else options
@@ -313,7 +321,7 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                 {k: form.get(k) or None for k in ("fps", "segment_s", "language")}
             )
         except ValidationError as exc:
-            raise HTTPException(422, f"invalid options: {exc}") from None
+            raise HTTPException(422, f"invalid options: {one_line(exc)}") from None
         return options_of(fields)
 
     def check_queue() -> None:
@@ -473,7 +481,9 @@ def create_app(settings: ServeSettings, *, start_workers: bool = True) -> FastAP
                 req = PathRequest.model_validate(json.loads(body or b"{}"))
             except _TooLarge:
                 raise HTTPException(413, "request body too large") from None
-            except (ValueError, ValidationError) as exc:
+            except ValidationError as exc:
+                raise HTTPException(422, f"invalid request: {one_line(exc)}") from None
+            except ValueError as exc:
                 raise HTTPException(422, f"invalid request: {exc}") from None
             return await queue_server_path(job_id, job_dir, req.path, options_of(req))
         if not ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):

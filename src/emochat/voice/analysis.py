@@ -8,7 +8,7 @@ recognised in them; they are the pipeline's segments. Times are seconds from med
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,12 @@ from emochat.models import registry
 from emochat.report.model import Emotion, VoiceEvidence
 from emochat.voice import prosody as pros
 from emochat.voice.asr import Word, transcribe
-from emochat.voice.speech_emotion import EncoderFrames, SpeechEmotion, SpeechEmotionModel
+from emochat.voice.speech_emotion import (
+    EncoderFrames,
+    FrameStore,
+    SpeechEmotion,
+    SpeechEmotionModel,
+)
 from emochat.voice.transcript import Transcript
 from emochat.voice.vad import speech_segments, utterance_windows
 
@@ -56,7 +61,7 @@ class UtteranceFrames:
     voice stage's artifact for the aggregator, apart from :class:`VoiceAnalysis` so that it
     can be released once read (the biggest thing an analysis holds)."""
 
-    frames: list[EncoderFrames]
+    frames: Sequence[EncoderFrames]  # a FrameStore: on disk, read one at a time
 
 
 @dataclass
@@ -72,8 +77,9 @@ class VoiceAnalysis:
     timings_s: dict[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
     lld: pros.Frames | None = None  # the clip's eGeMAPS LLD frames (prosody's one pass)
-    encoder_frames: list[EncoderFrames] = field(default_factory=list)
-    """Per utterance, the speech model's encoder states as ``keep_frames`` left them."""
+    encoder_frames: Sequence[EncoderFrames] = field(default_factory=list)
+    """Per utterance, the speech model's encoder states as ``keep_frames`` left them (a
+    :class:`~emochat.voice.speech_emotion.FrameStore`: spilled to disk as they come)."""
 
     @property
     def has_speech(self) -> bool:
@@ -172,10 +178,16 @@ def write_chinese_in(utterances: list[Utterance], script: str, *, recognised: bo
 
 
 def _asr_utterances(
-    audio, spans, language, asr_model, beam_size, check
+    audio, spans, language, asr_model, beam_size, check, progress=None
 ) -> tuple[list[Utterance], str | None, float]:
     result = transcribe(
-        audio, spans, language=language, model=asr_model, beam_size=beam_size, check=check
+        audio,
+        spans,
+        language=language,
+        model=asr_model,
+        beam_size=beam_size,
+        check=check,
+        progress=progress,
     )
     windows = utterance_windows(spans)
     out = []
@@ -243,6 +255,7 @@ def analyze_voice(
     keep_frames: Callable[[EncoderFrames], EncoderFrames] | None = None,
     check: Callable[[], None] = lambda: None,
     speech_model: registry.ModelChoice | None = None,
+    progress: Callable[[float], None] = lambda fraction: None,
 ) -> VoiceAnalysis:
     """Run the voice stages on a clip's audio (mono float32; resampled if not 16 kHz),
     an array or an :class:`AudioTrack` (16 kHz) that is read chunk by chunk and span by
@@ -253,7 +266,10 @@ def analyze_voice(
     Correlation Aggregator's input, reduced to what it reads so long media stay small.
     ``check`` is called between steps and inside the long loops (the pipeline's
     deadline check: it raises to stop the stage). ``speech_model``: the speech emotion
-    model (None: the registered one), loaded only when there is speech.
+    model (None: the registered one), loaded only when there is speech. ``progress`` is
+    told the fraction done (0..1) as the steps go: VAD up to 0.4 (by the media's length),
+    ASR up to 0.8 (by the speech's), prosody to 0.85, speech emotion to 1 (by utterance),
+    so a long media's voice stage shows it is moving.
     """
     timings: dict[str, float] = {}
     if not isinstance(audio, AudioTrack):
@@ -274,7 +290,7 @@ def analyze_voice(
         return empty
 
     t0 = time.perf_counter()
-    spans = speech_segments(audio)
+    spans = speech_segments(audio, progress=lambda f: progress(0.4 * f))
     timings["vad"] = round(time.perf_counter() - t0, 3)
     check()
     warnings: list[tuple[str, str]] = []
@@ -290,13 +306,14 @@ def analyze_voice(
         timings["transcript"] = round(time.perf_counter() - t0, 3)
     else:
         utterances, lang, lang_prob = _asr_utterances(
-            audio, spans, language, asr_model, beam_size, check
+            audio, spans, language, asr_model, beam_size, check, lambda f: progress(0.4 + 0.4 * f)
         )
         timings["asr"] = round(time.perf_counter() - t0, 3)
         if not any(u.words for u in utterances):
             warnings.append(("no_words", "speech detected but no words recognised"))
 
     write_chinese_in(utterances, chinese_script, recognised=transcript is None)
+    progress(0.8)
     check()
     t0 = time.perf_counter()
     frames = pros.lld_frames(audio)
@@ -319,9 +336,10 @@ def analyze_voice(
         word_p.append(wps)
     pros.add_utterance_z(utt_p)
     timings["prosody"] = round(time.perf_counter() - t0, 3)
+    progress(0.85)
 
     emotions: list[SpeechEmotion] = []
-    kept: list[EncoderFrames] = []
+    kept = FrameStore()  # on disk: 92 MB per hour of speech would otherwise stay in memory
     if emotion and utterances:
         t0 = time.perf_counter()
         model: SpeechEmotionModel = registry.load(speech_model or "speech_emotion")
@@ -336,7 +354,9 @@ def analyze_voice(
             batch, batch_frames = model.predict_with_frames(clips, offsets[i : i + 16])
             emotions += batch
             if keep_frames is not None:
-                kept += [keep_frames(f) for f in batch_frames]
+                for f in batch_frames:
+                    kept.append(keep_frames(f))
+            progress(0.85 + 0.15 * min(1.0, (i + 16) / len(starts)))
         timings["speech_emotion"] = round(time.perf_counter() - t0, 3)
         unlike = sum(e.out_of_domain for e in emotions)
         if unlike:

@@ -130,11 +130,13 @@ def transcribe(
     initial_prompt: str | None = None,
     window_s: float = WINDOW_S,
     check: Callable[[], None] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> AsrResult:
     """Words with times (media seconds) and the detected or given language.
 
     The language detected in the first window is kept for the rest. ``check`` is
-    called between whisper segments (the pipeline's deadline check).
+    called between whisper segments (the pipeline's deadline check); ``progress`` is
+    told the fraction of the speech done after each window.
     """
     if not spans:
         return AsrResult([], language, 0.0, [])
@@ -148,6 +150,7 @@ def transcribe(
     words: list[Word] = []
     seg_out: list[dict] = []
     language_probability = None
+    total_s, done_s = max(sum(e - s for s, e in spans), 1e-9), 0.0
     for group in _windows(spans, window_s):
         start = max(0.0, group[0][0] - MARGIN_S)
         end = min(audio.size / SAMPLE_RATE, group[-1][1] + MARGIN_S)
@@ -193,6 +196,9 @@ def transcribe(
             Word(round(w.start_s + offset, 3), round(w.end_s + offset, 3), w.text, w.probability)
             for w in window_words
         ]
+        if progress is not None:
+            done_s += sum(e - s for s, e in group)
+            progress(min(1.0, done_s / total_s))
     return AsrResult(words, language, round(float(language_probability or 0.0), 4), seg_out)
 
 

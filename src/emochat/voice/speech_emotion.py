@@ -16,6 +16,7 @@ non-commercial research use only.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,64 @@ class EncoderFrames:
     def select(self, layers: tuple[int, ...]) -> EncoderFrames:
         idx = [self.layers.index(i) for i in layers]
         return EncoderFrames(self.t_s, self.states[idx].astype(np.float16), tuple(layers))
+
+
+class FrameStore(Sequence):
+    """Per utterance, kept :class:`EncoderFrames`, spilled to an unnamed temporary file as
+    they are appended and read back one at a time, so that what a long media's speech
+    keeps for the Correlation Aggregator (25 frames/s x 512 float16: 92 MB per hour of
+    speech) does not stay in memory. Reads are copies (``readinto``), not a memory map:
+    mapped pages would count in the process's RSS. The values come back bit for bit.
+    The file disappears when the store is closed or collected."""
+
+    def __init__(self, directory: str | Path | None = None):
+        self._directory = directory
+        self._file = None
+        self._end = 0
+        self._index: list[tuple[int, tuple, str, tuple, str, tuple[int, ...]]] = []
+
+    def append(self, frames: EncoderFrames) -> None:
+        if self._file is None:
+            import tempfile
+
+            self._file = tempfile.TemporaryFile(dir=self._directory, prefix="emochat-frames-")
+        t = np.ascontiguousarray(frames.t_s)
+        x = np.ascontiguousarray(frames.states)
+        self._file.seek(self._end)
+        self._file.write(t.tobytes())
+        self._file.write(x.tobytes())
+        self._index.append((self._end, t.shape, t.dtype.str, x.shape, x.dtype.str, frames.layers))
+        self._end += t.nbytes + x.nbytes
+
+    def _read(self, offset: int, shape: tuple, dtype: str) -> np.ndarray:
+        out = np.empty(shape, dtype=dtype)
+        if out.nbytes:
+            self._file.seek(offset)
+            got = self._file.readinto(memoryview(out.reshape(-1)).cast("B"))
+            if got != out.nbytes:
+                raise OSError(f"encoder frames scratch file: read {got} of {out.nbytes} bytes")
+        return out
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            return [self[i] for i in range(*key.indices(len(self)))]
+        offset, t_shape, t_dtype, x_shape, x_dtype, layers = self._index[key]
+        t = self._read(offset, t_shape, t_dtype)
+        return EncoderFrames(t, self._read(offset + t.nbytes, x_shape, x_dtype), layers)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes on disk (what a list of the frames would hold in memory)."""
+        return self._end
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._index, self._end = [], 0
 
 
 def whisper_frames(

@@ -64,6 +64,7 @@ class VoiceStage:
                 keep_frames=self.frame_keeper() if self.frame_keeper else None,
                 check=ctx.check_deadline,
                 speech_model=self.speech_model,
+                progress=ctx.progress,
             )
         if voice.encoder_frames:
             ctx.put(UtteranceFrames(voice.encoder_frames))

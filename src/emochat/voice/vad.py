@@ -7,6 +7,7 @@ pipeline's segments) and splits over-long ones at their longest pause.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -28,14 +29,18 @@ def _track(audio: np.ndarray | AudioTrack) -> AudioTrack:
     return audio if isinstance(audio, AudioTrack) else AudioTrack.from_array(audio)
 
 
-def speech_probabilities(audio: np.ndarray | AudioTrack) -> np.ndarray:
+def speech_probabilities(
+    audio: np.ndarray | AudioTrack, progress: Callable[[float], None] | None = None
+) -> np.ndarray:
     """Speech probability per 32 ms window (index i covers samples [512 i, 512 (i+1))).
 
     An :class:`AudioTrack` is read 30 s at a time; Silero's state carries across the
     chunks and the samples short of a window wait for the next one, so the detector sees
     the same windows in the same order as for the whole array: the same probabilities.
+    ``progress`` is told the fraction of the track done after each chunk.
     """
-    chunks = _track(audio).chunks()
+    track = _track(audio)
+    chunks = track.chunks()
     det = _detector()
     det.reset()
     parts: list[np.ndarray] = []
@@ -56,6 +61,8 @@ def speech_probabilities(audio: np.ndarray | AudioTrack) -> np.ndarray:
             )
         )
         carry = chunk[n * CHUNK :].copy()
+        if progress is not None:
+            progress(min(1.0, sum(p.size for p in parts) * CHUNK / max(track.size, 1)))
     det.reset()
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
@@ -66,11 +73,13 @@ def speech_segments(
     min_speech_s: float = 0.2,
     min_silence_s: float = 0.1,
     pad_s: float = 0.05,
+    progress: Callable[[float], None] | None = None,
 ) -> list[tuple[float, float]]:
-    """(start_s, end_s) spans of speech, Silero's hysteresis (exit below threshold - 0.15)."""
+    """(start_s, end_s) spans of speech, Silero's hysteresis (exit below threshold - 0.15).
+    ``progress``: as in :func:`speech_probabilities`."""
     track = _track(audio)
     return segments_from_probabilities(
-        speech_probabilities(track),
+        speech_probabilities(track, progress),
         track.duration_s,
         threshold,
         min_speech_s,
