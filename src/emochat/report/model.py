@@ -30,10 +30,12 @@ from emochat.core.files import atomic_write_text
 from emochat.core.labels import fold_to_basic, valence_arousal
 from emochat.core.words import word_count
 
-SCHEMA_VERSION = "2.2.0"
+SCHEMA_VERSION = "2.3.0"
 """Semantic: 2.0 made the top-level keys required and nullable, which 1.x readers reject;
 2.1 added the optional ``uncertain`` block of fused emotions and the ``provenance`` key;
-2.2 the optional per-frame ``box`` and ``gaze`` (:class:`FaceGaze`) of ``au.tracks``."""
+2.2 the optional per-frame ``box`` and ``gaze`` (:class:`FaceGaze`) of ``au.tracks``;
+2.3 the ``speakers`` key (:class:`Speaker`) and each segment's optional ``role`` and
+``speaker_face_confidence``."""
 
 
 @dataclass
@@ -330,12 +332,21 @@ class Segment:
     end_s: float
     text: str | None = None
     speaker: str | None = None
-    """Who speaks, as the transcript names them (WebVTT ``<v Name>``, an ``ALICE:`` prefix,
-    WhisperX's segment ``speaker``); None when unknown."""
+    """The segment's person as :attr:`Speaker.id`: the transcript's name (WebVTT
+    ``<v Name>``, an ``ALICE:`` prefix, WhisperX's segment ``speaker``) when it names
+    speakers, else S1, S2, ...; for a listening segment the listening face's person (None
+    when that face never speaks); None when unknown."""
     face_id: int | None = None
+    """The face this segment's face evidence is about (role speaking: the speaking face,
+    None when the voice belongs to no visible face)."""
     emotion: Emotion | None = None
     evidence: dict[str, ModalityEvidence] = field(default_factory=dict)
     """Modality name -> what that modality measured here, in the order the stages added it."""
+    role: str | None = None
+    """``"speaking"`` (an utterance) or ``"listening"`` (a visible face that is not the
+    speaker, same window, its face evidence only); None without the speaker stage."""
+    speaker_face_confidence: float | None = None
+    """0-1: how sure the speaking-face attribution is; None when not attributed."""
     cue_vectors: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The segment emotion tokens the stages computed (voice: pooled whisper-base states,
     text: the e5 embedding), for the multimodal LLM reasoner; not written to report.json."""
@@ -345,6 +356,28 @@ class Segment:
         fusion weighs and the reasoners read it, whichever stage ran first."""
         rank = {m: i for i, m in enumerate(EVIDENCE_TYPES)}
         return sorted(self.evidence.values(), key=lambda ev: rank[ev.modality])
+
+
+ATTRIBUTIONS = ("av-sync", "transcript", "only-face", "none")
+"""How a speaker was tied to a face (:attr:`Speaker.attribution`)."""
+
+
+@dataclass
+class Speaker:
+    """One person who speaks: the ``speakers`` block of report.json."""
+
+    id: str
+    """The transcript's name when it names speakers, else S1, S2, ... in order of first speech."""
+    face_id: int | None
+    """The face track that speaks for this speaker; None when no visible face does."""
+    name: str | None
+    """The transcript's name; None when the transcript names no speakers."""
+    talk_time_s: float
+    n_segments: int
+    overall: Emotion | None
+    """This person's emotion over their segments (speaking and listening)."""
+    attribution: str
+    """One of :data:`ATTRIBUTIONS`."""
 
 
 @dataclass
@@ -368,6 +401,8 @@ class Report:
     media: dict[str, Any]
     segments: list[Segment] = field(default_factory=list)
     overall: Emotion | None = None
+    speakers: list[Speaker] | None = None
+    """Who speaks (the speaker stage); None when no speaker analysis ran."""
     faces: list[dict[str, Any]] | None = None
     au: dict[str, Any] | None = None
     expression: dict[str, Any] | None = None
@@ -400,7 +435,13 @@ class Report:
             ],
         )
         # top-level keys stay (null: not produced); Nones inside the blocks are left out
-        return {k: _drop_none(v) for k, v in asdict(light, dict_factory=_json_fields).items()}
+        out = {k: _drop_none(v) for k, v in asdict(light, dict_factory=_json_fields).items()}
+        if self.speakers is not None:  # a speaker's face_id, name and overall stay (null)
+            out["speakers"] = [
+                {k: v if k != "overall" else _drop_none(v) for k, v in asdict(sp).items()}
+                for sp in self.speakers
+            ]
+        return out
 
     def frames(self):
         """One row per face per analysed frame (:func:`emochat.report.tables.frames`)."""
