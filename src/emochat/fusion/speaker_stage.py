@@ -35,7 +35,8 @@ def _seen_in(face: FaceAnalysis | None, start_s: float, end_s: float) -> list[in
     for face_id, track in face.au.tracks.items():
         if len(track) < MIN_TRACK_FRAMES:
             continue
-        n = int(((track.t_s >= start_s) & (track.t_s <= end_s + 1e-6)).sum())
+        t = np.asarray(track.t_s)
+        n = int(np.searchsorted(t, end_s + 1e-6, side="right") - np.searchsorted(t, start_s))
         if n:
             counts.append((-n, face_id))
     return [f for _, f in sorted(counts)]

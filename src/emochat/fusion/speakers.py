@@ -91,8 +91,16 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 1e-12 else 0.0
 
 
-def _window(track: MouthTrack, start_s: float, end_s: float) -> np.ndarray:
-    return (track.t_s >= start_s - PAD_S) & (track.t_s <= end_s + PAD_S)
+LAG_UTTERANCES = 200
+"""The lag is searched over at most this many utterances (the longest): enough for one
+offset, and the search stays bounded on hours of speech."""
+
+
+def _window(track: MouthTrack, start_s: float, end_s: float) -> slice:
+    """The track's frames inside the padded utterance (``t_s`` is sorted)."""
+    a = int(np.searchsorted(track.t_s, start_s - PAD_S, side="left"))
+    b = int(np.searchsorted(track.t_s, end_s + PAD_S, side="right"))
+    return slice(a, b)
 
 
 def synchrony(
@@ -102,7 +110,7 @@ def synchrony(
     change ``lag_s`` later (positive: the sound follows the picture) over the padded
     utterance; None when the face is seen in fewer than :data:`MIN_FRAMES` frames there."""
     sel = _window(track, start_s, end_s)
-    if int(sel.sum()) < MIN_FRAMES:
+    if sel.stop - sel.start < MIN_FRAMES:
         return None
     mouth = np.abs(np.diff(track.opening[sel]))
     voice = np.abs(np.diff(envelope.at(track.t_s[sel] + lag_s)))
@@ -130,6 +138,8 @@ def estimate_lag(
 ) -> float:
     """The clip's audio-visual offset: the lag whose best-face synchrony, summed over all
     utterances, is highest (0 when no face is seen in any utterance)."""
+    if len(spans) > LAG_UTTERANCES:
+        spans = sorted(spans, key=lambda s: s[0] - s[1])[:LAG_UTTERANCES]
     lags = np.arange(-MAX_LAG_S, MAX_LAG_S + 1e-9, LAG_STEP_S)
     best, best_lag = -np.inf, 0.0
     for lag in lags:
