@@ -15,7 +15,7 @@ import numpy as np
 
 from emochat.face.au import FaceAnalysis
 from emochat.fusion.speakers import Envelope, MouthTrack, attribute, mouth_opening
-from emochat.pipeline.contract import AnalysisContext, StageSkipped
+from emochat.pipeline.contract import AnalysisContext
 from emochat.report.model import Segment, Speaker
 from emochat.voice.analysis import VoiceAnalysis
 
@@ -52,7 +52,7 @@ class SpeakerStage:
     def run(self, ctx: AnalysisContext) -> None:
         utterances = [s for s in ctx.segments if _is_utterance(s)]
         if not utterances:
-            raise StageSkipped("no_speakers", "no utterance: no speaker analysis")
+            return  # no speech: nobody speaks (report.speakers stays null), not a failure
         face = ctx.find(FaceAnalysis)
         voice = ctx.find(VoiceAnalysis)
         tracks = []
