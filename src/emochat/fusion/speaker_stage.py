@@ -1,5 +1,9 @@
 """The speaker stage: which visible face speaks each utterance, speaker ids, listeners.
 
+Utterances of one voice are grouped (the transcript's speaker names, else clusters of
+their speaker embeddings, :mod:`emochat.voice.diarize`) and their synchrony is pooled
+before deciding, so a person's short utterances lend each other evidence.
+
 Runs after the voice, text and aggregator stages (which fill the utterance segments) and
 before the face cues (which then read each segment's face from ``seg.face_id``). Each
 utterance becomes a ``speaking`` segment with its speaker id, speaking face (None when
@@ -66,9 +70,17 @@ class SpeakerStage:
         have_sync = bool(tracks) and lld is not None and len(lld.t_s) > 0
         named = any(s.speaker for s in utterances)
         spans = [(s.start_s, s.end_s) for s in utterances]
+        # one voice, one person: the transcript's names, else voice clusters, group the
+        # utterances whose synchrony is pooled (and whose off-screen voices stay apart)
+        voices = None if named else self._voice_clusters(ctx, spans)
         if have_sync:
             envelope = Envelope(np.asarray(lld.t_s), np.nan_to_num(lld.values["loudness"]))
-            groups = [s.speaker for s in utterances] if named else None
+            if named:
+                groups = [s.speaker for s in utterances]
+            elif voices is not None:
+                groups = [f"voice {v}" for v in voices]
+            else:
+                groups = None
             attributions, lag = attribute(tracks, envelope, spans, groups)
             ctx.progress(0.5)
         else:
@@ -87,7 +99,7 @@ class SpeakerStage:
             else:
                 decided.append((None, None, "none"))
 
-        ids = self._speaker_ids(utterances, decided)
+        ids = self._speaker_ids(utterances, decided, voices)
         speakers: dict[str, Speaker] = {}
         face_person: dict[int, str] = {}
         for seg, (face_id, _, how), sid in zip(utterances, decided, ids, strict=True):
@@ -141,15 +153,32 @@ class SpeakerStage:
             )
 
     @staticmethod
-    def _speaker_ids(utterances: list[Segment], decided) -> list[str]:
+    def _voice_clusters(ctx: AnalysisContext, spans: list[tuple[float, float]]):
+        """A voice label per utterance (:func:`emochat.voice.diarize.cluster_speakers` on
+        its speaker embeddings), or None with fewer than two utterances or no audio."""
+        if len(spans) < 2 or not ctx.media.has_audio:
+            return None
+        from emochat.ingest import decode_audio
+        from emochat.voice.diarize import cluster_speakers, speaker_embeddings
+
+        with decode_audio(ctx.path) as audio:
+            if audio.size == 0:
+                return None
+            embeddings = speaker_embeddings(audio, spans)
+        ctx.check_deadline()
+        return cluster_speakers(embeddings, [max(b - a, 0.0) for a, b in spans])
+
+    @staticmethod
+    def _speaker_ids(utterances: list[Segment], decided, voices=None) -> list[str]:
         """The transcript's names where it gives them; else one id per speaking face, S1,
-        S2, ... in order of first speech, and one for the voices of no visible face."""
+        S2, ... in order of first speech, and one per voice cluster of no visible face."""
         ids, by_face, next_n = [], {}, 1
-        for seg, (face_id, _, _) in zip(utterances, decided, strict=True):
+        for i, (seg, (face_id, _, _)) in enumerate(zip(utterances, decided, strict=True)):
             if seg.speaker:
                 ids.append(seg.speaker)
                 continue
-            key = face_id if face_id is not None else "off"
+            voice = voices[i] if voices is not None else 0
+            key = face_id if face_id is not None else ("off", voice)
             if key not in by_face:
                 by_face[key] = f"S{next_n}"
                 next_n += 1
