@@ -14,9 +14,10 @@ Changes beat levels: on the first five fit composites the change correlation att
 The audio-visual offset is one per clip: the lag in ``[-MAX_LAG_S, MAX_LAG_S]`` that
 maximises the summed best-face synchrony over all utterances (a per-utterance lag search
 over-fits 2-s utterances). Evidence is pooled over utterances the transcript gives to the
-same named speaker, or to the same voice cluster (the speaker stage). An utterance goes to the face with the highest synchrony when that is
-at least :data:`MIN_SYNC` and leads the next face by :data:`MIN_MARGIN`; otherwise it is
-"off-screen/unknown" (``None``).
+same named speaker, or that share a voice cluster (the speaker stage): their synchrony is
+averaged, weighted by duration. An utterance goes to the face with the highest synchrony
+when that is at least :data:`MIN_SYNC` and leads the next face by :data:`MIN_MARGIN`;
+otherwise it is "off-screen/unknown" (``None``).
 
 Limits: at the default 10 analysed frames per second a mouth is sampled below the
 syllable rate, so short utterances (< 1 s) are weakly decided; a voice-over on a lone
