@@ -184,7 +184,7 @@ def test_cli_report_has_speakers_roles_and_transcript_names(composite, tmp_path)
             assert s["speaker"] in speakers and "voice" in s["evidence"]
         if s.get("role") == "listening":
             assert set(s["evidence"]) <= {"face"} and s["face_id"] != next(
-                x["face_id"]
+                x.get("face_id")
                 for x in report["segments"]
                 if x.get("role") == "speaking" and x["start_s"] == s["start_s"]
             )
