@@ -41,8 +41,9 @@ MIN_FRAMES = 8
 """A face seen in fewer frames of an utterance's window gives no synchrony there."""
 MIN_SYNC = 0.2
 """Lowest synchrony (correlation) that attributes an utterance to a face. Chosen on the
-fit composites (``bench/bench_active_speaker.py``): true speakers there reach 0.15-0.75,
-with 24 of 26 above 0.2."""
+fit composites (``bench/bench_active_speaker.py``), per utterance: true speakers there
+reach 0.15-0.75, 24 of 26 above 0.2; pooled over the muted composite's one voice cluster
+the best face reaches 0.125. Held-out results: BENCHMARKS.md, "Who is speaking"."""
 MIN_MARGIN = 0.14
 """How far the best face must lead the second (correlation points; a lone face leads 0).
 Chosen on the fit composites: every true speaker there led by >= 0.146, while on the
