@@ -167,7 +167,8 @@ class Attribution:
 
 
 def confidence_of(best: float, second: float | None) -> float:
-    """0-1: how sure the attribution is, from the best synchrony and its lead."""
+    """0-1: how sure the attribution is, from the best synchrony and its lead (0.5 at the
+    thresholds). A squashed margin, not a calibrated probability."""
     lead = best - (second if second is not None else 0.0)
     x = 6.0 * (best - MIN_SYNC) + 6.0 * (lead - MIN_MARGIN)
     return round(float(1.0 / (1.0 + np.exp(-x))), 3)
