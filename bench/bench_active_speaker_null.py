@@ -37,7 +37,7 @@ import numpy as np
 PAD_S, MAX_LAG_S, LAG_STEP_S, MIN_FRAMES = 0.5, 0.4, 0.02, 8
 
 
-def dump(sets: list[str], out_dir: Path) -> None:
+def dump(sets: list[str], out_dir: Path, fps: float = 10.0) -> None:
     """Run the real attribution pipeline on each composite and pickle the speaker
     stage's inputs with each utterance's truth ("left", "right", "off" or None)."""
     import bench_active_speaker as bench
@@ -63,7 +63,7 @@ def dump(sets: list[str], out_dir: Path) -> None:
                 continue
             captured.clear()
             path, turns = bench.build(job)
-            ctx = pipe.run(path, AnalyzeOptions(), None, [])
+            ctx = pipe.run(path, AnalyzeOptions(fps=fps), None, [])
             tracks, env, spans, groups = captured["args"]
             want = []
             for a, b in spans:
@@ -190,22 +190,58 @@ def score(files, mode, lag_mode, z_min, zd_min, verbose=False) -> dict:
     return res
 
 
+def score_shipped(files, verbose=False) -> dict:
+    """The shipped decision (:func:`emochat.fusion.speakers.attribute`, fixed thresholds)
+    replayed on the same captured inputs."""
+    from emochat.fusion.speakers import attribute
+
+    res = dict(right=0, wrong=0, abstained=0, muted_abstained=0, muted=0)
+    for fn in files:
+        d = pickle.loads(Path(fn).read_bytes())
+        atts, lag = attribute(d["tracks"], d["env"], d["spans"], d["groups"])
+        for span, want, att in zip(d["spans"], d["want"], atts, strict=True):
+            if want is None:
+                continue
+            got = None if att.face_id is None else d["sides"][att.face_id]
+            if want == "off":
+                res["muted"] += 1
+                res["muted_abstained"] += got is None
+            elif got is None:
+                res["abstained"] += 1
+            else:
+                res["right" if got == want else "wrong"] += 1
+            if verbose:
+                print(f"  {Path(fn).stem} {span} want={want} got={got} lag={lag} sync={att.sync}")
+    return res
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sets", nargs="*", default=["fit"])
     ap.add_argument("--dump-dir", type=Path, default=Path("/tmp/emochat-bench-asd/inputs"))
     ap.add_argument("--mode", default="absdiffavg")
     ap.add_argument("--lag", default="clip", choices=["clip", "face", "zero"])
+    ap.add_argument("--decision", default="null", choices=["null", "shipped"])
     ap.add_argument("--z", type=float, default=1.645)
     ap.add_argument("--zd", type=float, default=1.645)
+    ap.add_argument("--fps", type=float, default=10.0, help="face frames analysed per second")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     print(f"load average at start: {os.getloadavg()}")
-    dump(args.sets, args.dump_dir)
+    if args.fps != 10.0:
+        args.dump_dir = args.dump_dir / f"fps{args.fps:g}"
+    dump(args.sets, args.dump_dir, args.fps)
     for name in args.sets:
         files = sorted(args.dump_dir.glob(f"{name}*.pkl"))
+        if args.decision == "shipped":
+            r = score_shipped(files, args.verbose)
+            print(f"{name} (shipped thresholds, {args.fps:g} fps): {r}")
+            continue
         r = score(files, args.mode, args.lag, args.z, args.zd, args.verbose)
-        print(f"{name} ({args.mode}, lag {args.lag}, z >= {args.z}, lead z >= {args.zd}): {r}")
+        print(
+            f"{name} ({args.fps:g} fps, {args.mode}, lag {args.lag}, z >= {args.z}, "
+            f"lead z >= {args.zd}): {r}"
+        )
     print(f"load average at end: {os.getloadavg()}")
 
 
