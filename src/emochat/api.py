@@ -32,6 +32,7 @@ def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
     # imported here so that `import emochat.api` (and the CLI's --help) stays cheap
     from emochat.face.stage import FaceStage
     from emochat.fusion.aggregator_stage import AggregatorStage, frame_reducer
+    from emochat.fusion.speaker_stage import SpeakerStage
     from emochat.fusion.stages import (
         FaceCueStage,
         FusionStage,
@@ -53,6 +54,8 @@ def default_pipeline(models: Mapping[str, str] | None = None) -> Pipeline:
             SegmentStage(),
             TextStage(model=chosen.get("text_emotion")),
             AggregatorStage(model=chosen.get("aggregator")),
+            # who speaks each utterance: the face cues then read the speaking face's evidence
+            SpeakerStage(),
             FaceCueStage(),
             FusionStage(),
             OverallStage(),

@@ -111,7 +111,9 @@ class FaceCueStage:
     """Per-segment face evidence (AUs, events, words) and the face emotion.
 
     A window with several faces becomes one segment per face, so each person gets
-    an answer; an utterance keeps one segment, attributed to the face seen most.
+    an answer. After the speaker stage a segment with a ``role`` reads the face it names
+    (the speaking face, none for an off-screen voice; the listening face); without that
+    stage an utterance keeps one segment, attributed to the face seen most.
     """
 
     name = "face_cues"
@@ -133,6 +135,8 @@ class FaceCueStage:
                 if n:
                     seen.append((n, track["face_id"], means, conf, speaking))
             seen.sort(key=lambda item: (-item[0], item[1]))
+            if seg.role is not None:
+                seen = [item for item in seen if item[1] == seg.face_id]
             if not seen:
                 segments.append(seg)
                 continue
@@ -204,10 +208,41 @@ class FusionStage:
             seg.emotion = emotion
 
 
+def pooled_emotion(segments: list[Segment]) -> Emotion | None:
+    """Segment distributions averaged, each weighted by its duration times its certainty
+    (1 - normalised entropy); None when no segment has an emotion.
+
+    Uncertain when its own top label is under ``fuse.FLAT_BELOW`` or when every segment
+    was uncertain (``segments``)."""
+    weighted = [
+        (
+            seg.emotion,
+            max(seg.end_s - seg.start_s, 0.1) * max(certainty(seg.emotion.probs), 1e-3),
+        )
+        for seg in segments
+        if seg.emotion is not None
+    ]
+    if not weighted:
+        return None
+    total = sum(w for _, w in weighted)
+    probs = {
+        label: round(sum(e.probs.get(label, 0.0) * w for e, w in weighted) / total, 4)
+        for label in BASIC_LABELS
+    }
+    sources = sorted({e.source for e, _ in weighted})
+    every_segment_uncertain = all(e.uncertain for e, _ in weighted)
+    return Emotion.from_probs(
+        probs,
+        source="+".join(sources),
+        uncertain=uncertainty(probs, "segments" if every_segment_uncertain else None),
+    )
+
+
 class OverallStage:
     """The clip's emotion: segment distributions averaged, each weighted by its duration
     times its certainty (1 - normalised entropy), so a sure segment outweighs a flat or
-    disputed one of the same length.
+    disputed one of the same length (:func:`pooled_emotion`). Each speaker's (when the
+    speaker stage ran) is the same over that person's segments, speaking and listening.
 
     The answer is uncertain when its own top label is under ``fuse.FLAT_BELOW`` or when
     every segment was uncertain (``segments``)."""
@@ -215,25 +250,9 @@ class OverallStage:
     name = "overall"
 
     def run(self, ctx: AnalysisContext) -> None:
-        weighted = [
-            (
-                seg.emotion,
-                max(seg.end_s - seg.start_s, 0.1) * max(certainty(seg.emotion.probs), 1e-3),
-            )
-            for seg in ctx.segments
-            if seg.emotion is not None
-        ]
-        if not weighted:
+        for sp in ctx.report.speakers or []:
+            sp.overall = pooled_emotion([s for s in ctx.segments if s.speaker == sp.id])
+        overall = pooled_emotion(ctx.segments)
+        if overall is None:
             raise StageSkipped("no_emotion", "no segment has an emotion estimate")
-        total = sum(w for _, w in weighted)
-        probs = {
-            label: round(sum(e.probs.get(label, 0.0) * w for e, w in weighted) / total, 4)
-            for label in BASIC_LABELS
-        }
-        sources = sorted({e.source for e, _ in weighted})
-        every_segment_uncertain = all(e.uncertain for e, _ in weighted)
-        ctx.report.overall = Emotion.from_probs(
-            probs,
-            source="+".join(sources),
-            uncertain=uncertainty(probs, "segments" if every_segment_uncertain else None),
-        )
+        ctx.report.overall = overall

@@ -35,7 +35,7 @@ SCHEMA_VERSION = "2.3.0"
 2.1 added the optional ``uncertain`` block of fused emotions and the ``provenance`` key;
 2.2 the optional per-frame ``box`` and ``gaze`` (:class:`FaceGaze`) of ``au.tracks``;
 2.3 the ``speakers`` key (:class:`Speaker`) and each segment's optional ``role`` and
-``speaker_face_confidence`` (issue #26)."""
+``speaker_face_confidence``."""
 
 
 @dataclass
@@ -332,21 +332,24 @@ class Segment:
     end_s: float
     text: str | None = None
     speaker: str | None = None
-    """Who speaks, as the transcript names them (WebVTT ``<v Name>``, an ``ALICE:`` prefix,
-    WhisperX's segment ``speaker``); None when unknown."""
+    """The segment's person as :attr:`Speaker.id`: the transcript's name (WebVTT
+    ``<v Name>``, an ``ALICE:`` prefix, WhisperX's segment ``speaker``) when it names
+    speakers, else S1, S2, ...; for a listening segment the listening face's person (None
+    when that face never speaks); None when unknown."""
     face_id: int | None = None
+    """The face this segment's face evidence is about (role speaking: the speaking face,
+    None when the voice belongs to no visible face)."""
     emotion: Emotion | None = None
     evidence: dict[str, ModalityEvidence] = field(default_factory=dict)
     """Modality name -> what that modality measured here, in the order the stages added it."""
+    role: str | None = None
+    """``"speaking"`` (an utterance) or ``"listening"`` (a visible face that is not the
+    speaker, same window, its face evidence only); None without the speaker stage."""
+    speaker_face_confidence: float | None = None
+    """0-1: how sure the speaking-face attribution is; None when not attributed."""
     cue_vectors: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The segment emotion tokens the stages computed (voice: pooled whisper-base states,
     text: the e5 embedding), for the multimodal LLM reasoner; not written to report.json."""
-    role: str | None = None
-    """``"speaking"`` (``face_id`` is the speaker's face) or ``"listening"`` (a visible face
-    that is not the speaker during an utterance: its own segment for the same window, with
-    face evidence only); None when no speaker analysis ran."""
-    speaker_face_confidence: float | None = None
-    """0-1: how sure the speaking face's attribution is; None when not attributed."""
 
     def ordered_evidence(self) -> list[ModalityEvidence]:
         """The evidence in the registered modality order (face, voice, text, ...): the order
@@ -355,31 +358,27 @@ class Segment:
         return sorted(self.evidence.values(), key=lambda ev: rank[ev.modality])
 
 
-SPEAKER_ATTRIBUTIONS = ("av-sync", "transcript", "only-face", "none")
-"""How a :class:`Speaker` was tied to a face: audio-visual synchrony, the transcript's
-speaker tags, the only visible face, or not at all."""
+ATTRIBUTIONS = ("av-sync", "transcript", "only-face", "none")
+"""How a speaker was tied to a face (:attr:`Speaker.attribution`)."""
 
 
 @dataclass
-class Speaker(_JsonBlock):
-    """One person of the report's ``speakers`` list (schema 2.3)."""
+class Speaker:
+    """One person who speaks: the ``speakers`` block of report.json."""
 
     id: str
-    """The transcript's speaker name when the transcript names speakers, else ``S1``,
-    ``S2``, ... in order of first speech."""
+    """The transcript's name when it names speakers, else S1, S2, ... in order of first speech."""
     face_id: int | None = None
-    """The face track that speaks for this speaker; None: off-screen or unknown."""
+    """The face track that speaks for this speaker; None when no visible face does."""
     name: str | None = None
+    """The transcript's name; None when the transcript names no speakers."""
     talk_time_s: float = 0.0
-    """Seconds of speech attributed to this speaker."""
+    """Seconds of this speaker's utterances."""
     n_segments: int = 0
     overall: Emotion | None = None
-    """This person's overall emotion over their segments (speaking and listening), built
-    like the report's ``overall``."""
+    """This person's emotion over their segments (speaking and listening)."""
     attribution: str = "none"
-    """One of :data:`SPEAKER_ATTRIBUTIONS`."""
-
-    nested: ClassVar[Mapping[str, type]] = {"overall": Emotion}
+    """One of :data:`ATTRIBUTIONS`."""
 
 
 @dataclass
@@ -403,6 +402,8 @@ class Report:
     media: dict[str, Any]
     segments: list[Segment] = field(default_factory=list)
     overall: Emotion | None = None
+    speakers: list[Speaker] | None = None
+    """Who speaks (the speaker stage); None when no speaker analysis ran."""
     faces: list[dict[str, Any]] | None = None
     au: dict[str, Any] | None = None
     expression: dict[str, Any] | None = None
@@ -416,8 +417,6 @@ class Report:
     schema_version: str = SCHEMA_VERSION
     provenance: dict[str, Any] | None = None
     """What produced the report (``emochat.provenance.collect``): options, models, versions."""
-    speakers: list[Speaker] | None = None
-    """Who speaks (one :class:`Speaker` per person); None when no speaker analysis ran."""
 
     def warn(self, stage: str, code: str, message: str) -> None:
         self.warnings.append(Warning(stage, code, message))
@@ -437,7 +436,13 @@ class Report:
             ],
         )
         # top-level keys stay (null: not produced); Nones inside the blocks are left out
-        return {k: _drop_none(v) for k, v in asdict(light, dict_factory=_json_fields).items()}
+        out = {k: _drop_none(v) for k, v in asdict(light, dict_factory=_json_fields).items()}
+        if self.speakers is not None:  # a speaker's face_id, name and overall stay (null)
+            out["speakers"] = [
+                {k: v if k != "overall" else _drop_none(v) for k, v in asdict(sp).items()}
+                for sp in self.speakers
+            ]
+        return out
 
     def frames(self):
         """One row per face per analysed frame (:func:`emochat.report.tables.frames`)."""

@@ -103,7 +103,8 @@ def _emotion_columns(prefix: str, emotion: Mapping[str, Any] | None) -> dict[str
 
 
 def utterances(report: Any) -> pd.DataFrame:
-    """One row per segment: ``start_s``, ``end_s``, ``face_id``, ``speaker``, ``text``; the
+    """One row per segment: ``start_s``, ``end_s``, ``face_id``, ``speaker``, ``role``
+    (speaking / listening, empty without the speaker stage), ``text``; the
     fused ``label``, ``p_<label>``, ``valence``, ``arousal`` and (when the fusion abstains)
     ``uncertain``; each modality's ``<modality>_label``, ``<modality>_p_<label>`` and
     ``<modality>_weight`` (its share in the fusion)."""
@@ -117,6 +118,7 @@ def utterances(report: Any) -> pd.DataFrame:
             "end_s": seg.get("end_s"),
             "face_id": seg.get("face_id"),
             "speaker": seg.get("speaker"),
+            "role": seg.get("role"),
             "text": seg.get("text"),
         }
         row.update(_emotion_columns("", emotion))
