@@ -90,11 +90,13 @@ class SpeakerStage:
         decided: list[tuple[int | None, float | None, str]] = []
         for seg, att in zip(utterances, attributions, strict=True):
             seen = _seen_in(face, seg.start_s, seg.end_s)
-            if att is not None and att.sync:
+            if att is not None and att.sync and att.face_id is not None:
                 how = "transcript" if seg.speaker else "av-sync"
-                conf = att.confidence if att.face_id is not None else None
-                decided.append((att.face_id, conf, how if att.face_id is not None else "none"))
-            elif len(seen) == 1 and not have_sync:
+                decided.append((att.face_id, att.confidence, how))
+            elif len(seen) == 1:
+                # one face on screen: a talking head whose mouth follows the voice too
+                # loosely at 10 frames/s to confirm is far commoner than a voice-over, so
+                # the lone face keeps the utterance, marked unconfirmed ("only-face")
                 decided.append((seen[0], None, "only-face"))
             else:
                 decided.append((None, None, "none"))
