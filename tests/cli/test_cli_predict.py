@@ -78,9 +78,12 @@ def test_small_square_images_without_a_face_are_taken_as_crops(fer_crops, capsys
     rows, _ = _lines(capsys)
     assert len({r["input"] for r in rows}) == 200
     crops = [r for r in rows if r["face_source"] == "crop"]
-    # the face stage finds a face in 6 of PublicTest's 3,589 crops; those take the photo path
+    # MTCNN finds the face in most crops: a lone face filling a small square image is a
+    # crop all the same; the few others (a second face, a small one) take the photo path
     assert len(crops) >= 190
-    assert all(r["crop_reason"] == "no_face_small_square" for r in crops)
+    reasons = {r["crop_reason"] for r in crops}
+    assert reasons <= {"no_face_small_square", "face_fills_small_square"}
+    assert "face_fills_small_square" in reasons
     for r in rows:
         if r["face_source"] != "crop":
             assert r["face_source"] == "detected" and "crop_reason" not in r

@@ -42,6 +42,12 @@ FROM_CROP_FLAG = "crops_flag"
 """``crop_reason`` of an image classified as a crop because the caller said so."""
 FROM_SMALL_SQUARE = "no_face_small_square"
 """``crop_reason`` of an image taken as a crop by :func:`looks_like_crop`."""
+FROM_FILLED_SQUARE = "face_fills_small_square"
+"""``crop_reason`` of a small square image whose one face fills it (:data:`CROP_FILL`):
+a crop the face stage can also find a face in (MTCNN finds one in most FER2013 crops),
+scored whole as the expression model was trained, not re-aligned from a 48-px face."""
+CROP_FILL = 0.4
+"""Share of a small square image a lone face's box covers from which the image is a crop."""
 
 
 def _expression_model(model: registry.ModelChoice | None) -> ExpressionModel:
@@ -139,7 +145,7 @@ def predict_face_images(
     ``"detected"`` (found by the face stage, aligned by its landmarks) or ``"crop"`` (the
     whole image is the face, bbox = the image, scored as :func:`predict_face_arrays`
     scores it; ``crop_reason`` says why: :data:`FROM_CROP_FLAG` with ``crops=True``, which
-    skips detection, else :data:`FROM_SMALL_SQUARE`). Crops are classified
+    skips detection, :data:`FROM_FILLED_SQUARE`, else :data:`FROM_SMALL_SQUARE`). Crops are classified
     ``batch_size`` at a time. An unreadable image, or a larger one with no face, yields
     an error naming the file; the other images go on. ``model``: the expression model
     (None: the registered one).
@@ -178,7 +184,12 @@ def _one_image(path: Path, tracker, model: ExpressionModel) -> EmochatError | li
     if tracker is not None:
         tracker.reset()
         faces = tracker.process(Frame(index=0, t_s=0.0, rgb=rgb))
-        if faces:
+        filled = (
+            len(faces) == 1
+            and looks_like_crop(h, w)
+            and faces[0].bbox[2] * faces[0].bbox[3] >= CROP_FILL * h * w
+        )
+        if faces and not filled:
             probs = model.predict(np.stack([crop_aligned(rgb, f.landmarks) for f in faces]))
             return [
                 {
@@ -189,9 +200,9 @@ def _one_image(path: Path, tracker, model: ExpressionModel) -> EmochatError | li
                 }
                 for face, row in zip(faces, probs, strict=True)
             ]
-        if not looks_like_crop(h, w):
+        if not filled and not looks_like_crop(h, w):
             return EmochatError(path, "no face found in the image (a face crop? use --crops)")
-        reason = FROM_SMALL_SQUARE
+        reason = FROM_FILLED_SQUARE if filled else FROM_SMALL_SQUARE
     fields = {"face_id": 0, "bbox": [0.0, 0.0, float(w), float(h)], "face_source": "crop"}
     # reduced to 48x48 grey now, so a waiting batch stays small whatever the files' size
     return _Crop(fit_crop(rgb), {**fields, "crop_reason": reason})
