@@ -89,10 +89,12 @@ def _window_stats(track: dict, names: list[str], start_s: float, end_s: float, i
 
 
 def _window_expression(ctx: AnalysisContext, face_id: int, seg: Segment) -> Emotion | None:
-    """Expression-CNN probabilities of one face inside a segment, pooled over its frames
-    in log space (a normalised geometric mean): a label every frame gives some weight
-    beats one a few frames give much, so a posed expression held through talking is not
-    outvoted by the mouth shapes of single frames."""
+    """Mean expression-CNN probabilities of one face inside a segment.
+
+    An arithmetic mean: an expression some frames show clearly (a smile building up)
+    keeps its weight. A log-space pool (normalised geometric mean) was tried and gave the
+    same MEAD accuracy (14/21) while turning single_face.mp4's smile neutral at 2
+    frames/s: it favours what every frame allows, which is neutral."""
     block = ctx.report.expression
     track = next((t for t in (block or {}).get("tracks", []) if t["face_id"] == face_id), None)
     if track is None or not track["t_s"]:
@@ -100,9 +102,7 @@ def _window_expression(ctx: AnalysisContext, face_id: int, seg: Segment) -> Emot
     mask = _in_window(track["t_s"], seg.start_s, seg.end_s, ctx.media.is_image)
     if not mask.any():
         return None
-    logs = np.log(np.clip(np.asarray(track["probs"], dtype=float)[mask], 1e-7, 1.0)).mean(axis=0)
-    pooled = np.exp(logs - logs.max())
-    pooled /= pooled.sum()
+    pooled = np.asarray(track["probs"], dtype=float)[mask].mean(axis=0)
     probs = {label: round(float(p), 4) for label, p in zip(block["labels"], pooled, strict=True)}
     return Emotion.from_probs(probs, source="face-cnn")
 
