@@ -33,8 +33,11 @@ from emochat.core.settings import media_root
 from emochat.face import FaceTracker
 from emochat.face.detector import FaceDetector
 from emochat.face.mtcnn import MtcnnDetector
+from emochat.face.retinaface import RetinaFaceDetector
+from emochat.face.tracker import RETINAFACE_SURE_SCORE
 from emochat.ingest import Frame, iter_frames
 
+FINDERS = ("detector", "MTCNN", "RetinaFace", "face stage, read faces", "face stage, all faces")
 MATCH_IOU = 0.3
 SIZE_BINS = ((0, 16), (16, 32), (32, 10_000))
 
@@ -86,6 +89,10 @@ def detector_boxes(detector: FaceDetector, min_face: float):
 
 
 def mtcnn_boxes(detector: MtcnnDetector, min_face: float):
+    return lambda rgb: np.array([d.box for d in detector.find(rgb, min_face)])
+
+
+def retinaface_boxes(detector: RetinaFaceDetector, min_face: float):
     return lambda rgb: np.array([d.box for d in detector.find(rgb, min_face)])
 
 
@@ -155,30 +162,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-face", type=float, default=16.0, help="smallest face on photos, px")
     parser.add_argument("--confidence", type=float, default=0.5)
     parser.add_argument("--max-faces", type=int, default=256, help="the tracker's, on photos")
+    parser.add_argument(
+        "--only", action="append", choices=FINDERS + ("false faces",), help="run only these"
+    )
     args = parser.parse_args(argv)
+    only = set(args.only or FINDERS + ("false faces",))
     media = media_root()
-    detectors = {
-        "detector": detector_boxes(FaceDetector(args.confidence, 2), args.min_face),
-        "MTCNN": mtcnn_boxes(MtcnnDetector(), args.min_face),
-        "face stage, read faces": tracker_boxes(
+    makers = {
+        "detector": lambda: detector_boxes(FaceDetector(args.confidence, 2), args.min_face),
+        "MTCNN": lambda: mtcnn_boxes(MtcnnDetector(), args.min_face),
+        "RetinaFace": lambda: retinaface_boxes(
+            RetinaFaceDetector(RETINAFACE_SURE_SCORE), args.min_face
+        ),
+        "face stage, read faces": lambda: tracker_boxes(
             FaceTracker(
                 args.max_faces, args.confidence, static_image_mode=True, min_face_px=args.min_face
             ),
             with_unread=False,
         ),
-        "face stage, all faces": tracker_boxes(
+        "face stage, all faces": lambda: tracker_boxes(
             FaceTracker(
                 args.max_faces, args.confidence, static_image_mode=True, min_face_px=args.min_face
             )
         ),
     }
     wild = media / "faces-wild"
-    for name, find in detectors.items():
+    for name in FINDERS:
+        if name not in only:
+            continue
+        find = makers[name]()
         print(row(f"WIDER faces-wild, {name}: " + recall(find, wider_truth(wild))))
         print(row(f"dlib PASCAL test, {name}: " + recall(find, dlib_truth(wild / "dlib"))))
-    talking = sorted((media / "talking").glob("*.mp4"))
-    clips = [media / "no_face.mp4", *talking, media / "noface_face.mov", media / "face_noface.mov"]
-    print(row("false faces (tracker, 10 fps): " + false_faces(clips)))
+    if "false faces" in only:
+        talking = sorted((media / "talking").glob("*.mp4"))
+        clips = [
+            media / "no_face.mp4",
+            *talking,
+            media / "noface_face.mov",
+            media / "face_noface.mov",
+        ]
+        print(row("false faces (tracker, 10 fps): " + false_faces(clips)))
     return 0
 
 
