@@ -126,6 +126,8 @@ def test_the_tracker_uses_retinaface_by_default_and_mtcnn_on_request(media_dir):
         matched[name] = int(_found(truth, boxes).sum())
         extra[name] = sum(max(_iou(b, t) for t in truth) < 0.3 for b in boxes)
     assert type(FaceTracker(1)._second) is RetinaFaceDetector
+    with pytest.raises(ValueError, match="second_detector 'yolo'"):
+        FaceTracker(1, second_detector="yolo")
     assert matched["retinaface"] >= 13 and matched["mtcnn"] >= 13
     assert matched[None] <= 11
     assert extra["retinaface"] == 0

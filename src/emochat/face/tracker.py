@@ -119,7 +119,8 @@ SECOND_DETECTORS = {
 }
 """The tracker's second detectors by name. RetinaFace is the default: on the four WIDER
 val photos it finds 209 of 328 faces (35 of the 48 >= 32 px) at its sure score, against
-MTCNN's 150 (31) at its, with no box on no face in dlib's photos (MTCNN: one);
+MTCNN's 150 (31) at its, with no box on no face in dlib's photos (MTCNN: one). That
+choice was made after seeing those photos, so they are not held out from it;
 BENCHMARKS.md's face-detection section."""
 
 
@@ -183,6 +184,10 @@ class FaceTracker:
         self.reacquire_within_s = reacquire_within_s
         self.revive_within_s = revive_within_s
         self._detector = FaceDetector(min_detection_confidence, num_threads)
+        if second_detector is not None and second_detector not in SECOND_DETECTORS:
+            raise ValueError(
+                f"second_detector {second_detector!r}: one of {sorted(SECOND_DETECTORS)} or None"
+            )
         self._second_rules = SECOND_DETECTORS[second_detector] if second_detector else None
         self._second: MtcnnDetector | RetinaFaceDetector | None = None  # one thread each
         if second_detector == "retinaface":
@@ -423,21 +428,21 @@ class FaceTracker:
         return track
 
 
-def _with_second_opinion(blaze: list[Detection], mtcnn: list[Detection]):
+def _with_second_opinion(blaze: list[Detection], second: list[Detection]):
     """(detection, the second detector's detection of that face or None): BlazeFace's
     first, each with the second's box it overlaps at IoU >= 0.3, then the second's own
     that BlazeFace missed."""
-    used = np.zeros(len(mtcnn), dtype=bool)
+    used = np.zeros(len(second), dtype=bool)
     out: list[tuple[Detection, Detection | None]] = []
     for det in blaze:
-        ious = np.array([_iou(det.box, m.box) for m in mtcnn])
+        ious = np.array([_iou(det.box, m.box) for m in second])
         j = int(ious.argmax()) if len(ious) else -1
         if j >= 0 and ious[j] >= 0.3 and not used[j]:
             used[j] = True
-            out.append((det, mtcnn[j]))
+            out.append((det, second[j]))
         else:
             out.append((det, None))
-    return out + [(m, m) for m, u in zip(mtcnn, used, strict=True) if not u]
+    return out + [(m, m) for m, u in zip(second, used, strict=True) if not u]
 
 
 def _distance(track: _Track, signature: np.ndarray | None) -> float:
