@@ -5,16 +5,19 @@
 Recall: on the four WIDER FACE val photos in media/faces-wild (wider_val_boxes.json) and
 dlib's PASCAL test photos (faces-wild/dlib/testing.xml); a ground-truth box counts as
 found when a detection overlaps it at IoU >= 0.3 (greedy, larger faces first, each
-detection used once). Four finders: BlazeFace's ``FaceDetector.find`` (whole frame +
-tiles), MTCNN alone (O-Net >= 0.9, from 16 px), and the face stage's tracker on each
-photo (static_image_mode, up to ``--max-faces``): the faces it tracks (read by the
-mesh: landmarks, AUs, expression), and those plus the faces it reports found but not
-read (FaceTracker.unread: what report.json's ``faces`` lists).
+detection used once). Five finders: BlazeFace's ``FaceDetector.find`` (whole frame +
+tiles), MTCNN alone (O-Net >= 0.9, from 16 px), RetinaFace alone (score >= 0.8, boxes
+from 12 px: as the tracker runs it on a photo), and the face stage's tracker on each
+photo (static_image_mode, up to ``--max-faces``; RetinaFace its second detector): the
+faces it tracks (read by the mesh: landmarks, AUs, expression), and those plus the
+faces it reports found but not read (FaceTracker.unread: what report.json's ``faces``
+lists). ``--only NAME`` (repeatable) runs only those finders and/or "false faces".
 False faces: the face stage's tracker at 10 frames/s on no_face.mp4 (nothing to find),
 the one-person talking clips and the clips where one man enters or leaves; every face id
 beyond the first in those is counted as false (each shows one person, checked by eye).
-The WIDER photos chose the tile pyramid step and MTCNN over OpenCV's res10 SSD (both
-in BENCHMARKS.md); MTCNN's score thresholds come from dlib's photos and the clips.
+The WIDER photos chose the tile pyramid step, MTCNN over OpenCV's res10 SSD and
+RetinaFace over MTCNN (BENCHMARKS.md); the score thresholds of MTCNN and RetinaFace
+come from dlib's photos and the clips.
 """
 
 from __future__ import annotations
@@ -33,8 +36,11 @@ from emochat.core.settings import media_root
 from emochat.face import FaceTracker
 from emochat.face.detector import FaceDetector
 from emochat.face.mtcnn import MtcnnDetector
+from emochat.face.retinaface import RetinaFaceDetector
+from emochat.face.tracker import RETINAFACE_SURE_SCORE, SECOND_DETECTORS
 from emochat.ingest import Frame, iter_frames
 
+FINDERS = ("detector", "MTCNN", "RetinaFace", "face stage, read faces", "face stage, all faces")
 MATCH_IOU = 0.3
 SIZE_BINS = ((0, 16), (16, 32), (32, 10_000))
 
@@ -86,6 +92,10 @@ def detector_boxes(detector: FaceDetector, min_face: float):
 
 
 def mtcnn_boxes(detector: MtcnnDetector, min_face: float):
+    return lambda rgb: np.array([d.box for d in detector.find(rgb, min_face)])
+
+
+def retinaface_boxes(detector: RetinaFaceDetector, min_face: float):
     return lambda rgb: np.array([d.box for d in detector.find(rgb, min_face)])
 
 
@@ -155,30 +165,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-face", type=float, default=16.0, help="smallest face on photos, px")
     parser.add_argument("--confidence", type=float, default=0.5)
     parser.add_argument("--max-faces", type=int, default=256, help="the tracker's, on photos")
+    parser.add_argument(
+        "--only", action="append", choices=FINDERS + ("false faces",), help="run only these"
+    )
     args = parser.parse_args(argv)
+    only = set(args.only or FINDERS + ("false faces",))
     media = media_root()
-    detectors = {
-        "detector": detector_boxes(FaceDetector(args.confidence, 2), args.min_face),
-        "MTCNN": mtcnn_boxes(MtcnnDetector(), args.min_face),
-        "face stage, read faces": tracker_boxes(
+    makers = {
+        "detector": lambda: detector_boxes(FaceDetector(args.confidence, 2), args.min_face),
+        "MTCNN": lambda: mtcnn_boxes(MtcnnDetector(), args.min_face),
+        "RetinaFace": lambda: retinaface_boxes(  # as the tracker runs it on a photo
+            RetinaFaceDetector(RETINAFACE_SURE_SCORE),
+            min(args.min_face, SECOND_DETECTORS["retinaface"].photo_min_px),
+        ),
+        "face stage, read faces": lambda: tracker_boxes(
             FaceTracker(
                 args.max_faces, args.confidence, static_image_mode=True, min_face_px=args.min_face
             ),
             with_unread=False,
         ),
-        "face stage, all faces": tracker_boxes(
+        "face stage, all faces": lambda: tracker_boxes(
             FaceTracker(
                 args.max_faces, args.confidence, static_image_mode=True, min_face_px=args.min_face
             )
         ),
     }
     wild = media / "faces-wild"
-    for name, find in detectors.items():
+    for name in FINDERS:
+        if name not in only:
+            continue
+        find = makers[name]()
         print(row(f"WIDER faces-wild, {name}: " + recall(find, wider_truth(wild))))
         print(row(f"dlib PASCAL test, {name}: " + recall(find, dlib_truth(wild / "dlib"))))
-    talking = sorted((media / "talking").glob("*.mp4"))
-    clips = [media / "no_face.mp4", *talking, media / "noface_face.mov", media / "face_noface.mov"]
-    print(row("false faces (tracker, 10 fps): " + false_faces(clips)))
+    if "false faces" in only:
+        talking = sorted((media / "talking").glob("*.mp4"))
+        clips = [
+            media / "no_face.mp4",
+            *talking,
+            media / "noface_face.mov",
+            media / "face_noface.mov",
+        ]
+        print(row("false faces (tracker, 10 fps): " + false_faces(clips)))
     return 0
 
 

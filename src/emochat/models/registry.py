@@ -192,6 +192,18 @@ REGISTRY: dict[str, ModelEntry] = {
             recipe="emochat train face_mtcnn export",
         ),
         ModelEntry(
+            name="face_retinaface",
+            version="1.1.1",
+            kind=VENDORED,
+            description="RetinaFace face detector (MobileNetV2, trained on WIDER FACE), its "
+            "heads run through onnxruntime",
+            files=("emochat/models/face_retinaface/retinaface_mbv2.onnx",),
+            source="retinaface 1.1.1 (MIT; peteryuX/retinaface-tf2's weights, its frozen "
+            "TensorFlow graph converted to ONNX)",
+            card="emochat/models/face_retinaface/CARD.md",
+            recipe="emochat train face_retinaface convert",
+        ),
+        ModelEntry(
             name="face_landmarker",
             version="0.10.21",
             kind=VENDORED,

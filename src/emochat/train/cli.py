@@ -21,6 +21,7 @@ MODELS = (
     "au_calibration",
     "face_reader",
     "face_mtcnn",
+    "face_retinaface",
     "speaker_embedding",
 )
 """Every recipe package, in the order ``emochat train`` lists them."""

@@ -139,7 +139,7 @@ def refine_micro(
     # only the candidates' faces are looked for again: no faces smaller than half of
     # theirs, and no second detector (both cost most of a fresh window's first look)
     heights = [float(np.median(np.asarray(tracks[e.face_id].bbox, float)[:, 3])) for e in found]
-    tracker = FaceTracker(max_faces=max_faces, min_face_px=min(heights) / 2, with_mtcnn=False)
+    tracker = FaceTracker(max_faces=max_faces, min_face_px=min(heights) / 2, second_detector=None)
     current = 0
     for k, frame in iter_frames_in(path, windows, max_side=max_side):
         if k != current:  # each window is tracked afresh
