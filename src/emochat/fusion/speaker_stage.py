@@ -1,6 +1,8 @@
 """The speaker stage: which visible face speaks each utterance, speaker ids, listeners.
 
-Utterances of one voice are grouped (the transcript's speaker names, else clusters of
+With two or more faces on screen the mouths are read at the video's own frame rate
+inside the utterances (the 10-fps face tracks place the mouth box); with one face the
+10-fps landmarks are used. Utterances of one voice are grouped (the transcript's speaker names, else clusters of
 their speaker embeddings, :mod:`emochat.voice.diarize`) and their synchrony is pooled
 before deciding, so a person's short utterances lend each other evidence.
 
@@ -18,7 +20,16 @@ from __future__ import annotations
 import numpy as np
 
 from emochat.face.au import FaceAnalysis
-from emochat.fusion.speakers import Envelope, MouthTrack, attribute, mouth_opening
+from emochat.fusion.speakers import (
+    NATIVE_MIN_MARGIN,
+    NATIVE_MIN_SYNC,
+    PAD_S,
+    Envelope,
+    MouthTrack,
+    attribute,
+    mouth_opening,
+    native_mouth_tracks,
+)
 from emochat.pipeline.contract import AnalysisContext
 from emochat.report.model import Segment, Speaker
 from emochat.voice.analysis import VoiceAnalysis
@@ -72,16 +83,23 @@ class SpeakerStage:
         spans = [(s.start_s, s.end_s) for s in utterances]
         # one voice, one person: the transcript's names, else voice clusters, group the
         # utterances whose synchrony is pooled (and whose off-screen voices stay apart)
-        voices = None if named else self._voice_clusters(ctx, spans)
+        clustered = None if named else self._voice_clusters(ctx, spans)
+        voices = clustered[0] if clustered is not None else None
+        n_faces = max((len(_seen_in(face, a, b)) for a, b in spans), default=0)
         if have_sync:
             envelope = Envelope(np.asarray(lld.t_s), np.nan_to_num(lld.values["loudness"]))
             if named:
                 groups = [s.speaker for s in utterances]
-            elif voices is not None:
-                groups = [f"voice {v}" for v in voices]
+            elif clustered is not None:
+                groups = [f"voice {v}" for v in self._pooling_groups(*clustered, n_faces)]
             else:
                 groups = None
-            attributions, lag = attribute(tracks, envelope, spans, groups)
+            thresholds = {}
+            if n_faces >= 2:
+                # two or more faces: which one speaks is read at the video's own rate
+                tracks = self._native_tracks(ctx, face, spans)
+                thresholds = {"min_sync": NATIVE_MIN_SYNC, "min_margin": NATIVE_MIN_MARGIN}
+            attributions, lag = attribute(tracks, envelope, spans, groups, **thresholds)
             ctx.progress(0.5)
         else:
             attributions, lag = [None] * len(utterances), None
@@ -155,9 +173,54 @@ class SpeakerStage:
             )
 
     @staticmethod
+    def _native_tracks(ctx: AnalysisContext, face: FaceAnalysis, spans) -> list[MouthTrack]:
+        """Every face's mouth at the video's frame rate inside the padded utterances
+        (:func:`emochat.fusion.speakers.native_mouth_tracks`); only those windows are
+        decoded to pixels."""
+        from emochat.ingest import iter_frames_in
+
+        windows: list[tuple[float, float]] = []
+        for a, b in sorted(spans):
+            a, b = max(a - PAD_S, 0.0), b + PAD_S
+            if windows and a <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(windows[-1][1], b))
+            else:
+                windows.append((a, b))
+        faces = [
+            (fid, np.asarray(t.t_s, dtype=float), t.landmarks68)
+            for fid, t in sorted(face.au.tracks.items())
+            if len(t) >= MIN_TRACK_FRAMES
+        ]
+
+        def frames():
+            for n, (_, frame) in enumerate(
+                iter_frames_in(ctx.path, windows, max_side=ctx.options.max_side)
+            ):
+                if n % 250 == 0:
+                    ctx.check_deadline()
+                yield frame.t_s, frame.rgb
+
+        return native_mouth_tracks(frames(), faces)
+
+    @staticmethod
+    def _pooling_groups(voices: list[int], embeddings, durations, n_faces: int) -> list[int]:
+        """The voice clusters whose synchrony is pooled. When the voices form fewer
+        clusters than the faces seen together, the clustering is cut into as many
+        (``n_speakers``): its threshold is known to merge real voices (BENCHMARKS.md,
+        "Diarisation"), and a merged cluster pools the two faces' evidence, which then
+        cancels. A third voice split in two stays unattributed (its halves still pool
+        two silent faces' chance synchrony)."""
+        if n_faces < 2 or len(set(voices)) >= n_faces or len(voices) < n_faces:
+            return voices
+        from emochat.voice.diarize import cluster_speakers
+
+        return cluster_speakers(embeddings, durations, n_speakers=n_faces)
+
+    @staticmethod
     def _voice_clusters(ctx: AnalysisContext, spans: list[tuple[float, float]]):
         """A voice label per utterance (:func:`emochat.voice.diarize.cluster_speakers` on
-        its speaker embeddings), or None with fewer than two utterances or no audio."""
+        its speaker embeddings) with the embeddings and durations, or None with fewer than
+        two utterances or no audio."""
         if len(spans) < 2 or not ctx.media.has_audio:
             return None
         from emochat.ingest import decode_audio
@@ -168,7 +231,8 @@ class SpeakerStage:
                 return None
             embeddings = speaker_embeddings(audio, spans)
         ctx.check_deadline()
-        return cluster_speakers(embeddings, [max(b - a, 0.0) for a, b in spans])
+        durations = [max(b - a, 0.0) for a, b in spans]
+        return cluster_speakers(embeddings, durations), embeddings, durations
 
     @staticmethod
     def _speaker_ids(utterances: list[Segment], decided, voices=None) -> list[str]:
