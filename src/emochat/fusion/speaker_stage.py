@@ -83,15 +83,14 @@ class SpeakerStage:
         spans = [(s.start_s, s.end_s) for s in utterances]
         # one voice, one person: the transcript's names, else voice clusters, group the
         # utterances whose synchrony is pooled (and whose off-screen voices stay apart)
-        clustered = None if named else self._voice_clusters(ctx, spans)
-        voices = clustered[0] if clustered is not None else None
+        voices = None if named else self._voice_clusters(ctx, spans)
         n_faces = max((len(_seen_in(face, a, b)) for a, b in spans), default=0)
         if have_sync:
             envelope = Envelope(np.asarray(lld.t_s), np.nan_to_num(lld.values["loudness"]))
             if named:
                 groups = [s.speaker for s in utterances]
-            elif clustered is not None:
-                groups = [f"voice {v}" for v in self._pooling_groups(*clustered, n_faces)]
+            elif voices is not None:
+                groups = [f"voice {v}" for v in voices]
             else:
                 groups = None
             thresholds = {}
@@ -203,24 +202,9 @@ class SpeakerStage:
         return native_mouth_tracks(frames(), faces)
 
     @staticmethod
-    def _pooling_groups(voices: list[int], embeddings, durations, n_faces: int) -> list[int]:
-        """The voice clusters whose synchrony is pooled. When the voices form fewer
-        clusters than the faces seen together, the clustering is cut into as many
-        (``n_speakers``): its threshold is known to merge real voices (BENCHMARKS.md,
-        "Diarisation"), and a merged cluster pools the two faces' evidence, which then
-        cancels. A third voice split in two stays unattributed (its halves still pool
-        two silent faces' chance synchrony)."""
-        if n_faces < 2 or len(set(voices)) >= n_faces or len(voices) < n_faces:
-            return voices
-        from emochat.voice.diarize import cluster_speakers
-
-        return cluster_speakers(embeddings, durations, n_speakers=n_faces)
-
-    @staticmethod
     def _voice_clusters(ctx: AnalysisContext, spans: list[tuple[float, float]]):
         """A voice label per utterance (:func:`emochat.voice.diarize.cluster_speakers` on
-        its speaker embeddings) with the embeddings and durations, or None with fewer than
-        two utterances or no audio."""
+        its speaker embeddings), or None with fewer than two utterances or no audio."""
         if len(spans) < 2 or not ctx.media.has_audio:
             return None
         from emochat.ingest import decode_audio
@@ -231,8 +215,7 @@ class SpeakerStage:
                 return None
             embeddings = speaker_embeddings(audio, spans)
         ctx.check_deadline()
-        durations = [max(b - a, 0.0) for a, b in spans]
-        return cluster_speakers(embeddings, durations), embeddings, durations
+        return cluster_speakers(embeddings, [max(b - a, 0.0) for a, b in spans])
 
     @staticmethod
     def _speaker_ids(utterances: list[Segment], decided, voices=None) -> list[str]:
