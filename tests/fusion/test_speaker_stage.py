@@ -119,6 +119,17 @@ def test_muted_faces_under_a_third_voice_are_not_the_speaker(talking, tmp_path, 
         assert sorted(listening) == sorted(_sides(ctx))
 
 
+def test_lone_talking_face_keeps_its_utterances(talking, pipeline):
+    # a real single-person talking clip: every utterance goes to the one face, never to
+    # nobody or to a face that is not there (the "0 wrong on lone faces")
+    ctx = pipeline.run(talking / "retalking_2.mp4", AnalyzeOptions(), None, [])
+    (face_id,) = ctx.find(FaceAnalysis).au.tracks
+    speaking = [s for s in ctx.segments if s.role == "speaking"]
+    assert speaking
+    assert all(s.face_id == face_id for s in speaking), [(s.start_s, s.face_id) for s in speaking]
+    assert not [s for s in ctx.segments if s.role == "listening"]
+
+
 def test_lag_search_finds_a_known_offset():
     t = np.arange(0, 12, 0.1)
     rng = np.random.default_rng(0)
