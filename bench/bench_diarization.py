@@ -179,13 +179,18 @@ def choose(version: str = "realistic") -> None:
         )
 
 
-def count(path) -> tuple[int, float, float]:
-    """(speakers found, audio seconds, diarisation seconds excluding the VAD)."""
+def count(path) -> tuple[int, float, float, int]:
+    """(speakers found, audio seconds, diarisation seconds excluding the VAD, the count
+    NME-SC would give: a diagnostic)."""
     audio = load_audio(path)
     spans = speech_segments(audio)
     t = time.perf_counter()
     turns = dz.diarize(audio, spans)
-    return len({w for *_, w in turns}), audio.size / SR, time.perf_counter() - t
+    took = time.perf_counter() - t
+    windows = dz.diarization_windows(sorted(spans))
+    emb = dz.speaker_embeddings(audio, windows)
+    nme = len(set(cand.nme_only(emb, [e - s for s, e in windows]))) if windows else 0
+    return len({w for *_, w in turns}), audio.size / SR, took, nme
 
 
 def evaluate() -> None:
@@ -230,12 +235,13 @@ def evaluate() -> None:
         right = 0
         clips = sorted(p for p in (root / folder).iterdir() if p.suffix in (".mp4", ".avi"))
         for p in clips:
-            n, secs, took = count(p)
+            n, secs, took, nme = count(p)
             right += n == expect
             audio_s += secs
             diar_s += took
             lines.append(
-                f"  {folder}/{p.name}: {n} speakers (expect {expect}), {took:.2f} s for {secs:.0f} s"
+                f"  {folder}/{p.name}: {n} speakers (expect {expect}), {took:.2f} s for "
+                f"{secs:.0f} s (diagnostic: NME-SC would say {nme})"
             )
         print(f"{folder}: speaker count right {right}/{len(clips)}")
     print("\n".join(lines))
