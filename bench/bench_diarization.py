@@ -1,20 +1,28 @@
-"""Audio-only diarisation (issue 26): the threshold's choice, DER, speaker counts, speed.
+"""Audio-only diarisation (issue 26): the clustering's choice, DER, speaker counts, speed.
 
-    python bench/bench_diarization.py --choose   # pick the clustering threshold
-    python bench/bench_diarization.py            # evaluate the shipped threshold
+    python bench/bench_diarization.py --choose                  # score the rules (dev set)
+    python bench/bench_diarization.py --choose --devset clean   # the first, clean dev set
+    python bench/bench_diarization.py                           # evaluate the shipped rule
 
-``--choose`` builds conversations from the *training* speakers of EmoDB (8), RAVDESS
-(actors 1-20; both acted) and URDU (talk-show speech; the 8 training speakers with 6 or
-more utterances): 1, 2 or 3 speakers, 12 utterances each conversation, the speakers taking
-turns at random with 0.3-0.8 s of silence between utterances; the reference is each
-utterance's own VAD speech tagged with its speaker. Every threshold of a grid is scored
-(mean DER, speaker count right) and the best mean DER is printed: that is how
-``emochat.voice.diarize.THRESHOLD`` was chosen. Nothing evaluated below took part.
+``--choose`` scores clustering rules on conversations built from corpus *training*
+speakers only: by default the realistic set of ``diarization_devset.py`` (EmoDB, RAVDESS
+and URDU training speakers in conversational registers, 1-3 speakers, 14 turns with short
+fragments and some overlap, synthetic rooms, levels, band limits and noise; 144
+conversations), or ``--devset clean``, the first set (12 studio utterances each, 0.3-0.8 s
+of silence between; how ``emochat.voice.diarize.THRESHOLD`` was first chosen). The rules:
+the fixed average-linkage threshold over a grid, and the per-recording counts of
+``diarization_candidates.py`` (NME-SC, silhouette-gated partitions, a threshold relative
+to the recording's local scale) over theirs; mean DER (0.25-s collar) and speaker count
+right per true count, on the windows and on one embedding per turn. Nothing evaluated
+below took part.
 
 The evaluation: the pyannote sample (``media/diarization``, 2 speakers, RTTM reference;
 DER with a 0.25-s collar, overlap scored, optimal speaker map), and the speaker count on
 the four two-person ``media/conversation`` clips (expect 2) and the seven single-speaker
-``media/talking`` clips (expect 1). Speech spans come from emochat's VAD.
+``media/talking`` clips (expect 1). Speech spans come from emochat's VAD. The candidates
+that were not shipped are also run on the pyannote sample at their best dev setting, as a
+diagnostic only (nothing is chosen from it). ``--long`` times a 10-minute recording (the
+pyannote sample 20 times over).
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ import pickle
 import time
 from pathlib import Path
 
+import diarization_candidates as cand
+import diarization_devset as devset
 import numpy as np
 from common import row
 
@@ -111,38 +121,76 @@ def embedded_conversations() -> list[dict]:
     return [c for corpus in ("emodb", "ravdess", "urdu") for c in {**cached, **made}[corpus]]
 
 
-def choose() -> None:
-    results = {th: [] for th in GRID}
-    for c in embedded_conversations():
+GATES = np.round(np.arange(0.15, 0.501, 0.025), 3)
+ALPHAS = (1.6, 1.8, 2.0, 2.2, 2.4, 2.6, 2.8, 3.0)
+
+
+def rules(fine: bool = True) -> dict:
+    """Name -> rule(embeddings, durations) -> labels: the shipped fixed threshold and the
+    per-recording candidates (``diarization_candidates.py``) over their grids."""
+    out = {f"threshold {dz.THRESHOLD}": lambda e, d: dz.cluster_speakers(e, d)}
+    for th in GRID if fine else ():
+        if th != dz.THRESHOLD:
+            out[f"threshold {th:.3f}"] = lambda e, d, t=float(th): dz.cluster_speakers(
+                e, d, threshold=t
+            )
+    out["NME-SC eigengap"] = cand.nme_only
+    for part in ("spectral", "nme", "ahc"):
+        for g in GATES if fine else (0.5,):
+            out[f"{part} silhouette >= {g:.3f}"] = lambda e, d, p=part, g=float(g): (
+                cand.silhouette_gated(e, d, p, g)
+            )
+    for capped in (False, True):
+        for a in ALPHAS if fine else ((3.0,) if capped else (2.8,)):
+            name = f"min({dz.THRESHOLD}, {a} x local scale)" if capped else f"{a} x local scale"
+            out[name] = lambda e, d, a=a, c=capped: cand.relative_threshold(e, d, a, c)
+    return out
+
+
+def choose(version: str = "realistic") -> None:
+    """Score the clustering rules on the development conversations (mean DER at a 0.25-s
+    collar; speaker count right) on the windows (:func:`diarize`) and on one embedding
+    per turn (as the speaker stage clusters utterances)."""
+    items = devset.embedded() if version == "realistic" else embedded_conversations()
+    found = rules()
+    results: dict[str, list] = {name: [] for name in found}
+    for c in items:
+        if not c["windows"]:
+            continue
         durations = [e - s for s, e in c["windows"]]
-        for th in GRID:
-            labels = dz.cluster_speakers(c["emb"], durations, threshold=float(th))
-            hyp = dz.turns_from_windows(c["spans"], c["windows"], labels)
-            score = diarization_error(c["ref"], hyp)
+        turn_d = [e - s for s, e, _ in c.get("turns", [])]
+        for name, rule in found.items():
+            hyp = dz.turns_from_windows(c["spans"], c["windows"], rule(c["emb"], durations))
+            der = diarization_error(c["ref"], hyp, collar_s=0.25).der
             n_hyp = len({w for *_, w in hyp})
-            results[th].append((c["corpus"], c["k"], score.der, n_hyp == c["k"]))
-    print("threshold | mean DER | count right (all) | by k=1,2,3 | emodb / ravdess / urdu DER")
-    best = None
-    for th, rs in results.items():
+            n_turn = len(set(rule(c["turn_emb"], turn_d))) if turn_d else -1
+            results[name].append((c["corpus"], c["k"], der, n_hyp == c["k"], n_turn == c["k"]))
+    print(
+        "rule | mean DER (collar 0.25) | count right, windows: all / k=1,2,3 | "
+        "count right, one embedding per turn: all / k=1,2,3"
+    )
+    for name, rs in results.items():
         der = np.mean([r[2] for r in rs])
-        right = np.mean([r[3] for r in rs])
         by_k = " ".join(f"{np.mean([r[3] for r in rs if r[1] == k]):.2f}" for k in (1, 2, 3))
-        per = " / ".join(
-            f"{np.mean([r[2] for r in rs if r[0] == c]):.3f}" for c in ("emodb", "ravdess", "urdu")
+        by_k_t = " ".join(f"{np.mean([r[4] for r in rs if r[1] == k]):.2f}" for k in (1, 2, 3))
+        print(
+            f"{name} | {der:.3f} | {np.mean([r[3] for r in rs]):.2f} / {by_k} | "
+            f"{np.mean([r[4] for r in rs]):.2f} / {by_k_t}"
         )
-        print(f"{th:.3f} | {der:.3f} | {right:.2f} | {by_k} | {per}")
-        if best is None or der < best[1]:
-            best = (th, der)
-    print(f"lowest mean DER at threshold {best[0]:.3f} ({best[1]:.3f}); shipped {dz.THRESHOLD}")
 
 
-def count(path) -> tuple[int, float, float]:
-    """(speakers found, audio seconds, diarisation seconds excluding the VAD)."""
+def count(path) -> tuple[int, float, float, int]:
+    """(speakers found, audio seconds, diarisation seconds excluding the VAD, the count
+    NME-SC would give: a diagnostic)."""
     audio = load_audio(path)
     spans = speech_segments(audio)
     t = time.perf_counter()
     turns = dz.diarize(audio, spans)
-    return len({w for *_, w in turns}), audio.size / SR, time.perf_counter() - t
+    took = time.perf_counter() - t
+    windows = dz.diarization_windows(sorted(spans))
+    emb = dz.speaker_embeddings(audio, windows)
+    nme = len(set(cand.nme_only(emb, [e - s for s, e in windows]))) if windows else 0
+    return len({w for *_, w in turns}), audio.size / SR, took, nme
 
 
 def evaluate() -> None:
@@ -173,18 +221,27 @@ def evaluate() -> None:
         f"  VAD alone as one speaker: missed {oracle.missed_s:.2f} s, FA {oracle.false_alarm_s:.2f} s"
     )
     print("  turns:", [(s, e, w) for s, e, w in hyp])
+    windows = dz.diarization_windows(sorted(spans))
+    emb = dz.speaker_embeddings(audio, windows)
+    durations = [e - s for s, e in windows]
+    print("  diagnostic, the candidates not shipped (each at its best setting on the dev set):")
+    for name, rule in list(rules(fine=False).items())[1:]:
+        h = dz.turns_from_windows(sorted(spans), windows, rule(emb, durations))
+        sc = diarization_error(ref, h, collar_s=0.25)
+        print(f"    {name}: DER {sc.der:.3f}, speakers {sc.n_hypothesis_speakers}")
     audio_s = diar_s = 0.0
     lines = []
     for folder, expect in (("conversation", 2), ("talking", 1)):
         right = 0
         clips = sorted(p for p in (root / folder).iterdir() if p.suffix in (".mp4", ".avi"))
         for p in clips:
-            n, secs, took = count(p)
+            n, secs, took, nme = count(p)
             right += n == expect
             audio_s += secs
             diar_s += took
             lines.append(
-                f"  {folder}/{p.name}: {n} speakers (expect {expect}), {took:.2f} s for {secs:.0f} s"
+                f"  {folder}/{p.name}: {n} speakers (expect {expect}), {took:.2f} s for "
+                f"{secs:.0f} s (diagnostic: NME-SC would say {nme})"
             )
         print(f"{folder}: speaker count right {right}/{len(clips)}")
     print("\n".join(lines))
@@ -195,11 +252,41 @@ def evaluate() -> None:
     print(row(f"DER {score.der:.3f}, speakers {score.n_hypothesis_speakers}/2"))
 
 
+def long_recording(repeats: int = 20) -> None:
+    """Embedding and clustering time on the pyannote sample repeated (10 min): the
+    clustering sees at most ``MAX_POINTS`` windows, the rest join their centroids."""
+    audio = load_audio(media_root() / "diarization" / "pyannote_sample.wav")
+    long = np.tile(audio, repeats)
+    spans = sorted(speech_segments(long))
+    t = time.perf_counter()
+    windows = dz.diarization_windows(spans)
+    emb = dz.speaker_embeddings(long, windows)
+    t_emb = time.perf_counter() - t
+    t = time.perf_counter()
+    labels = dz.cluster_speakers(emb, [e - s for s, e in windows])
+    t_cluster = time.perf_counter() - t
+    print(
+        f"{long.size / SR / 60:.1f} min: {len(windows)} windows, embedding {t_emb:.1f} s, "
+        f"clustering {t_cluster:.2f} s, {len(set(labels))} speakers; "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--choose", action="store_true", help="score the threshold grid")
+    parser.add_argument("--choose", action="store_true", help="score the clustering rules")
+    parser.add_argument(
+        "--devset",
+        choices=("realistic", "clean"),
+        default="realistic",
+        help="--choose on diarization_devset.py's conversations or the first clean ones",
+    )
+    parser.add_argument("--long", action="store_true", help="time a 10-minute recording")
     args = parser.parse_args()
-    choose() if args.choose else evaluate()
+    if args.long:
+        long_recording()
+    else:
+        choose(args.devset) if args.choose else evaluate()
 
 
 if __name__ == "__main__":

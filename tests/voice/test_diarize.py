@@ -142,3 +142,65 @@ def test_the_weights_are_registered_with_card_licence_and_recipe():
     assert "Resemble.AI" in (folder / "NOTICE").read_text(encoding="utf-8")
     card = registry.card_path("speaker_embedding").read_text(encoding="utf-8")
     assert registry.describe("speaker_embedding")["files"][0]["sha256"] in card
+
+
+def _takes(folder, actor: int) -> list[np.ndarray]:
+    """An actor's neutral and calm RAVDESS takes (emotion 01/02), silence trimmed."""
+    out = []
+    for path in sorted((folder / f"Actor_{actor:02d}").glob("03-01-0[12]-*")):
+        wav = load_audio(path)
+        spans = speech_segments(wav)
+        if spans:
+            out.append(wav[int(spans[0][0] * SR) : int(spans[-1][1] * SR)])
+    return out
+
+
+def _conversation(parts: list[tuple[str, np.ndarray]]):
+    """Turns with 0.4-s gaps -> (audio, reference turns from each take's VAD)."""
+    gap = np.zeros(int(0.4 * SR), np.float32)
+    audio, ref, t = [], [], 0.0
+    for who, wav in parts:
+        audio += [gap, wav]
+        t += gap.size / SR
+        ref += [(t + s, t + e, who) for s, e in speech_segments(wav)]
+        t += wav.size / SR
+    return np.concatenate(audio), ref
+
+
+@pytest.fixture(scope="module")
+def ravdess_actors(corpus) -> dict[int, list[np.ndarray]]:
+    """Two male RAVDESS actors of the held-out split (21, 23): none of the development
+    conversations the clustering was chosen on used them."""
+    folder = corpus("ravdess-speech")
+    return {a: _takes(folder, a) for a in (21, 23)}
+
+
+def test_two_actors_taking_turns_are_two_speakers_and_one_is_one(ravdess_actors):
+    from emochat.eval.diarization import diarization_error
+
+    a, b = ravdess_actors[21], ravdess_actors[23]
+    assert len(a) >= 8 and len(b) >= 8
+    alternate = [(who, take) for i in range(8) for who, take in (("A", a[i]), ("B", b[i]))]
+    two, ref = _conversation(alternate)
+    turns = dz.diarize(two, speech_segments(two))
+    assert len({w for *_, w in turns}) == 2, turns
+    score = diarization_error(ref, turns, collar_s=0.25)
+    assert score.der < 0.25, score
+    one, _ = _conversation([("A", x) for x in a[:16]])
+    assert {w for *_, w in dz.diarize(one, speech_segments(one))} == {0}
+
+
+def test_the_count_is_bounded_for_many_embeddings(voices):
+    """More embeddings than :data:`MAX_POINTS` (an hour's windows): a subset is clustered
+    and the rest assigned to its centroids, so the count and labels still come out."""
+    windows = dz.diarization_windows([(0.0, 6.4)])
+    a = dz.speaker_embeddings(voices["hdtf_aoc"], windows)
+    b = dz.speaker_embeddings(voices["hdtf_katiehill"], windows)
+    rng = np.random.default_rng(0)
+    reps = dz.MAX_POINTS // (2 * len(windows)) + 20
+    x = np.concatenate([np.tile(b, (reps, 1)), np.tile(a, (reps, 1))])
+    x = x + 0.02 * rng.standard_normal(x.shape).astype(np.float32)
+    assert len(x) > dz.MAX_POINTS
+    labels = dz.cluster_speakers(x, [1.6] * len(x))
+    half = len(x) // 2
+    assert labels == [0] * half + [1] * half
