@@ -3,8 +3,9 @@
 Sets:
 
 - ``fit``: side-by-side composites (``emochat.testing.composites``) of the clips in
-  :data:`FIT` (each pair, both ways round), and one muted composite (both faces silent,
-  a third clip's voice). The stage's thresholds were chosen on these; not a result.
+  :data:`FIT` (each pair, both ways round), and 13 muted composites (both faces silent,
+  a third voice: retalking_2's, or one of :data:`FIT_MUTED_VOICES`). The stage's
+  thresholds were chosen on these; not a result.
 - ``eval``: composites of every pair of the clips in :data:`EVAL` (never used to choose
   anything), and two muted composites (a third clip's voice; espeak-ng).
 - ``conversation``: the four ``../shared/media/conversation`` clips against the hand

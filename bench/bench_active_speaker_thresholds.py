@@ -26,7 +26,9 @@ from emochat.fusion import speakers as S
 
 def pooled_points(d: dict) -> list[tuple[str, str, float, float, str | None, str, float]]:
     """Per scored utterance: (composite, truth, best pooled, lead, best side, group, dur)."""
-    atts, _ = S.attribute(d["tracks"], d["env"], d["spans"], d["groups"], min_sync=-9, min_margin=-9)
+    atts, _ = S.attribute(
+        d["tracks"], d["env"], d["spans"], d["groups"], min_sync=-9, min_margin=-9
+    )
     groups = d["groups"] or [None] * len(d["spans"])
     out = []
     for (a, b), w, att, g in zip(d["spans"], d["want"], atts, groups, strict=True):
@@ -84,8 +86,10 @@ def main() -> None:
 
     if args.min_sync is not None:
         r, w, a, leak = score(args.min_sync, args.min_margin)
-        print(f"min_sync {args.min_sync} min_margin {args.min_margin}: {r}/{len(talk)} right, "
-              f"{w} wrong, {a} abstained; muted {len(muted) - leak}/{len(muted)} abstained")
+        print(
+            f"min_sync {args.min_sync} min_margin {args.min_margin}: {r}/{len(talk)} right, "
+            f"{w} wrong, {a} abstained; muted {len(muted) - leak}/{len(muted)} abstained"
+        )
         return
     grid = [
         (round(ms, 2), round(mm, 2), *score(ms, mm))
