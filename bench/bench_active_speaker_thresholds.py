@@ -11,6 +11,10 @@ speakers', so the gap the thresholds have to sit in is visible.
 
     cd bench && nice -n 10 python bench_active_speaker_thresholds.py --sets fit \\
         --dump-dir /tmp/asd3/native
+
+The native-rate read is not in the shipped stage (BENCHMARKS.md, issue 26): to capture
+its inputs, check out commit bc6d7b9 and run ``bench_active_speaker_why.py --sets fit
+--dump-dir DIR`` there; on main the capture holds the 10-fps landmark tracks.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ from emochat.fusion import speakers as S
 
 def pooled_points(d: dict) -> list[tuple[str, str, float, float, str | None, str, float]]:
     """Per scored utterance: (composite, truth, best pooled, lead, best side, group, dur)."""
-    atts, _ = S.attribute(
-        d["tracks"], d["env"], d["spans"], d["groups"], min_sync=-9, min_margin=-9
-    )
+    kept = S.MIN_SYNC, S.MIN_MARGIN
+    S.MIN_SYNC, S.MIN_MARGIN = -9.0, -9.0  # no thresholds: the pooled values are wanted
+    try:
+        atts, _ = S.attribute(d["tracks"], d["env"], d["spans"], d["groups"])
+    finally:
+        S.MIN_SYNC, S.MIN_MARGIN = kept
     groups = d["groups"] or [None] * len(d["spans"])
     out = []
     for (a, b), w, att, g in zip(d["spans"], d["want"], atts, groups, strict=True):

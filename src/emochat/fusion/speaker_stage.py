@@ -1,8 +1,6 @@
 """The speaker stage: which visible face speaks each utterance, speaker ids, listeners.
 
-With two or more faces on screen the mouths are read at the video's own frame rate
-inside the utterances (the 10-fps face tracks place the mouth box); with one face the
-10-fps landmarks are used. Utterances of one voice are grouped (the transcript's speaker names, else clusters of
+Utterances of one voice are grouped (the transcript's speaker names, else clusters of
 their speaker embeddings, :mod:`emochat.voice.diarize`) and their synchrony is pooled
 before deciding, so a person's short utterances lend each other evidence.
 
@@ -20,16 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from emochat.face.au import FaceAnalysis
-from emochat.fusion.speakers import (
-    NATIVE_MIN_MARGIN,
-    NATIVE_MIN_SYNC,
-    PAD_S,
-    Envelope,
-    MouthTrack,
-    attribute,
-    mouth_opening,
-    native_mouth_tracks,
-)
+from emochat.fusion.speakers import Envelope, MouthTrack, attribute, mouth_opening
 from emochat.pipeline.contract import AnalysisContext
 from emochat.report.model import Segment, Speaker
 from emochat.voice.analysis import VoiceAnalysis
@@ -84,7 +73,6 @@ class SpeakerStage:
         # one voice, one person: the transcript's names, else voice clusters, group the
         # utterances whose synchrony is pooled (and whose off-screen voices stay apart)
         voices = None if named else self._voice_clusters(ctx, spans)
-        n_faces = max((len(_seen_in(face, a, b)) for a, b in spans), default=0)
         if have_sync:
             envelope = Envelope(np.asarray(lld.t_s), np.nan_to_num(lld.values["loudness"]))
             if named:
@@ -93,12 +81,7 @@ class SpeakerStage:
                 groups = [f"voice {v}" for v in voices]
             else:
                 groups = None
-            thresholds = {}
-            if n_faces >= 2:
-                # two or more faces: which one speaks is read at the video's own rate
-                tracks = self._native_tracks(ctx, face, spans)
-                thresholds = {"min_sync": NATIVE_MIN_SYNC, "min_margin": NATIVE_MIN_MARGIN}
-            attributions, lag = attribute(tracks, envelope, spans, groups, **thresholds)
+            attributions, lag = attribute(tracks, envelope, spans, groups)
             ctx.progress(0.5)
         else:
             attributions, lag = [None] * len(utterances), None
@@ -170,36 +153,6 @@ class SpeakerStage:
                 f"{off} of {len(decided)} utterances: no visible face moves with the voice "
                 f"(off-screen or unknown speaker); audio-visual offset {lag:+.2f} s",
             )
-
-    @staticmethod
-    def _native_tracks(ctx: AnalysisContext, face: FaceAnalysis, spans) -> list[MouthTrack]:
-        """Every face's mouth at the video's frame rate inside the padded utterances
-        (:func:`emochat.fusion.speakers.native_mouth_tracks`); only those windows are
-        decoded to pixels."""
-        from emochat.ingest import iter_frames_in
-
-        windows: list[tuple[float, float]] = []
-        for a, b in sorted(spans):
-            a, b = max(a - PAD_S, 0.0), b + PAD_S
-            if windows and a <= windows[-1][1]:
-                windows[-1] = (windows[-1][0], max(windows[-1][1], b))
-            else:
-                windows.append((a, b))
-        faces = [
-            (fid, np.asarray(t.t_s, dtype=float), t.landmarks68)
-            for fid, t in sorted(face.au.tracks.items())
-            if len(t) >= MIN_TRACK_FRAMES
-        ]
-
-        def frames():
-            for n, (_, frame) in enumerate(
-                iter_frames_in(ctx.path, windows, max_side=ctx.options.max_side)
-            ):
-                if n % 250 == 0:
-                    ctx.check_deadline()
-                yield frame.t_s, frame.rgb
-
-        return native_mouth_tracks(frames(), faces)
 
     @staticmethod
     def _voice_clusters(ctx: AnalysisContext, spans: list[tuple[float, float]]):

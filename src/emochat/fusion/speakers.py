@@ -19,17 +19,10 @@ averaged, weighted by duration. An utterance goes to the face with the highest s
 when that is at least :data:`MIN_SYNC` and leads the next face by :data:`MIN_MARGIN`;
 otherwise it is "off-screen/unknown" (``None``).
 
-When two or more faces are on screen the mouths are also read at the video's own frame
-rate inside the utterances (:func:`native_mouth_tracks`: the mean brightness of a box
-over the inner lips, placed from the 10-fps landmarks; an open mouth is darker), and that
-reading, with its own thresholds (:data:`NATIVE_MIN_SYNC`, :data:`NATIVE_MIN_MARGIN`),
-decides: at 10 frames per second a mouth is sampled below the syllable rate.
-
-Limits: with one face (10-fps landmarks) short utterances (< 1 s) are weakly decided; a
-voice-over on a lone face that happens to move its mouth can reach the thresholds (there
-is no second face to compare with); overlapped speech is attributed to one face; a voice
-cluster that merges two people pools both faces' evidence, which then cancels
-(abstention, not a wrong face).
+Limits: at the default 10 analysed frames per second a mouth is sampled below the
+syllable rate, so short utterances (< 1 s) are weakly decided; a voice-over on a lone
+face that happens to move its mouth can reach the thresholds (there is no second face to
+compare with); overlapped speech is attributed to one face.
 """
 
 from __future__ import annotations
@@ -57,22 +50,6 @@ Chosen on the fit composites: every true speaker there led by >= 0.146, while on
 muted composite (both faces silent, a third voice) the best face led by 0.05-0.14 although
 its own synchrony reached 0.38: two faces that both do not speak correlate alike."""
 
-NATIVE_MIN_SYNC = 0.25
-""":data:`MIN_SYNC` for the native-rate mouth reading. Chosen on the fit composites
-(``bench/bench_active_speaker_thresholds.py``), pooled over voice clusters, against 13
-muted composites (both faces silent; third voices from espeak-ng and from RAVDESS, EmoDB
-and URDU fit speakers): the right face's pooled synchrony there is >= 0.252, the muted
-voice groups' best face up to 0.246; half-way. The gap is 0.006: no margin."""
-NATIVE_MIN_MARGIN = 0.13
-""":data:`MIN_MARGIN` for the native-rate reading: on the fit composites the right face
-led by >= 0.142 pooled and the one wrong-face voice group by 0.110; half-way. (The muted
-voice groups lead by up to 0.37: the lead does not keep them out, the synchrony does.)"""
-MOUTH_BOX = (0.5, 0.4)
-"""The native-rate mouth box: width and height in eye-corner distances, centred on the
-inner lips."""
-MAX_LANDMARK_GAP_S = 0.15
-"""A native frame is read only this near a landmark sample (the face is tracked there)."""
-
 # iBUG 68 (0-based): inner-lip pairs (upper, lower) and the outer eye corners
 _INNER_LIPS = ((61, 67), (62, 66), (63, 65))
 _EYE_CORNERS = (36, 45)
@@ -93,48 +70,6 @@ class MouthTrack:
     face_id: int
     t_s: np.ndarray
     opening: np.ndarray
-
-
-def native_mouth_tracks(
-    frames, faces: list[tuple[int, np.ndarray, np.ndarray]]
-) -> list[MouthTrack]:
-    """Each face's mouth read in every given frame (the video's own rate).
-
-    ``frames``: ``(t_s, rgb)`` pairs in time order (the utterance windows); ``faces``:
-    ``(face_id, t_s, landmarks68)`` from the face tracks (10 frames/s), in the same
-    pixels as the frames. The box over the inner lips (:data:`MOUTH_BOX`) is placed by
-    interpolating the landmarks to the frame's time; the value is the box's mean
-    brightness, negated (an open mouth is darker), so that it rises with the opening as
-    :func:`mouth_opening` does. Frames more than :data:`MAX_LANDMARK_GAP_S` from a
-    landmark sample of the face are skipped."""
-    geo = []
-    for face_id, t_s, lm in faces:
-        lm = np.asarray(lm, dtype=np.float64)
-        t_s = np.asarray(t_s, dtype=np.float64)
-        cx, cy = lm[:, 60:68, 0].mean(axis=1), lm[:, 60:68, 1].mean(axis=1)
-        eyes = np.linalg.norm(lm[:, _EYE_CORNERS[0]] - lm[:, _EYE_CORNERS[1]], axis=-1)
-        geo.append((face_id, t_s, cx, cy, eyes, [], []))
-    for t, rgb in frames:
-        h_img, w_img = rgb.shape[:2]
-        for _, ts, cx, cy, eyes, times, values in geo:
-            if ts.size == 0:
-                continue
-            k = int(np.searchsorted(ts, t))
-            near = min(abs(t - ts[min(k, ts.size - 1)]), abs(t - ts[max(k - 1, 0)]))
-            if near > MAX_LANDMARK_GAP_S:
-                continue
-            x, y, e = np.interp(t, ts, cx), np.interp(t, ts, cy), np.interp(t, ts, eyes)
-            w, h = MOUTH_BOX[0] * e, MOUTH_BOX[1] * e
-            x0, y0 = max(int(round(x - w / 2)), 0), max(int(round(y - h / 2)), 0)
-            x1, y1 = min(x0 + max(int(w), 2), w_img), min(y0 + max(int(h), 2), h_img)
-            if x1 - x0 < 2 or y1 - y0 < 2:
-                continue
-            times.append(t)
-            values.append(-float(rgb[y0:y1, x0:x1].mean()))
-    return [
-        MouthTrack(face_id, np.asarray(times), np.asarray(values))
-        for face_id, _, _, _, _, times, values in geo
-    ]
 
 
 @dataclass(frozen=True)
@@ -231,16 +166,11 @@ class Attribution:
     """Each seen face's synchrony (pooled over the utterance's group when it has one)."""
 
 
-def confidence_of(
-    best: float,
-    second: float | None,
-    min_sync: float = MIN_SYNC,
-    min_margin: float = MIN_MARGIN,
-) -> float:
+def confidence_of(best: float, second: float | None) -> float:
     """0-1: how sure the attribution is, from the best synchrony and its lead (0.5 at the
     thresholds). A squashed margin, not a calibrated probability."""
     lead = best - (second if second is not None else 0.0)
-    x = 6.0 * (best - min_sync) + 6.0 * (lead - min_margin)
+    x = 6.0 * (best - MIN_SYNC) + 6.0 * (lead - MIN_MARGIN)
     return round(float(1.0 / (1.0 + np.exp(-x))), 3)
 
 
@@ -250,15 +180,11 @@ def attribute(
     spans: list[tuple[float, float]],
     groups: list[str | None] | None = None,
     lag_s: float | None = None,
-    min_sync: float = MIN_SYNC,
-    min_margin: float = MIN_MARGIN,
 ) -> tuple[list[Attribution], float]:
     """Attribute each utterance span to a face (or None), and return the lag used.
 
     ``groups``: a key per utterance (the transcript's speaker name) whose utterances share
-    one speaker: their synchrony is averaged, weighted by duration, before deciding.
-    ``min_sync``/``min_margin``: the thresholds of the mouth reading in ``tracks``
-    (:data:`NATIVE_MIN_SYNC`/:data:`NATIVE_MIN_MARGIN` for :func:`native_mouth_tracks`)."""
+    one speaker: their synchrony is averaged, weighted by duration, before deciding."""
     if lag_s is None:
         lag_s = estimate_lag(tracks, envelope, spans)
     m = sync_matrix(tracks, envelope, spans, lag_s)
@@ -286,8 +212,8 @@ def attribute(
         best = seen[order[0]]
         second = seen[order[1]] if len(order) > 1 else None
         lead = best - (second if second is not None else 0.0)
-        speaks = best >= min_sync and lead >= min_margin
-        conf = confidence_of(best, second, min_sync, min_margin)
+        speaks = best >= MIN_SYNC and lead >= MIN_MARGIN
+        conf = confidence_of(best, second)
         out.append(
             Attribution(
                 order[0] if speaks else None,
