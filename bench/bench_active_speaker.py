@@ -3,8 +3,9 @@
 Sets:
 
 - ``fit``: side-by-side composites (``emochat.testing.composites``) of the clips in
-  :data:`FIT` (each pair, both ways round), and one muted composite (both faces silent,
-  a third clip's voice). The stage's thresholds were chosen on these; not a result.
+  :data:`FIT` (each pair, both ways round), and 13 muted composites (both faces silent,
+  a third voice: retalking_2's, or one of :data:`FIT_MUTED_VOICES`). The stage's
+  thresholds were chosen on these; not a result.
 - ``eval``: composites of every pair of the clips in :data:`EVAL` (never used to choose
   anything), and two muted composites (a third clip's voice; espeak-ng).
 - ``conversation``: the four ``../shared/media/conversation`` clips against the hand
@@ -52,6 +53,28 @@ ESPEAK_TEXT = (
     "The weather was calm this morning, and we walked along the river to the old market. "
     "Nobody there knew the answer, so we asked again later in the day."
 )
+FIT_ESPEAK_TEXT = (
+    "Before the train left, she counted the boxes twice and wrote the numbers on a card. "
+    "Then the rain started, the platform emptied, and the last lights went out."
+)
+CORPORA = Path(os.environ.get("EMOCHAT_DATA_ROOT", REPO / "../shared/data"))
+FIT_MUTED_VOICES = [
+    # third voices of the fit muted composites: none from an eval clip; the corpus
+    # speakers are fit speakers of the speech-emotion recipe (not its val/test speakers)
+    "espeak:en-gb:185",
+    "ravdess:03",
+    "espeak:en-gb-scotland:140",
+    "ravdess:06",
+    "espeak:en-us+f3:210",
+    "ravdess:11",
+    "espeak:en-029:160",
+    "ravdess:14",
+    "emodb:03",
+    "ravdess:09",
+    "urdu:SM4",
+    "emodb:08",
+]
+"""Two per ordered pair of :data:`FIT` clips (``kind:speaker[:wpm]``)."""
 
 
 def composite_jobs() -> dict[str, list[tuple]]:
@@ -62,6 +85,11 @@ def composite_jobs() -> dict[str, list[tuple]]:
     for k, (a, b) in enumerate(pairs(FIT)):
         fit += [(f"fit_{a}__{b}", a, b, k, None), (f"fit_{b}__{a}", b, a, 10 + k, None)]
     fit.append(("fitmuted_hdtf_aoc__retalking_1", "hdtf_aoc", "retalking_1", 200, "retalking_2"))
+    ordered = [(a, b) for a in FIT for b in FIT if a != b]
+    for k, voice in enumerate(FIT_MUTED_VOICES):
+        a, b = ordered[k // 2]
+        tag = voice.split(":")[0] + "_" + voice.split(":")[1].replace("+", "")
+        fit.append((f"fitmuted_{a}__{b}__{tag}", a, b, 300 + k, voice))
     ev = [(f"eval_{a}__{b}", a, b, 100 + k, None) for k, (a, b) in enumerate(pairs(EVAL))]
     ev += [
         (
@@ -85,12 +113,42 @@ def build(job) -> tuple[Path, list[Turn]]:
         kw = {}
         if third == "espeak":
             kw["espeak_text"] = ESPEAK_TEXT
+        elif third and third.startswith("espeak:"):
+            _, voice, wpm = third.split(":")
+            kw.update(espeak_text=FIT_ESPEAK_TEXT, espeak_voice=voice, espeak_wpm=int(wpm))
+        elif third and ":" in third:
+            kw.update(voice_audio=corpus_voice(third), voice_label=third)
         elif third:
             kw["third_voice"] = TALKING / f"{third}.mp4"
         comp = build_composite(TALKING / f"{a}.mp4", TALKING / f"{b}.mp4", out, seed=seed, **kw)
         truth.write_text(comp.to_json())
     turns = [Turn(**t) for t in json.loads(truth.read_text())["turns"]]
     return out, turns
+
+
+def corpus_voice(spec: str, n_files: int = 12) -> np.ndarray:
+    """One corpus speaker's recordings (``ravdess:03``, ``emodb:03``, ``urdu:SM4``), the
+    first ``n_files`` in name order, each trimmed of its leading and trailing silence and
+    joined with 0.2 s of silence (16 kHz)."""
+    from emochat.ingest import load_audio
+
+    corpus, speaker = spec.split(":")
+    if corpus == "ravdess":
+        files = sorted((CORPORA / "ravdess-speech" / f"Actor_{speaker}").glob("*.flac"))
+    elif corpus == "emodb":
+        files = sorted((CORPORA / "emodb").glob(f"{speaker}*.flac"))
+    else:
+        files = sorted((CORPORA / "urdu-speech").glob(f"*/{speaker}_*.flac"))
+    if not files:
+        raise FileNotFoundError(spec)
+    parts = []
+    for f in files[:n_files]:
+        x = load_audio(f, sample_rate=16_000)
+        rms = np.sqrt(np.convolve(x * x, np.ones(320) / 320, mode="same"))
+        keep = np.flatnonzero(rms > 0.1 * rms.max())
+        if keep.size:
+            parts += [x[keep[0] : keep[-1] + 1], np.zeros(3200, dtype=np.float32)]
+    return np.concatenate(parts).astype(np.float32)
 
 
 def attribution_pipeline():

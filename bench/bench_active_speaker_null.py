@@ -49,9 +49,9 @@ def dump(sets: list[str], out_dir: Path, fps: float = 10.0) -> None:
     captured = {}
     original = stage.attribute
 
-    def capture(tracks, envelope, spans, groups=None, lag_s=None):
+    def capture(tracks, envelope, spans, groups=None, lag_s=None, **thresholds):
         captured["args"] = (tracks, envelope, spans, groups)
-        return original(tracks, envelope, spans, groups, lag_s)
+        return original(tracks, envelope, spans, groups, lag_s, **thresholds)
 
     stage.attribute = capture
     pipe = bench.attribution_pipeline()

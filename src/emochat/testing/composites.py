@@ -102,26 +102,34 @@ def build_composite(
     height: int = 360,
     third_voice: str | Path | None = None,
     espeak_text: str | None = None,
+    espeak_voice: str = "en-us",
+    espeak_wpm: int = 160,
+    voice_audio: np.ndarray | None = None,
+    voice_label: str | None = None,
 ) -> Composite:
     """Write ``out`` (mp4, H.264 + AAC) and return its ground truth.
 
-    With ``third_voice`` (a media file) or ``espeak_text``, both faces are muted and the
-    turns carry that voice (side None)."""
+    With ``third_voice`` (a media file), ``espeak_text`` (spoken by ``espeak_voice`` at
+    ``espeak_wpm``) or ``voice_audio`` (16-kHz mono samples, named ``voice_label``), both
+    faces are muted and the turns carry that voice (side None)."""
     from emochat.testing.synth import espeak, write_media
 
     clips = [_Looped(left, height), _Looped(right, height)]
     n = int(round(duration_s * FPS))
     images = [np.ascontiguousarray(np.hstack([c.image(i / FPS) for c in clips])) for i in range(n)]
     audio = np.zeros(int(round(duration_s * SAMPLE_RATE)), dtype=np.float32)
-    muted = third_voice is not None or espeak_text is not None
+    muted = third_voice is not None or espeak_text is not None or voice_audio is not None
     turns = plan_turns(duration_s, seed)
     if muted:
         if third_voice is not None:
             voice = _Looped(third_voice, 32).audio
             voice_name = Path(third_voice).stem
+        elif voice_audio is not None:
+            voice = np.asarray(voice_audio, dtype=np.float32)
+            voice_name = voice_label or "audio"
         else:
-            voice = espeak(espeak_text)
-            voice_name = "espeak"
+            voice = espeak(espeak_text, wpm=espeak_wpm, voice=espeak_voice)
+            voice_name = "espeak" if espeak_voice == "en-us" else f"espeak {espeak_voice}"
         turns = [Turn(t.start_s, t.end_s, None) for t in turns]
         cursor = 0
         for t in turns:
