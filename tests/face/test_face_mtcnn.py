@@ -2,8 +2,6 @@
 faces the second detector adds to a photo's report: those the mesh reads are tracked,
 those it cannot read are reported by their box."""
 
-import json
-
 import cv2
 import jsonschema
 import numpy as np
@@ -24,35 +22,14 @@ def mtcnn():
     return MtcnnDetector(0.9, num_threads=1)
 
 
-def _truth(media_dir, name):
-    boxes = json.loads((media_dir / "faces-wild" / "wider_val_boxes.json").read_text())
-    return np.array([(x, y, x + w, y + h) for x, y, w, h in boxes["boxes"][name]], float)
-
-
-def _read(media_dir, name):
-    return cv2.cvtColor(cv2.imread(str(media_dir / "faces-wild" / name)), cv2.COLOR_BGR2RGB)
-
-
-def _iou(a, b):
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return w * h / union
-
-
-def _found(truth, boxes):
-    """Truth boxes matched by some box at IoU >= 0.3."""
-    return np.array([any(_iou(t, b) >= 0.3 for b in boxes) for t in truth], bool)
-
-
-def test_mtcnn_finds_the_meeting_rooms_faces_with_their_keypoints(media_dir, mtcnn):
+def test_mtcnn_finds_the_meeting_rooms_faces_with_their_keypoints(media_dir, wider, mtcnn):
     """WIDER val photo, 8 labelled faces >= 32 px high: at least 7 found (measured 8),
     and nearly every box it gives is a labelled face."""
-    truth = _truth(media_dir, MEETING)
-    found = mtcnn.find(_read(media_dir, MEETING), 16)
+    truth = wider.truth(MEETING)
+    found = mtcnn.find(wider.read(MEETING), 16)
     big = truth[:, 3] - truth[:, 1] >= 32
-    assert _found(truth[big], [d.box for d in found]).sum() >= 7
-    on_faces = [max(_iou(d.box, t) for t in truth) >= 0.3 for d in found]
+    assert wider.found(truth[big], [d.box for d in found]).sum() >= 7
+    on_faces = wider.on_faces([d.box for d in found], truth)
     assert sum(on_faces) >= len(found) - 1
     for d in found:  # 5 keypoints inside the box: eyes, nose, mouth corners
         assert d.keypoints.shape == (5, 2) and 0.9 <= d.score <= 1.0
@@ -64,11 +41,11 @@ def test_mtcnn_finds_no_face_where_there_is_none(media_dir, mtcnn):
         assert mtcnn.find(frame.rgb, 24) == []
 
 
-def test_a_photo_reports_the_faces_the_mesh_cannot_read_by_their_box(media_dir):
+def test_a_photo_reports_the_faces_the_mesh_cannot_read_by_their_box(media_dir, wider):
     """The Parade crowd: faces in profile and looking up, which BlazeFace misses and the
     mesh cannot read, are still reported (read False, a box, no AU track); most of
     them are labelled WIDER faces."""
-    rgb = _read(media_dir, PARADE)
+    rgb = wider.read(PARADE)
     analysis = analyze_faces([Frame(0, 0.0, rgb)], tracker=FaceTracker(64, static_image_mode=True))
     report = analysis.to_report()["faces"]
     unread = [f for f in report if f.get("read") is False]
@@ -76,22 +53,22 @@ def test_a_photo_reports_the_faces_the_mesh_cannot_read_by_their_box(media_dir):
     assert len(unread) >= 10 and len(read) >= 10
     assert {f["face_id"] for f in read} == set(analysis.au.tracks)
     assert len({f["face_id"] for f in report}) == len(report)
-    truth = _truth(media_dir, PARADE)
+    truth = wider.truth(PARADE)
     boxes = [(x, y, x + w, y + h) for x, y, w, h in (f["bbox"] for f in unread)]
-    on_faces = [max(_iou(b, t) for t in truth) >= 0.3 for b in boxes]
+    on_faces = wider.on_faces(boxes, truth)
     assert sum(on_faces) >= 0.9 * len(boxes)
     assert all("bbox" not in f for f in read)
     jsonschema.validate(report, report_schema()["properties"]["faces"])
 
 
-def test_a_photo_of_one_unreadable_face_is_analysed_and_says_so(media_dir, tmp_path):
+def test_a_photo_of_one_unreadable_face_is_analysed_and_says_so(media_dir, wider, tmp_path):
     """A face in profile cut from the Parade photo (RetinaFace 0.999, MTCNN 0.99; the
     mesh cannot read it): the report lists it by its box, claims no emotion, and warns
     why. (A crop of rows 543:746, columns 596:785 around it is now read by the mesh:
     RetinaFace's box, not MTCNN's, seeds the mesh there.)"""
     from emochat.api import analyze
 
-    rgb = _read(media_dir, PARADE)
+    rgb = wider.read(PARADE)
     crop = rgb[531:687, 590:803]  # around the box (663, 604)-(730, 686)
     path = tmp_path / "profile.jpg"
     cv2.imwrite(str(path), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))

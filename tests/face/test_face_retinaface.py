@@ -1,9 +1,6 @@
 """RetinaFace, the tracker's second face detector (#22): its numpy decoding, what it
 finds on real photos, and nothing on a clip without a face."""
 
-import json
-
-import cv2
 import numpy as np
 import pytest
 
@@ -36,26 +33,6 @@ def retinaface():
     return RetinaFaceDetector(RETINAFACE_SURE_SCORE, num_threads=1)
 
 
-def _read(path):
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-
-
-def _truth(media_dir, name):
-    boxes = json.loads((media_dir / "faces-wild" / "wider_val_boxes.json").read_text())
-    return np.array([(x, y, x + w, y + h) for x, y, w, h in boxes["boxes"][name]], float)
-
-
-def _iou(a, b):
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
-    return w * h / union
-
-
-def _found(truth, boxes):
-    return np.array([any(_iou(t, b) >= 0.3 for b in boxes) for t in truth], bool)
-
-
 def test_priors_follow_the_networks_grid_and_zero_offsets_decode_to_them():
     """A 64x96 input: strides 8, 16, 32 give 8x12, 4x6 and 2x3 cells, two sizes each."""
     anchors = priors(64, 96)
@@ -73,9 +50,9 @@ def test_priors_follow_the_networks_grid_and_zero_offsets_decode_to_them():
     np.testing.assert_allclose(points, np.repeat(anchors[:, None, :2], 5, axis=1))
 
 
-def test_the_onnx_heads_and_numpy_decoding_give_the_wheels_own_boxes(media_dir, retinaface):
+def test_the_onnx_heads_and_numpy_decoding_give_the_wheels_own_boxes(media_dir, wider, retinaface):
     """multi_face.jpg: the 5 faces, where the wheel's TensorFlow pipeline put them."""
-    found = retinaface.find(_read(media_dir / "multi_face.jpg"))
+    found = retinaface.find(wider.read(media_dir / "multi_face.jpg"))
     assert len(found) == 5
     boxes = np.array([d.box for d in found])
     for want, eye in zip(WHEEL_BOXES, WHEEL_LEFT_EYES, strict=True):
@@ -85,19 +62,19 @@ def test_the_onnx_heads_and_numpy_decoding_give_the_wheels_own_boxes(media_dir, 
         assert found[k].score > 0.99 and found[k].keypoints.shape == (5, 2)
 
 
-def test_retinaface_finds_the_wider_faces_mtcnn_and_blazeface_miss(media_dir, retinaface):
+def test_retinaface_finds_the_wider_faces_mtcnn_and_blazeface_miss(media_dir, wider, retinaface):
     """WIDER val photos (not in its training split), at the tracker's sure score: the
     Meeting room's faces >= 32 px high (measured 8 of 8; 14 of 17 in all), the Parade
     crowd's (measured 27 of 38 >= 32 px, 72 of 142 in all), and every box on a
     labelled face but at most one (measured: all)."""
     for name, at_least_big, at_least_all in ((MEETING, 8, 13), (PARADE, 25, 66)):
-        truth = _truth(media_dir, name)
-        found = retinaface.find(_read(media_dir / "faces-wild" / name))
+        truth = wider.truth(name)
+        found = retinaface.find(wider.read(name))
         boxes = [d.box for d in found]
         big = truth[:, 3] - truth[:, 1] >= 32
-        assert _found(truth[big], boxes).sum() >= at_least_big, name
-        assert _found(truth, boxes).sum() >= at_least_all, name
-        on_faces = [max(_iou(b, t) for t in truth) >= 0.3 for b in boxes]
+        assert wider.found(truth[big], boxes).sum() >= at_least_big, name
+        assert wider.found(truth, boxes).sum() >= at_least_all, name
+        on_faces = wider.on_faces(boxes, truth)
         assert sum(on_faces) >= len(boxes) - 1, name
         for d in found:  # keypoints near the box: eyes, nose, mouth corners
             assert np.all(d.keypoints >= d.box[:2] - 0.2 * (d.box[2:] - d.box[:2]))
@@ -111,20 +88,23 @@ def test_retinaface_finds_no_face_where_there_is_none(media_dir):
         assert detector.find(frame.rgb, 24) == []
 
 
-def test_the_tracker_uses_retinaface_by_default_and_mtcnn_on_request(media_dir):
+def test_the_tracker_uses_retinaface_by_default_and_mtcnn_on_request(media_dir, wider):
     """The Meeting room (17 labelled faces): with either second detector the stage
     reports at least 13 of them (measured 14 each), BlazeFace alone at most 11
     (measured 10); RetinaFace's stage puts no box on an unlabelled spot (MTCNN's: one)."""
-    rgb = _read(media_dir / "faces-wild" / MEETING)
-    truth = _truth(media_dir, MEETING)
+    rgb = wider.read(MEETING)
+    truth = wider.truth(MEETING)
     matched, extra = {}, {}
     for name in ("retinaface", "mtcnn", None):
         tracker = FaceTracker(32, static_image_mode=True, second_detector=name)
         faces = tracker.process(Frame(0, 0.0, rgb))
         boxes = [(x, y, x + w, y + h) for x, y, w, h in (o.bbox for o in faces)]
         boxes += [tuple(d.box) for d in tracker.unread]
-        matched[name] = int(_found(truth, boxes).sum())
-        extra[name] = sum(max(_iou(b, t) for t in truth) < 0.3 for b in boxes)
+        matched[name] = int(wider.found(truth, boxes).sum())
+        extra[name] = sum(not on for on in wider.on_faces(boxes, truth))
+    assert matched["retinaface"] >= 13 and matched["mtcnn"] >= 13, matched
+    assert matched[None] <= 11, matched
+    assert extra["retinaface"] == 0, extra
     assert type(FaceTracker(1)._second) is RetinaFaceDetector
     with pytest.raises(ValueError, match="second_detector 'yolo'"):
         FaceTracker(1, second_detector="yolo")
