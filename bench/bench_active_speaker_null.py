@@ -146,6 +146,17 @@ def _statistic(d, shift, mode, lag_mode):
     return out
 
 
+def _tally(res: dict, want: str, got: str | None) -> None:
+    """Count one scored utterance: ``want`` "off" is a muted one (right = abstained)."""
+    if want == "off":
+        res["muted"] += 1
+        res["muted_abstained"] += got is None
+    elif got is None:
+        res["abstained"] += 1
+    else:
+        res["right" if got == want else "wrong"] += 1
+
+
 def score(files, mode, lag_mode, z_min, zd_min, verbose=False) -> dict:
     res = dict(right=0, wrong=0, abstained=0, muted_abstained=0, muted=0)
     for fn in files:
@@ -175,13 +186,7 @@ def score(files, mode, lag_mode, z_min, zd_min, verbose=False) -> dict:
                     zd = (lead - np.nanmean(diff)) / max(np.nanstd(diff, ddof=1), 1e-9)
                 if z >= z_min and zd >= zd_min:
                     got = d["sides"][ids[b]]
-            if want == "off":
-                res["muted"] += 1
-                res["muted_abstained"] += got is None
-            elif got is None:
-                res["abstained"] += 1
-            else:
-                res["right" if got == want else "wrong"] += 1
+            _tally(res, want, got)
             if verbose:
                 print(
                     f"  {Path(fn).stem} {d['spans'][u]} want={want} got={got} "
@@ -203,13 +208,7 @@ def score_shipped(files, verbose=False) -> dict:
             if want is None:
                 continue
             got = None if att.face_id is None else d["sides"][att.face_id]
-            if want == "off":
-                res["muted"] += 1
-                res["muted_abstained"] += got is None
-            elif got is None:
-                res["abstained"] += 1
-            else:
-                res["right" if got == want else "wrong"] += 1
+            _tally(res, want, got)
             if verbose:
                 print(f"  {Path(fn).stem} {span} want={want} got={got} lag={lag} sync={att.sync}")
     return res
