@@ -31,11 +31,10 @@ def make_clip(path: Path, minutes: float, fps: int, max_side: int) -> None:
     code = f"""
 import sys, numpy as np
 from emochat.ingest import iter_frames, load_audio
-from emochat.testing.synth import write_media
+from emochat.testing.synth import even_sized, write_media
 src, out = sys.argv[1], sys.argv[2]
-frames = [f.rgb for f in iter_frames(src, fps={fps}, max_side={max_side})]
-h, w = (s // 2 * 2 for s in frames[0].shape[:2])
-frames = [np.ascontiguousarray(f[:h, :w]) for f in frames]
+frames = even_sized([f.rgb for f in iter_frames(src, fps={fps}, max_side={max_side})])
+h, w = frames[0].shape[:2]
 gap = np.zeros(8000, np.float32)
 loop = np.concatenate([x for f in sys.argv[3:] for x in (load_audio(f), gap)])
 duration = {minutes} * 60

@@ -112,7 +112,7 @@ def build_composite(
     With ``third_voice`` (a media file), ``espeak_text`` (spoken by ``espeak_voice`` at
     ``espeak_wpm``) or ``voice_audio`` (16-kHz mono samples, named ``voice_label``), both
     faces are muted and the turns carry that voice (side None)."""
-    from emochat.testing.synth import espeak, write_media
+    from emochat.testing.synth import espeak, even_sized, write_media
 
     clips = [_Looped(left, height), _Looped(right, height)]
     n = int(round(duration_s * FPS))
@@ -145,14 +145,15 @@ def build_composite(
             audio[a : a + span.size] = span
     peak = float(np.abs(audio).max()) or 1.0
     audio = (audio * min(1.0, 0.9 / peak)).astype(np.float32)
+    images = even_sized(images)
     h, w = images[0].shape[:2]
     write_media(
         out,
         duration_s,
-        width=w // 2 * 2,
-        height=h // 2 * 2,
+        width=w,
+        height=h,
         fps=FPS,
-        images=[np.ascontiguousarray(im[: h // 2 * 2, : w // 2 * 2]) for im in images],
+        images=images,
         audio=audio,
         audio_rate=SAMPLE_RATE,
     )

@@ -267,11 +267,11 @@ STILL_FACE_AT_S = 1.5
 
 def _still_face() -> np.ndarray:
     from emochat.ingest import iter_frames
+    from emochat.testing.synth import even_sized
 
     frames = list(iter_frames(SAMPLE_CLIP, fps=10, max_side=640))
     frame = min(frames, key=lambda f: abs(f.t_s - STILL_FACE_AT_S))
-    h, w = frame.rgb.shape[:2]
-    return np.ascontiguousarray(frame.rgb[: h // 2 * 2, : w // 2 * 2])
+    return even_sized([frame.rgb])[0]
 
 
 def _speech(text: str, voice: str, wpm: int) -> np.ndarray:

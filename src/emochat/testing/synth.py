@@ -125,21 +125,28 @@ def espeak(
         return load_audio(wav, sample_rate=sample_rate)
 
 
+def even_sized(images: list[np.ndarray]) -> list[np.ndarray]:
+    """The images cropped to an even width and height (the first image's, rounded down),
+    as yuv420p video needs."""
+    h, w = images[0].shape[:2]
+    return [np.ascontiguousarray(im[: h // 2 * 2, : w // 2 * 2]) for im in images]
+
+
 def mux_with_video(
     video: str | Path, audio: np.ndarray, path: str | Path, sample_rate: int = 16_000, fps: int = 15
 ) -> Path:
     """A clip whose picture loops ``video``'s frames for as long as ``audio`` lasts."""
     from emochat.ingest import iter_frames
 
-    frames = [f.rgb for f in iter_frames(video, fps=fps, max_side=640)]
+    frames = even_sized([f.rgb for f in iter_frames(video, fps=fps, max_side=640)])
     height, width = frames[0].shape[:2]
     return write_media(
         path,
         audio.size / sample_rate,
-        width=width // 2 * 2,
-        height=height // 2 * 2,
+        width=width,
+        height=height,
         fps=fps,
-        images=[np.ascontiguousarray(f[: height // 2 * 2, : width // 2 * 2]) for f in frames],
+        images=frames,
         audio=audio,
         audio_rate=sample_rate,
     )
