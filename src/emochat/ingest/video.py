@@ -49,6 +49,29 @@ def _upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
 
 
+def stream_start_s(stream) -> float:
+    """The stream's start time in seconds: frame times are reported from it."""
+    return float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+
+
+def frame_rgb(frame, max_side: int | None) -> np.ndarray:
+    """A decoded picture as upright RGB, scaled so its longer side is at most ``max_side``
+    (as every frame is analysed)."""
+    w, h = _scaled_size(frame.width, frame.height, max_side)
+    return _upright(frame.to_ndarray(format="rgb24", width=w, height=h), int(frame.rotation or 0))
+
+
+def _video_stream(container) -> tuple:
+    """The first video stream, decoded with threads, and its start time in seconds."""
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    return stream, stream_start_s(stream)
+
+
+def _to_frame(frame, index: int, t_s: float, max_side: int | None) -> Frame:
+    return Frame(index=index, t_s=round(t_s, 6), rgb=frame_rgb(frame, max_side))
+
+
 def iter_frames(
     path: str | Path,
     fps: float | None = None,
@@ -68,9 +91,7 @@ def iter_frames(
     try:
         if not container.streams.video:
             return
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        start_time = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        stream, start_time = _video_stream(container)
         period = 1.0 / fps if fps else 0.0
         next_t = start_s
         last_t = -1.0
@@ -84,9 +105,7 @@ def iter_frames(
             if t + 1e-6 < next_t:
                 continue
             next_t = (t if next_t < t - period else next_t) + period if period else t
-            w, h = _scaled_size(frame.width, frame.height, max_side)
-            rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
-            yield Frame(index=index, t_s=round(t, 6), rgb=_upright(rgb, int(frame.rotation or 0)))
+            yield _to_frame(frame, index, t, max_side)
         if container.format.name in IMAGE_FORMATS and image_is_cut(p):
             raise MediaError(p, "image data ends early (the file is truncated): part is missing")
         declared = float(stream.duration * stream.time_base) if stream.duration else 0.0
@@ -130,9 +149,7 @@ def iter_frames_in(
     try:
         if not container.streams.video:
             return
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        start_time = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        stream, start_time = _video_stream(container)
         rate = float(stream.average_rate or 30)
         frames, index, last_t, pending = None, -1, -1.0, None
         for k, (a, b) in enumerate(windows):
@@ -163,10 +180,7 @@ def iter_frames_in(
                 if t > b + 1e-6:
                     pending = (t, frame_index, frame)
                     break
-                w, h = _scaled_size(frame.width, frame.height, max_side)
-                rgb = frame.to_ndarray(format="rgb24", width=w, height=h)
-                upright = _upright(rgb, int(frame.rotation or 0))
-                yield k, Frame(index=frame_index, t_s=round(t, 6), rgb=upright)
+                yield k, _to_frame(frame, frame_index, t, max_side)
     except av.error.FFmpegError:
         return
     finally:

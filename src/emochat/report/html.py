@@ -216,13 +216,7 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
     import av
 
     from emochat.ingest.media import open_container
-    from emochat.ingest.video import _scaled_size, _upright
-
-    def keep(frame) -> Any:
-        w, h = _scaled_size(frame.width, frame.height, max_side)
-        return _upright(
-            frame.to_ndarray(format="rgb24", width=w, height=h), int(frame.rotation or 0)
-        )
+    from emochat.ingest.video import frame_rgb, stream_start_s
 
     def frame_time(frame, start: float) -> float:
         return (float(frame.time) if frame.time is not None else 0.0) - start
@@ -234,7 +228,7 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
         if not container.streams.video:
             return found
         stream = container.streams.video[0]
-        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        start = stream_start_s(stream)
         for target in sorted(set(times)):
             best = None
             try:
@@ -251,24 +245,24 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
             if best is None:
                 missing.append(target)
             else:
-                found[target] = keep(best)
+                found[target] = frame_rgb(best, max_side)
     finally:
         container.close()
     if missing:
         container = open_container(path)
         try:
             stream = container.streams.video[0]
-            start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+            start = stream_start_s(stream)
             prev = None
             for frame in container.decode(stream):
                 while missing and frame_time(frame, start) >= missing[0] - 1e-3:
-                    found[missing.pop(0)] = keep(frame)
+                    found[missing.pop(0)] = frame_rgb(frame, max_side)
                 prev = frame
                 if not missing:
                     break
             for target in missing:  # past the last frame
                 if prev is not None:
-                    found[target] = keep(prev)
+                    found[target] = frame_rgb(prev, max_side)
         except av.error.FFmpegError:
             pass
         finally:
