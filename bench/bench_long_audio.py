@@ -33,6 +33,17 @@ SPEECH = REPO / "../shared/data/ravdess-speech/Actor_01"
 SR = 16_000
 
 
+def _encode(out, stream, x: np.ndarray) -> None:
+    """Write mono float samples (clipped to [-1, 1]) as 16-bit PCM frames."""
+    import av
+
+    pcm = (np.clip(x, -1, 1) * 32767).astype(np.int16)[None]
+    frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+    frame.sample_rate = SR
+    for packet in stream.encode(frame):
+        out.mux(packet)
+
+
 def make_audio(path: Path, minutes: float) -> None:
     """Write ``minutes`` of noise, tones and a sentence every 5 min, a minute at a time."""
     import av
@@ -53,11 +64,7 @@ def make_audio(path: Path, minutes: float) -> None:
             )
             if m % 5 == 2 and n > 30 * SR + sentence.size:
                 x[30 * SR : 30 * SR + sentence.size] += sentence
-            pcm = (np.clip(x, -1, 1) * 32767).astype(np.int16)[None]
-            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-            frame.sample_rate = SR
-            for packet in stream.encode(frame):
-                out.mux(packet)
+            _encode(out, stream, x)
         for packet in stream.encode(None):
             out.mux(packet)
     tmp.rename(path)
@@ -94,11 +101,7 @@ def make_speech(path: Path, minutes: float, gap_s: float = 1.0) -> None:
             x = np.concatenate([x, np.zeros(int(gap_s * SR), np.float32)])
             x = x + rng.normal(0, 0.002, x.size)
             t += x.size / SR
-            pcm = (np.clip(x, -1, 1) * 32767).astype(np.int16)[None]
-            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-            frame.sample_rate = SR
-            for packet in stream.encode(frame):
-                out.mux(packet)
+            _encode(out, stream, x)
         for packet in stream.encode(None):
             out.mux(packet)
     srt = "\n".join(
