@@ -12,9 +12,9 @@ conversations), or ``--devset clean``, the first set (12 studio utterances each,
 of silence between; how ``emochat.voice.diarize.THRESHOLD`` was first chosen). The rules:
 the fixed average-linkage threshold over a grid, and the per-recording counts of
 ``diarization_candidates.py`` (NME-SC, silhouette-gated partitions, a threshold relative
-to the recording's local scale) over theirs; mean DER (0.25-s collar) and speaker count
-right per true count, on the windows and on one embedding per turn. Nothing evaluated
-below took part.
+to the recording's local scale, within-recording centring) over theirs; mean DER (0.25-s
+collar) and speaker count right per true count, on the windows and on one embedding per
+turn. Nothing evaluated below took part.
 
 The evaluation: the pyannote sample (``media/diarization``, 2 speakers, RTTM reference;
 DER with a 0.25-s collar, overlap scored, optimal speaker map), and the speaker count on
@@ -123,6 +123,7 @@ def embedded_conversations() -> list[dict]:
 
 GATES = np.round(np.arange(0.15, 0.501, 0.025), 3)
 ALPHAS = (1.6, 1.8, 2.0, 2.2, 2.4, 2.6, 2.8, 3.0)
+CENTRED = [(b, round(t, 2)) for b in (0.5, 0.75, 1.0) for t in np.arange(0.6, 1.41, 0.1)]
 
 
 def rules(fine: bool = True) -> dict:
@@ -144,6 +145,10 @@ def rules(fine: bool = True) -> dict:
         for a in ALPHAS if fine else ((3.0,) if capped else (2.8,)):
             name = f"min({dz.THRESHOLD}, {a} x local scale)" if capped else f"{a} x local scale"
             out[name] = lambda e, d, a=a, c=capped: cand.relative_threshold(e, d, a, c)
+    for beta, t in CENTRED if fine else ((0.5, 0.8),):
+        out[f"centred {beta} x mean, threshold {t}"] = lambda e, d, b=beta, t=t: (
+            cand.centred_threshold(e, d, b, t)
+        )
     return out
 
 

@@ -17,6 +17,11 @@ comparison can be re-run (``bench_diarization.py --choose``) on other developmen
 * A relative threshold: the average-linkage cut at alpha times the recording's local
   scale (median over embeddings of the mean distance to their 3 nearest others), or the
   smaller of that and the fixed threshold.
+* Within-recording centring: beta times the recording's duration-weighted mean embedding
+  subtracted from every embedding (what a shared room, microphone and language put into
+  all voices of one recording), renormalised, then the average-linkage cut at t. With one
+  speaker the centred windows are all noise, with two they point apart, so the cut that
+  keeps one speaker whole splits two only where beta is small.
 """
 
 from __future__ import annotations
@@ -184,3 +189,10 @@ def relative_threshold(emb: np.ndarray, durations, alpha: float, capped: bool) -
         return dz.cluster_speakers(emb, durations)
     t = alpha * local_scale(emb)
     return dz.cluster_speakers(emb, durations, threshold=min(t, dz.THRESHOLD) if capped else t)
+
+
+def centred_threshold(emb: np.ndarray, durations, beta: float, t: float) -> list[int]:
+    x = dz._normalise(np.asarray(emb, np.float32))
+    w = np.asarray(durations, np.float64)
+    centred = x - beta * (x * w[:, None]).sum(0) / w.sum()
+    return dz.cluster_speakers(dz._normalise(centred.astype(np.float32)), durations, threshold=t)
