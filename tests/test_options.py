@@ -36,6 +36,8 @@ def test_from_mapping_reads_plain_values():
     )
     assert opts.expression_views == "zoom" and opts.max_side == 1280
     assert AnalyzeOptions.from_mapping({"expression_views": "mirror"}).expression_views == "mirror"
+    assert AnalyzeOptions().micro_reread is True
+    assert AnalyzeOptions.from_mapping({"micro_reread": False}).micro_reread is False
     assert AnalyzeOptions.from_mapping(None) == AnalyzeOptions()
 
 

@@ -199,6 +199,10 @@ class AnalyzeOptions:
     expression_views: str = "zoom"
     """Test-time views of the expression model (:data:`EXPRESSION_VIEWS`): ``zoom``
     (4, the most accurate), ``mirror`` (2, twice as fast) or ``none``."""
+    micro_reread: bool = True
+    """Re-decode each micro-expression candidate's few frames at the video's native rate
+    to judge it (``emochat.face.au.micro``). Off: faster on busy footage (the re-read can
+    cost as much again as the face stage), and no event is flagged micro."""
     segment_s: float = 4.0
     """Window length used for segments when no utterance segmentation exists."""
     language: str | None = None
@@ -354,6 +358,7 @@ _READERS = {
     "max_side": _number(int),
     "max_faces": _number(int),
     "expression_views": lambda name, value: str(value),
+    "micro_reread": lambda name, value: _boolean(name, value),
     "segment_s": _number(float),
     "language": lambda name, value: str(value),
     "asr_model": lambda name, value: str(value),

@@ -19,7 +19,10 @@ from emochat.provenance import _recorded_sha256, collect
 from emochat.report.model import validate_report
 from emochat.testing.synth import espeak
 
-NON_DEFAULT = ["--fps", "5", "--segment-s", "3", "--beam-size", "2", "--expression-views", "mirror"]
+NON_DEFAULT = [
+    *("--fps", "5", "--segment-s", "3", "--beam-size", "2", "--expression-views", "mirror"),
+    "--no-micro-reread",
+]
 
 
 def _analyze(out, *args) -> tuple[int, dict | None]:
@@ -52,6 +55,7 @@ def test_provenance_names_input_options_models_and_machine(first_run, sample_cli
     options = made["options"]
     assert (options["fps"], options["segment_s"], options["beam_size"]) == (5.0, 3.0, 2)
     assert (options["expression_views"], options["language"]) == ("mirror", "en")
+    assert options["micro_reread"] is False
     for slot in registry.SLOTS:
         assert made["models"][slot]["files"][0]["sha256"] == registry.sha256(
             registry.weight_file(slot)

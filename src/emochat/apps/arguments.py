@@ -85,7 +85,7 @@ def chosen_models(args: argparse.Namespace) -> dict[str, str]:
 
 def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     """--options, --fps, --all-frames, --segment-s, --max-faces, --expression-views,
-    --stage-time-limit, --language, --asr-model, --beam-size, --chinese-script,
+    --no-micro-reread, --stage-time-limit, --language, --asr-model, --beam-size, --chinese-script,
     --record-paths, --reasoner and its config, --model.
 
     The value flags default to None ("not given"), so that :func:`analysis_options` can lay
@@ -121,6 +121,14 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
         choices=EXPRESSION_VIEWS,
         help="test-time views per face for the expression model: zoom (4 views, default, "
         "most accurate), mirror (2, twice as fast), none (1)",
+    )
+    parser.add_argument(
+        "--no-micro-reread",
+        dest="micro_reread",
+        action="store_const",
+        const=False,
+        help="do not re-decode micro-expression candidates at the native frame rate: "
+        "faster on busy footage, and no event is flagged micro",
     )
     parser.add_argument(
         "--stage-time-limit",
@@ -198,6 +206,7 @@ def analysis_options(args: argparse.Namespace) -> AnalyzeOptions:
         "segment_s": args.segment_s,
         "max_faces": args.max_faces,
         "expression_views": args.expression_views,
+        "micro_reread": args.micro_reread,
         "stage_time_limit_s": args.stage_time_limit,
         "language": args.language,
         "asr_model": args.asr_model,

@@ -10,6 +10,7 @@ import numpy as np
 from emochat.core.errors import MediaError
 from emochat.face import FaceTracker
 from emochat.face.au import AUAgent, FaceAnalysis, analyze_faces, refine_micro
+from emochat.face.au.micro import sampling_period
 from emochat.face.expression import frame_views
 from emochat.ingest import Frame, iter_frames
 from emochat.models import registry
@@ -118,9 +119,16 @@ class FaceStage:
         agent = AUAgent()
         analysis = analyze_faces(frames, tracker=tracker, agent=agent, progress=progress)
         tracker.flush()
-        if not ctx.media.is_image:  # micro candidates re-read at the native frame rate
+        if ctx.options.micro_reread and not ctx.media.is_image:
+            # micro candidates re-read at the native frame rate
             analysis = refine_micro(
                 ctx.path, analysis, agent, ctx.options.max_side, ctx.options.max_faces
+            )
+        elif sampling_period(analysis) is not None:  # a video sampled below its native rate
+            ctx.warn(
+                "micro_not_checked",
+                "micro-expression candidates were not re-read at the native frame rate "
+                "(micro_reread off): no event is flagged micro",
             )
         ctx.put(analysis)
         block = analysis.to_report()

@@ -110,3 +110,19 @@ def test_window_decoding_gives_the_frames_a_full_decode_gives(clip):
         assert [f.index for f in mine] == [f.index for f in want]
         assert all(np.array_equal(x.rgb, y.rgb) for x, y in zip(mine, want, strict=True))
     assert {k for k, _ in got} == ({0, 1, 2} if full[-1].t_s > 6.9 else {0, 1})
+
+
+def test_without_the_re_read_nothing_is_flagged_micro_and_the_report_says_so(spliced):
+    """``micro_reread=False`` (``--no-micro-reread``): the spliced smile, micro with the
+    default options, is not flagged, and a warning says why."""
+    from emochat.api import Analyzer
+    from emochat.options import AnalyzeOptions
+
+    analyzer = Analyzer()
+    default = analyzer.run(spliced).report
+    assert [e["au"] for e in default.au["events"] if e["micro"]] == ["AU12"]
+    assert "micro_not_checked" not in {w.code for w in default.warnings}
+    off = analyzer.run(spliced, options=AnalyzeOptions(micro_reread=False)).report
+    assert off.au["events"] and not any(e["micro"] for e in off.au["events"])
+    (warning,) = [w for w in off.warnings if w.code == "micro_not_checked"]
+    assert "no event is flagged micro" in warning.message

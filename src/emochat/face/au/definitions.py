@@ -238,7 +238,10 @@ _PIPELINE = """\
   candidates: the frames around each (0.4 s either side, at most 24 windows) are
   decoded again at the native rate, re-tracked and graded against the track's
   settled neutral, and a candidate is micro only if those frames show it so (an
-  expression wholly between two samples is missed). Described as FACS name (AUn), the
+  expression wholly between two samples is missed). `--no-micro-reread`
+  (`micro_reread=False`) skips the re-read, which on busy talking footage can cost as
+  much again as the face stage: then nothing is flagged micro, and the report's
+  `micro_not_checked` warning says so. Described as FACS name (AUn), the
   intensity word of its peak with the peak ("strong (peak 3.1)") and time range.
 - Intensity words, one grading for every text (the events' peaks here, an active AU's
   mean over a segment in the built-in explanation), each text naming its statistic:
