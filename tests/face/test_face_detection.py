@@ -10,10 +10,13 @@ from emochat.face.detector import (
     TILE_PER_FACE,
     FaceDetector,
     brighten_if_dark,
+    lift_for_reading,
     pyramid_sides,
     tile_origins,
 )
+from emochat.face.tracker import FaceTracker
 from emochat.ingest import iter_frames
+from emochat.ingest.video import Frame
 
 MEETING = "11_Meeting_Meeting_11_Meeting_Meeting_11_176.jpg"
 
@@ -91,3 +94,41 @@ def test_a_dark_frame_is_brightened_for_the_detector(media_dir, detector):
         assert len(found) == 1 and found[0].score > 0.75
         assert found[0].score > detector.detect(dark)[0].score + 0.05
         assert _iou(found[0].box, detector.find(frame.rgb)[0].box) > 0.7
+
+
+def test_a_dark_clip_is_tracked_through_its_lifted_frames(media_dir):
+    """retalking_1.mp4 at 1/32 of its light (mean grey ~3), 10 frames/s: the face is
+    found and followed in every frame as one id. With only BlazeFace's input lifted
+    (main before 2026-12-07) the mesh never read it: 0 of 30 frames."""
+    tracker = FaceTracker()
+    seen = []
+    for frame in iter_frames(media_dir / "talking" / "retalking_1.mp4", fps=10):
+        if frame.t_s >= 3.0:
+            break
+        dark = (frame.rgb.astype(np.float32) / 32).astype(np.uint8)
+        assert cv2.cvtColor(dark, cv2.COLOR_RGB2GRAY).mean() < 8
+        seen.append([o.face_id for o in tracker.process(Frame(frame.index, frame.t_s, dark))])
+    assert len(seen) == 30
+    assert all(ids == [0] for ids in seen)
+
+
+def test_the_readers_lift_eases_in_with_the_dark():
+    """Frames at mean grey 48 and up go through as they are; just under 48 they are
+    lifted by almost nothing (no jump at the threshold: a clip whose light hovers there
+    does not flicker), more the darker they are, and from 24 down by the detector's own
+    gamma 0.5."""
+    ramp = np.linspace(0, 255, 64 * 64 * 3).reshape(64, 64, 3)
+
+    def frame(mean_grey: float) -> np.ndarray:
+        return np.clip(ramp * mean_grey / ramp.mean(), 0, 255).astype(np.uint8)
+
+    def lift(f: np.ndarray) -> float:
+        return float(lift_for_reading(f).mean() - f.mean())
+
+    bright = frame(50)
+    assert lift_for_reading(bright) is bright
+    assert 0 < lift(frame(47.5)) < 1.0
+    lifts = [lift(frame(g)) for g in (46, 40, 34, 28)]
+    assert all(a < b for a, b in zip(lifts, lifts[1:], strict=False))
+    for g in (24, 12, 4):
+        assert np.array_equal(lift_for_reading(frame(g)), brighten_if_dark(frame(g)))

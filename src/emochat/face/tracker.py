@@ -14,6 +14,12 @@ A second, stronger detector looks at photos, first frames and every
 ``SECOND_INTERVAL_S`` of video: RetinaFace (retinaface.py, trained on WIDER FACE) by
 default, MTCNN (mtcnn.py) on request. A face it vouches for needs less of the mesh and
 no BlazeFace close-up (profiles and up-turned faces, #22): see :data:`SECOND_DETECTORS`.
+
+BlazeFace lifts a dark frame for itself (detector.brighten_if_dark); the mesh and the
+second detector read it lifted too (detector.lift_for_reading, once per frame): with
+only BlazeFace's input lifted, faces in frames darkened to 1/16 and 1/32 of their light
+were found and then lost by the mesh (BENCHMARKS.md, "Dark frames"). Appearance
+signatures and the shot-change test keep the frame as decoded.
 """
 
 from __future__ import annotations
@@ -23,7 +29,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from emochat.face.detector import Detection, FaceDetector, confirm_face, pyramid_tiles
+from emochat.face.detector import (
+    Detection,
+    FaceDetector,
+    confirm_face,
+    lift_for_reading,
+    pyramid_tiles,
+)
 from emochat.face.gaze import eye_gaze
 from emochat.face.identity import appearance_signature, signature_distance
 from emochat.face.landmarker import Landmarker, region_from_detection, region_from_landmarks
@@ -221,18 +233,18 @@ class FaceTracker:
                 track.lost_at_cut = True
             self._lost += self._live
             self._live = []
-        return self._assign(frame, self._candidates(frame))
+        return self._assign(frame, self._candidates(frame, lift_for_reading(frame.rgb)))
 
     # -- finding faces ---------------------------------------------------------------
 
-    def _candidates(self, frame: Frame) -> list[_Candidate]:
+    def _candidates(self, frame: Frame, seen: np.ndarray) -> list[_Candidate]:
+        """Faces followed and found; ``seen`` is the frame as the mesh and the second
+        detector read it (lifted when dark)."""
         found: list[_Candidate] = []
         self.unread = []
         if not self.static_image_mode:
             for track in self._live:
-                pts, presence = self._landmarker.run(
-                    frame.rgb, region_from_landmarks(track.landmarks)
-                )
+                pts, presence = self._landmarker.run(seen, region_from_landmarks(track.landmarks))
                 moved_on = _iou(_landmark_box(pts), track.box) >= _MIN_FOLLOW_IOU
                 if presence >= self.min_tracking_confidence and moved_on:
                     found.append(_Candidate(pts, presence, track))
@@ -243,7 +255,7 @@ class FaceTracker:
         tiles = self._tiles_now(frame)
         blaze = self._detector.find(frame.rgb, tiles=tiles)
         rules = self._second_rules
-        for det, second in _with_second_opinion(blaze, self._second_now(frame)):
+        for det, second in _with_second_opinion(blaze, self._second_now(frame.t_s, seen)):
             if len(found) >= self.max_faces:
                 break
             centre = (det.box[:2] + det.box[2:]) / 2
@@ -254,10 +266,10 @@ class FaceTracker:
             if second is det and not vouched:
                 continue  # the second detector alone, unsure
             region = region_from_detection(det.box, det.keypoints)
-            pts, presence = self._landmarker.run(frame.rgb, region)
+            pts, presence = self._landmarker.run(seen, region)
             if presence >= self.min_tracking_confidence:
                 # a second pass from the landmarks' own region: detector boxes are coarse
-                pts, presence = self._landmarker.run(frame.rgb, region_from_landmarks(pts))
+                pts, presence = self._landmarker.run(seen, region_from_landmarks(pts))
             if vouched:  # the mesh need only read it
                 if presence < max(VOUCHED_PRESENCE, self.min_tracking_confidence):
                     if agreed or second.score >= rules.unread:
@@ -287,20 +299,18 @@ class FaceTracker:
             return
         self.unread.append(det)
 
-    def _second_now(self, frame: Frame) -> list[Detection]:
-        """The second detector's faces on a photo, a first frame, or every
+    def _second_now(self, t_s: float, rgb: np.ndarray) -> list[Detection]:
+        """The second detector's faces in ``rgb`` on a photo, a first frame, or every
         ``SECOND_INTERVAL_S`` of video."""
         if self._second is None:
             return []
         last = self._last_second_t
-        due = last is None or frame.t_s < last or frame.t_s - last >= SECOND_INTERVAL_S
+        due = last is None or t_s < last or t_s - last >= SECOND_INTERVAL_S
         if not (self.static_image_mode or due):
             return []
-        self._last_second_t = frame.t_s
+        self._last_second_t = t_s
         smallest = min(self.min_face_px, self._second_rules.photo_min_px)
-        return self._second.find(
-            frame.rgb, smallest if self.static_image_mode else self.min_face_px
-        )
+        return self._second.find(rgb, smallest if self.static_image_mode else self.min_face_px)
 
     def _shot_changed(self, rgb: np.ndarray) -> bool:
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
