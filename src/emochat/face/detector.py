@@ -254,7 +254,9 @@ def lift_for_reading(rgb: np.ndarray) -> np.ndarray:
     grey = float(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).mean())
     if grey >= LIFT_FROM_LUMA:
         return rgb
-    depth = min(1.0, (LIFT_FROM_LUMA - grey) / (LIFT_FROM_LUMA - FULL_LIFT_LUMA))
+    depth = (LIFT_FROM_LUMA - grey) / (LIFT_FROM_LUMA - FULL_LIFT_LUMA)
+    if depth >= 1.0:
+        return _BRIGHTEN[rgb]  # the full lift: brighten_if_dark's table, not built again
     gamma = 1.0 - (1.0 - _GAMMA) * depth
     return np.clip(255 * (np.arange(256) / 255.0) ** gamma, 0, 255).astype(np.uint8)[rgb]
 
