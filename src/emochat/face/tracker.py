@@ -84,8 +84,9 @@ for (this, or BlazeFace and MTCNN agreeing) skips BlazeFace's close-up confirmat
 which profiles and up-turned faces fail, and needs only VOUCHED_PRESENCE of the mesh."""
 VOUCHED_PRESENCE = 0.5
 """Mesh presence a face the second detector vouches for needs to be tracked and read
-(BlazeFace's own need NEW_FACE_PRESENCE). On a photo, a vouched-for face the mesh cannot read (a profile, a
-face looking up, a small one) is still reported, by its box: FaceTracker.unread."""
+(BlazeFace's own need NEW_FACE_PRESENCE). A vouched-for face the mesh cannot read (a
+profile, a face looking up or down, a small one) is still reported, by its box:
+FaceTracker.unread."""
 MTCNN_UNREAD_SCORE = 0.95
 """O-Net score from which a photo's MTCNN face that BlazeFace missed and the mesh cannot
 read is still reported: nothing else checks it. On dlib's PASCAL test photos the
@@ -112,8 +113,8 @@ every ``redetect_interval_s``); photos and first frames always get one."""
 class SecondDetector:
     """How the tracker uses a second detector's faces: ``look`` (the score from which
     they are considered at all: where BlazeFace agrees), ``alone`` (vouched for without
-    BlazeFace), ``unread`` (a photo's face the mesh cannot read is still reported by its
-    box) and ``photo_min_px`` (smallest face looked for on a photo)."""
+    BlazeFace), ``unread`` (a face the mesh cannot read is still reported by its box)
+    and ``photo_min_px`` (smallest face looked for on a photo)."""
 
     look: float
     alone: float
@@ -162,8 +163,8 @@ class FaceTracker:
 
     Runs MediaPipe's full-range detector and mesh + iris models (vendored in
     ``emochat/models``) through LiteRT, and a second detector (``second_detector``:
-    RetinaFace or MTCNN, onnxruntime) for the faces BlazeFace misses; on a photo, faces
-    found but not readable by the mesh are left in :attr:`unread` after each :meth:`process`.
+    RetinaFace or MTCNN, onnxruntime) for the faces BlazeFace misses; faces found but not
+    readable by the mesh are left in :attr:`unread` after each :meth:`process`.
     ``static_image_mode`` treats every frame as an unrelated photo (detect every time).
     """
 
@@ -221,10 +222,11 @@ class FaceTracker:
         self._tile_credit = 0.0  # tiles owed to video time passed, not yet looked at
         self._thumbnail: np.ndarray | None = None
         self.unread: list[Detection] = []
-        """Photos only: faces found in the last frame (by the second detector and
-        BlazeFace, or by the second detector alone at its ``unread`` score) that the mesh
-        could not read, so no landmarks, pose, AUs or expression; the second detector's
-        box and score."""
+        """Faces found in the last frame (by the second detector and BlazeFace, or by the
+        second detector alone at its ``unread`` score) that the mesh could not read, so no
+        landmarks, pose, AUs or expression; the second detector's box and score. On video
+        only frames where the second detector looked (every ``SECOND_INTERVAL_S``) can
+        hold any."""
 
     def process(self, frame: Frame) -> list[FaceObservation]:
         """Faces in this frame, sorted by id; call once per frame in time order."""
@@ -289,8 +291,8 @@ class FaceTracker:
         return found
 
     def _keep_unread(self, det: Detection, boxes: list[np.ndarray], n_read: int) -> None:
-        """A photo's vouched-for face the mesh cannot read: reported by its box alone."""
-        if not self.static_image_mode or n_read + len(self.unread) >= self.max_faces:
+        """A vouched-for face the mesh cannot read: reported by its box alone."""
+        if n_read + len(self.unread) >= self.max_faces:
             return
         centre = (det.box[:2] + det.box[2:]) / 2
         if any(_inside(centre, b) for b in boxes) or any(

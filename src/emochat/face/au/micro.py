@@ -20,7 +20,7 @@ import numpy as np
 
 from emochat.core.action_units import AU_CODES
 from emochat.face.au.agent import AUAgent
-from emochat.face.au.analysis import FaceAnalysis
+from emochat.face.au.analysis import FaceAnalysis, iou_xywh
 from emochat.face.au.events import (
     MICRO_MAX_S,
     MICRO_MIN_PEAK,
@@ -105,14 +105,6 @@ def _windows(events: list[AUEvent]) -> list[tuple[float, float]]:
     return [(a, b) for a, b in merged]
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
-
-
 def refine_micro(
     path: str | Path,
     analysis: FaceAnalysis,
@@ -149,7 +141,7 @@ def refine_micro(
             best, best_iou = None, MIN_IOU
             for face_id, track in tracks.items():
                 j = int(np.argmin(np.abs(track.t_s - obs.t_s)))
-                iou = _iou(np.asarray(obs.bbox, float), np.asarray(track.bbox[j], float))
+                iou = iou_xywh(np.asarray(obs.bbox, float), np.asarray(track.bbox[j], float))
                 if iou >= best_iou:
                     best, best_iou = face_id, iou
             if best is not None:
