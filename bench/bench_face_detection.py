@@ -5,13 +5,15 @@
 Recall: on the four WIDER FACE val photos in media/faces-wild (wider_val_boxes.json) and
 dlib's PASCAL test photos (faces-wild/dlib/testing.xml); a ground-truth box counts as
 found when a detection overlaps it at IoU >= 0.3 (greedy, larger faces first, each
-detection used once). Five finders: BlazeFace's ``FaceDetector.find`` (whole frame +
+detection used once). Six finders: BlazeFace's ``FaceDetector.find`` (whole frame +
 tiles), MTCNN alone (O-Net >= 0.9, from 16 px), RetinaFace alone (score >= 0.8, boxes
 from 12 px: as the tracker runs it on a photo), and the face stage's tracker on each
 photo (static_image_mode, up to ``--max-faces``; RetinaFace its second detector): the
 faces it tracks (read by the mesh: landmarks, AUs, expression), and those plus the
 faces it reports found but not read (FaceTracker.unread: what report.json's ``faces``
-lists). ``--only NAME`` (repeatable) runs only those finders and/or "false faces".
+lists), and the same on video: each photo held still for 4.5 s at 10 frames/s through
+the video face stage (``analyze_faces``; read tracks and box-only faces, as a video's
+report lists them). ``--only NAME`` (repeatable) runs only those finders and/or "false faces".
 False faces: the face stage's tracker at 10 frames/s on no_face.mp4 (nothing to find),
 the one-person talking clips and the clips where one man enters or leaves; every face
 beyond the first in those, read or reported by its box only, is counted as false (each
@@ -42,7 +44,14 @@ from emochat.face.retinaface import RetinaFaceDetector
 from emochat.face.tracker import RETINAFACE_SURE_SCORE, SECOND_DETECTORS
 from emochat.ingest import Frame, iter_frames
 
-FINDERS = ("detector", "MTCNN", "RetinaFace", "face stage, read faces", "face stage, all faces")
+FINDERS = (
+    "detector",
+    "MTCNN",
+    "RetinaFace",
+    "face stage, read faces",
+    "face stage, all faces",
+    "face stage on video, all faces",
+)
 MATCH_IOU = 0.3
 SIZE_BINS = ((0, 16), (16, 32), (32, 10_000))
 
@@ -111,6 +120,21 @@ def tracker_boxes(tracker: FaceTracker, with_unread: bool = True):
         if with_unread:
             boxes += [tuple(d.box) for d in tracker.unread]
         return np.array(boxes)
+
+    return find
+
+
+def video_boxes(max_faces: int, seconds: float = 4.5, fps: float = 10.0):
+    """The faces a video's report gets when the photo is held still for ``seconds``
+    (video mode: the second detector looks every 2 s, BlazeFace's tiles in turn): each
+    read track's median box and each box-only face's box."""
+
+    def find(rgb: np.ndarray) -> np.ndarray:
+        frames = [Frame(i, i / fps, rgb) for i in range(int(seconds * fps))]
+        analysis = analyze_faces(frames, tracker=FaceTracker(max_faces))
+        boxes = [np.median(np.asarray(t.bbox, float), axis=0) for t in analysis.au.tracks.values()]
+        boxes += [np.asarray(f.bbox, float) for f in analysis.faces if not f.read]
+        return _corners(boxes) if boxes else np.empty((0, 4))
 
     return find
 
@@ -194,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.max_faces, args.confidence, static_image_mode=True, min_face_px=args.min_face
             )
         ),
+        "face stage on video, all faces": lambda: video_boxes(args.max_faces),
     }
     wild = media / "faces-wild"
     for name in FINDERS:
