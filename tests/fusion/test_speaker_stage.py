@@ -199,3 +199,31 @@ def test_cli_report_has_speakers_roles_and_transcript_names(composite, tmp_path)
                 for x in report["segments"]
                 if x.get("role") == "speaking" and x["start_s"] == s["start_s"]
             )
+
+
+def test_cut_file_keeps_its_speakers(talking, tmp_path):
+    """A file cut short: the voice stage keeps the audio before the cut, and so must the
+    speaker stage, whose voice clusters read the audio again (before: it stopped on the
+    decoding error and the report lost every speaker)."""
+    import soundfile as sf
+
+    from emochat.ingest import load_audio
+
+    gap = np.zeros(16_000, np.float32)
+    parts = [
+        load_audio(talking / n) for n in ("hdtf_aoc.mp4", "retalking_1.mp4", "retalking_2.mp4")
+    ]
+    whole = tmp_path / "three_voices.wav"
+    sf.write(whole, np.concatenate([parts[0], gap, parts[1], gap, parts[2]]), 16_000, "PCM_16")
+    cut = tmp_path / "cut.wav"  # the header still declares the whole length
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.85)])
+    ctx = Pipeline([VoiceStage(), SegmentStage(), SpeakerStage()]).run(
+        cut, AnalyzeOptions(), None, []
+    )
+    codes = {(w.stage, w.code) for w in ctx.report.warnings}
+    assert ("ingest", "decode_error") in codes  # the cut was seen and reported, once
+    assert "speaker" in ctx.report.stages, codes
+    assert not any(stage == "speaker" and code == "decode_error" for stage, code in codes)
+    utterances = [s for s in ctx.segments if s.role == "speaking"]
+    assert len(utterances) >= 2 and all(s.speaker for s in utterances)
+    assert len(ctx.report.speakers) >= 2  # two different voices before the cut

@@ -163,7 +163,9 @@ class SpeakerStage:
         from emochat.ingest import decode_audio
         from emochat.voice.diarize import cluster_speakers, speaker_embeddings
 
-        with decode_audio(ctx.path) as audio:
+        # a damaged or cut file: the voice stage kept (and reported) the audio before the
+        # damage, and the utterances come from it, so the same audio serves here
+        with decode_audio(ctx.path, on_damage=lambda _: None) as audio:
             if audio.size == 0:
                 return None
             embeddings = speaker_embeddings(audio, spans)
