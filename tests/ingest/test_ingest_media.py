@@ -267,3 +267,27 @@ def test_a_cut_wav_says_where_its_header_expected_more(tmp_path):
     assert len(damage) == 1
     assert re.search(r"stopped at 3\.0 s of 6\.0 s", str(damage[0]))
     assert load_audio(full).size / SAMPLE_RATE == pytest.approx(6.0, abs=0.05)  # whole: quiet
+
+
+def test_a_cut_avi_says_where_its_header_expected_more(tmp_path):
+    """ffmpeg times an AVI by the index at its end, so an AVI cut at 60 % (index lost)
+    reported the part left as the whole file and decoded it with no word of the rest: the
+    header's chunk counts now say it is cut, for the frames and for the audio."""
+    full = write_media(
+        tmp_path / "a.avi", 6.0, video_codec="mpeg4", audio=tone(6.0), audio_codec="pcm_s16le"
+    )
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.6)])
+    frames = []
+    with pytest.raises(
+        MediaError, match=r"cut.avi: video decoding stopped at [23]\.\d s of 6\.0 s"
+    ):
+        frames.extend(iter_frames(cut))
+    assert 50 < len(frames) < 100  # what is there still decodes
+    damage = []
+    audio = load_audio(cut, on_damage=damage.append)
+    assert 2.0 < audio.size / SAMPLE_RATE < 4.5
+    assert len(damage) == 1 and re.search(r"stopped at [23]\.\d s of 6\.0 s", str(damage[0]))
+    # whole, it is quiet
+    assert len(list(iter_frames(full))) == 150
+    assert load_audio(full).size / SAMPLE_RATE == pytest.approx(6.0, abs=0.1)

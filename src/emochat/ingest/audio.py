@@ -14,7 +14,12 @@ import av
 import numpy as np
 
 from emochat.core.errors import MediaError
-from emochat.ingest.media import TRUNCATION_GAP_S, open_container, wav_declared_seconds
+from emochat.ingest.media import (
+    TRUNCATION_GAP_S,
+    declared_seconds,
+    open_container,
+    wav_declared_seconds,
+)
 
 SAMPLE_RATE = 16_000
 
@@ -70,7 +75,7 @@ def iter_audio_chunks(
         if failure is not None:
             stopped = f" at {n_yielded / sample_rate:.1f} s" if n_yielded else ""
             raise MediaError(p, f"audio decoding failed{stopped}: {failure}")
-        declared = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        declared = declared_seconds(container, stream)
         if container.format.name == "wav":
             declared = max(declared, wav_declared_seconds(p) or 0.0)
         if n_yielded and declared - n_yielded / sample_rate > TRUNCATION_GAP_S:

@@ -122,6 +122,20 @@ def image_is_cut(path: str | Path) -> bool:
     return False
 
 
+def declared_seconds(container, stream) -> float:
+    """The length ``stream`` declares, for comparing with what decodes (0.0: unknown).
+
+    Its duration, and in an AVI also its header's chunk count (``strh`` length, in the
+    stream's time base): ffmpeg measures an AVI's duration from the index at the file's
+    end, so a cut AVI, index lost, reports only what is left and decodes it silently.
+    """
+    tb = stream.time_base
+    declared = float(stream.duration * tb) if stream.duration and tb else 0.0
+    if container.format.name == "avi" and stream.frames and tb:
+        declared = max(declared, float(stream.frames * tb))
+    return declared
+
+
 def wav_declared_seconds(path: str | Path) -> float | None:
     """The length a RIFF/WAVE file's header declares (its data chunk's size over the byte
     rate), for comparing with what decodes: ffmpeg trusts the file's size instead, so a cut

@@ -15,7 +15,13 @@ import av
 import numpy as np
 
 from emochat.core.errors import MediaError
-from emochat.ingest.media import IMAGE_FORMATS, TRUNCATION_GAP_S, image_is_cut, open_container
+from emochat.ingest.media import (
+    IMAGE_FORMATS,
+    TRUNCATION_GAP_S,
+    declared_seconds,
+    image_is_cut,
+    open_container,
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ def iter_frames(
             yield _to_frame(frame, index, t, max_side)
         if container.format.name in IMAGE_FORMATS and image_is_cut(p):
             raise MediaError(p, "image data ends early (the file is truncated): part is missing")
-        declared = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        declared = declared_seconds(container, stream)
         if declared - max(last_t, 0.0) > TRUNCATION_GAP_S:
             raise MediaError(
                 p,

@@ -65,6 +65,17 @@ def _truncated(d: Path) -> list[str]:
     return _file(d / "truncated.mp4", data[: len(data) // 2])
 
 
+def _truncated_avi(d: Path) -> list[str]:
+    """An AVI cut at 60 %: its index (at the end) is lost, so ffmpeg times it by what is
+    left; only the header's chunk counts say more was declared."""
+    full = write_media(
+        d / "full.avi", 3.0, video_codec="mpeg4", audio=tone(3.0), audio_codec="pcm_s16le"
+    )
+    data = full.read_bytes()
+    full.unlink()
+    return _file(d / "truncated.avi", data[: len(data) * 6 // 10])
+
+
 def _corrupt_middle(d: Path) -> list[str]:
     full = write_media(d / "full.mp4", 2.0, audio=tone(2.0))
     data = bytearray(full.read_bytes())
@@ -95,6 +106,7 @@ CASES: list[EdgeCase] = [
     EdgeCase("missing_file", lambda d: [str(d / "does_not_exist.mp4")], "error"),
     EdgeCase("directory", lambda d: [str(d)], "error"),
     EdgeCase("truncated_half", _truncated, "report|error"),
+    EdgeCase("truncated_avi", _truncated_avi, "report", ("decode_error",)),
     EdgeCase("corrupt_middle", _corrupt_middle, "report|error"),
     EdgeCase(
         "moov_at_end",
