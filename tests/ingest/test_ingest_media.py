@@ -269,25 +269,35 @@ def test_a_cut_wav_says_where_its_header_expected_more(tmp_path):
     assert load_audio(full).size / SAMPLE_RATE == pytest.approx(6.0, abs=0.05)  # whole: quiet
 
 
-def test_a_cut_avi_says_where_its_header_expected_more(tmp_path):
-    """ffmpeg times an AVI by the index at its end, so an AVI cut at 60 % (index lost)
-    reported the part left as the whole file and decoded it with no word of the rest: the
-    header's chunk counts now say it is cut, for the frames and for the audio."""
+@pytest.mark.parametrize(
+    ("suffix", "codec"), [(".avi", "mpeg4"), (".mkv", "libx264"), (".webm", "libvpx-vp9")]
+)
+def test_a_cut_avi_or_matroska_says_where_its_header_expected_more(tmp_path, suffix, codec):
+    """ffmpeg times an AVI by the index at its end and gives Matroska streams no duration,
+    so such a file cut at 60 % decoded what was left with no word of the rest: the AVI
+    header's chunk counts and Matroska's per-track DURATION tags now say it is cut, for
+    the frames and for the audio."""
+    audio_codec = {".avi": "pcm_s16le", ".mkv": "aac", ".webm": "libopus"}[suffix]
+    rate = 48_000 if suffix == ".webm" else 16_000
     full = write_media(
-        tmp_path / "a.avi", 6.0, video_codec="mpeg4", audio=tone(6.0), audio_codec="pcm_s16le"
+        tmp_path / f"a{suffix}",
+        6.0,
+        video_codec=codec,
+        audio=tone(6.0, sample_rate=rate),
+        audio_rate=rate,
+        audio_codec=audio_codec,
     )
-    cut = tmp_path / "cut.avi"
+    cut = tmp_path / f"cut{suffix}"
     cut.write_bytes(full.read_bytes()[: int(full.stat().st_size * 0.6)])
     frames = []
-    with pytest.raises(
-        MediaError, match=r"cut.avi: video decoding stopped at [23]\.\d s of 6\.0 s"
-    ):
+    stop = rf"cut{re.escape(suffix)}: video decoding stopped at [234]\.\d s of 6\.0 s"
+    with pytest.raises(MediaError, match=stop):
         frames.extend(iter_frames(cut))
-    assert 50 < len(frames) < 100  # what is there still decodes
+    assert 50 < len(frames) < 120  # what is there still decodes
     damage = []
     audio = load_audio(cut, on_damage=damage.append)
     assert 2.0 < audio.size / SAMPLE_RATE < 4.5
-    assert len(damage) == 1 and re.search(r"stopped at [23]\.\d s of 6\.0 s", str(damage[0]))
+    assert len(damage) == 1 and re.search(r"stopped at [234]\.\d s of 6\.\d s", str(damage[0]))
     # whole, it is quiet
     assert len(list(iter_frames(full))) == 150
     assert load_audio(full).size / SAMPLE_RATE == pytest.approx(6.0, abs=0.1)

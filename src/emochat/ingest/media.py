@@ -7,6 +7,7 @@ accepted as one-frame media so a photo can go through the face stages.
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -125,15 +126,30 @@ def image_is_cut(path: str | Path) -> bool:
 def declared_seconds(container, stream) -> float:
     """The length ``stream`` declares, for comparing with what decodes (0.0: unknown).
 
-    Its duration, and in an AVI also its header's chunk count (``strh`` length, in the
-    stream's time base): ffmpeg measures an AVI's duration from the index at the file's
-    end, so a cut AVI, index lost, reports only what is left and decodes it silently.
+    Its duration; in an AVI also its header's chunk count (``strh`` length, in the
+    stream's time base), and in Matroska/WebM its ``DURATION`` tag (ffmpeg and mkvmerge
+    write one per track). ffmpeg times an AVI by the index at the file's end and gives
+    Matroska streams no duration, so a cut file of either kind decoded silently.
     """
     tb = stream.time_base
     declared = float(stream.duration * tb) if stream.duration and tb else 0.0
     if container.format.name == "avi" and stream.frames and tb:
         declared = max(declared, float(stream.frames * tb))
+    elif "matroska" in container.format.name:
+        declared = max(declared, _clock_seconds(stream.metadata.get("DURATION", "")))
     return declared
+
+
+def _clock_seconds(text: str) -> float:
+    """'HH:MM:SS.fraction' in seconds (0.0 when not such a time)."""
+    parts = text.strip().split(":")
+    try:
+        if len(parts) != 3:
+            return 0.0
+        seconds = int(parts[0]) * 3600 + int(parts[1]) * 60 + float(parts[2])
+    except ValueError:
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds >= 0 else 0.0
 
 
 def wav_declared_seconds(path: str | Path) -> float | None:

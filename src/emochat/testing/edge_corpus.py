@@ -76,6 +76,15 @@ def _truncated_avi(d: Path) -> list[str]:
     return _file(d / "truncated.avi", data[: len(data) * 6 // 10])
 
 
+def _truncated_mkv(d: Path) -> list[str]:
+    """A Matroska file cut at 60 %: ffmpeg gives its streams no duration; only the
+    per-track DURATION tags say more was declared."""
+    full = write_media(d / "full.mkv", 3.0, audio=tone(3.0))
+    data = full.read_bytes()
+    full.unlink()
+    return _file(d / "truncated.mkv", data[: len(data) * 6 // 10])
+
+
 def _corrupt_middle(d: Path) -> list[str]:
     full = write_media(d / "full.mp4", 2.0, audio=tone(2.0))
     data = bytearray(full.read_bytes())
@@ -107,6 +116,7 @@ CASES: list[EdgeCase] = [
     EdgeCase("directory", lambda d: [str(d)], "error"),
     EdgeCase("truncated_half", _truncated, "report|error"),
     EdgeCase("truncated_avi", _truncated_avi, "report", ("decode_error",)),
+    EdgeCase("truncated_mkv", _truncated_mkv, "report", ("decode_error",)),
     EdgeCase("corrupt_middle", _corrupt_middle, "report|error"),
     EdgeCase(
         "moov_at_end",
