@@ -11,9 +11,10 @@ the pyramid in turn, ``tiles_per_s`` per second of video, so the cost stays boun
 with a matching appearance signature, so a face that leaves and returns keeps its id.
 
 A second, stronger detector looks at photos, first frames and every
-``SECOND_INTERVAL_S`` of video: RetinaFace (retinaface.py, trained on WIDER FACE) by
-default, MTCNN (mtcnn.py) on request. A face it vouches for needs less of the mesh and
-no BlazeFace close-up (profiles and up-turned faces, #22): see :data:`SECOND_DETECTORS`.
+``SECOND_INTERVAL_S`` of video (RetinaFace's faces from 12 px on photos, 16 on video):
+RetinaFace (retinaface.py, trained on WIDER FACE) by default, MTCNN (mtcnn.py) on
+request. A face it vouches for needs less of the mesh and no BlazeFace close-up
+(profiles and up-turned faces, #22): see :data:`SECOND_DETECTORS`.
 
 BlazeFace lifts a dark frame for itself (detector.brighten_if_dark); the mesh and the
 second detector read it lifted too (detector.lift_for_reading, once per frame): with
@@ -113,21 +114,31 @@ every ``redetect_interval_s``); photos and first frames always get one."""
 class SecondDetector:
     """How the tracker uses a second detector's faces: ``look`` (the score from which
     they are considered at all: where BlazeFace agrees), ``alone`` (vouched for without
-    BlazeFace), ``unread`` (a face the mesh cannot read is still reported by its box)
-    and ``photo_min_px`` (smallest face looked for on a photo)."""
+    BlazeFace), ``unread`` (a face the mesh cannot read is still reported by its box),
+    ``photo_min_px`` (smallest face looked for on a photo) and ``video_min_px`` (on
+    video, unless the tracker's ``min_face_px`` is smaller)."""
 
     look: float
     alone: float
     unread: float
     photo_min_px: float
+    video_min_px: float
 
 
 SECOND_DETECTORS = {
+    # RetinaFace reads the whole frame in one run, so its cost does not grow as the
+    # smallest face shrinks: on video it looks as small as the photo tiles (16 px; on the
+    # WIDER photos held still as video, faces of 16-32 px found 0.26 -> 0.72, no false
+    # face on the clips). MTCNN's image pyramid does grow: it keeps the video tiles' 24.
     "retinaface": SecondDetector(
-        RETINAFACE_AGREE_SCORE, RETINAFACE_SURE_SCORE, RETINAFACE_SURE_SCORE, 12.0
+        RETINAFACE_AGREE_SCORE, RETINAFACE_SURE_SCORE, RETINAFACE_SURE_SCORE, 12.0, 16.0
     ),
     "mtcnn": SecondDetector(
-        MTCNN_AGREE_SCORE, MTCNN_ALONE_SCORE, MTCNN_UNREAD_SCORE, PHOTO_MTCNN_MIN_FACE_PX
+        MTCNN_AGREE_SCORE,
+        MTCNN_ALONE_SCORE,
+        MTCNN_UNREAD_SCORE,
+        PHOTO_MTCNN_MIN_FACE_PX,
+        VIDEO_MIN_FACE_PX,
     ),
 }
 """The tracker's second detectors by name. RetinaFace is the default: on the four WIDER
@@ -311,8 +322,9 @@ class FaceTracker:
         if not (self.static_image_mode or due):
             return []
         self._last_second_t = t_s
-        smallest = min(self.min_face_px, self._second_rules.photo_min_px)
-        return self._second.find(rgb, smallest if self.static_image_mode else self.min_face_px)
+        if self.static_image_mode:
+            return self._second.find(rgb, min(self.min_face_px, self._second_rules.photo_min_px))
+        return self._second.find(rgb, min(self.min_face_px, self._second_rules.video_min_px))
 
     def _shot_changed(self, rgb: np.ndarray) -> bool:
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
