@@ -69,3 +69,24 @@ def test_video_finds_the_small_faces_of_a_group_scene(media_dir):
     assert len(small) >= 20, len(small)  # 57 labelled faces are 16-24 px high (7 found before)
     for box in boxes:  # none on an unlabelled spot
         assert max(iou_xywh(box, t) for t in truth) >= 0.3, box
+
+
+def test_faces_beyond_max_faces_are_counted_and_the_report_says_so(media_dir, tmp_path):
+    """A crowd photo under the default limit of 8 faces: the faces past the limit had no
+    entry and no word in the report; now the face stage warns, with a lower bound."""
+    from emochat.face.stage import FaceStage
+    from emochat.options import AnalyzeOptions
+    from emochat.pipeline.runner import Pipeline
+
+    photo = media_dir / "faces-wild" / PARADE
+    ctx = Pipeline([FaceStage()]).run(photo, AnalyzeOptions(max_faces=8), None, [])
+    assert len(ctx.report.faces) == 8
+    (warning,) = [w for w in ctx.report.warnings if w.code == "max_faces_reached"]
+    n = int(warning.message.split("at least ")[1].split()[0])
+    assert n >= 10, warning.message  # dozens of faces in this parade
+    roomy = Pipeline([FaceStage()]).run(photo, AnalyzeOptions(max_faces=32), None, [])
+    assert len(roomy.report.faces) >= min(8 + n, 32)  # the faces it said were left out
+    multi = media_dir / "multi_face.jpg"  # 5 faces, under the limit: no word
+    few = Pipeline([FaceStage()]).run(multi, AnalyzeOptions(max_faces=8), None, [])
+    assert len(few.report.faces) == 5
+    assert not any(w.code == "max_faces_reached" for w in few.report.warnings)

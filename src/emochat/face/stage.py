@@ -14,6 +14,7 @@ from emochat.face.au.micro import sampling_period
 from emochat.face.expression import frame_views
 from emochat.ingest import Frame, iter_frames
 from emochat.models import registry
+from emochat.options import MAX_FACES_LIMIT
 from emochat.pipeline.contract import AnalysisContext, StageSkipped
 
 
@@ -129,6 +130,14 @@ class FaceStage:
                 "micro_not_checked",
                 "micro-expression candidates were not re-read at the native frame rate "
                 "(micro_reread off): no event is flagged micro",
+            )
+        if analysis.faces_left_out:
+            ctx.warn(
+                "max_faces_reached",
+                f"at least {analysis.faces_left_out} more face(s) found than the "
+                f"{ctx.options.max_faces} the face stage follows at once (max_faces): "
+                f"they have no entry; raise --max-faces (at most {MAX_FACES_LIMIT}) to read "
+                "more",
             )
         ctx.put(analysis)
         block = analysis.to_report()

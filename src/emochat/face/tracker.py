@@ -232,6 +232,10 @@ class FaceTracker:
         self._tile_cursor = 0  # where in the pyramid's tiles the next look starts
         self._tile_credit = 0.0  # tiles owed to video time passed, not yet looked at
         self._thumbnail: np.ndarray | None = None
+        self.left_out = 0
+        """The most faces the second detector vouched for in one look that were not
+        followed because ``max_faces`` already were (a lower bound: while at the limit on
+        video, the tracker looks for no new face)."""
         self.unread: list[Detection] = []
         """Faces found in the last frame (by the second detector and BlazeFace, or by the
         second detector alone at its ``unread`` score) that the mesh could not read, so no
@@ -268,8 +272,10 @@ class FaceTracker:
         tiles = self._tiles_now(frame)
         blaze = self._detector.find(frame.rgb, tiles=tiles)
         rules = self._second_rules
-        for det, second in _with_second_opinion(blaze, self._second_now(frame.t_s, seen)):
+        pairs = list(_with_second_opinion(blaze, self._second_now(frame.t_s, seen)))
+        for k, (det, second) in enumerate(pairs):
             if len(found) >= self.max_faces:
+                self._count_left_out(pairs[k:], boxes)
                 break
             centre = (det.box[:2] + det.box[2:]) / 2
             if any(_inside(centre, b) for b in boxes):
@@ -301,9 +307,22 @@ class FaceTracker:
         ]
         return found
 
+    def _count_left_out(self, pairs, boxes: list[np.ndarray]) -> None:
+        """Note how many faces the second detector vouches for (alone or with BlazeFace)
+        were not looked at because ``max_faces`` were already followed."""
+        rules = self._second_rules
+        sure = [
+            det
+            for det, second in pairs
+            if second is not None and (second is not det or second.score >= rules.alone)
+        ]
+        n = sum(not any(_inside((d.box[:2] + d.box[2:]) / 2, b) for b in boxes) for d in sure)
+        self.left_out = max(self.left_out, n)
+
     def _keep_unread(self, det: Detection, boxes: list[np.ndarray], n_read: int) -> None:
         """A vouched-for face the mesh cannot read: reported by its box alone."""
         if n_read + len(self.unread) >= self.max_faces:
+            self.left_out = max(self.left_out, 1)
             return
         centre = (det.box[:2] + det.box[2:]) / 2
         if any(_inside(centre, b) for b in boxes) or any(

@@ -53,6 +53,8 @@ class FaceAnalysis:
     """(frames_processed, 2): time and decoded-frame index of every processed frame."""
     frame_size: tuple[int, int] | None = None
     """Width and height of the analysed frames (pixels of every box and landmark)."""
+    faces_left_out: int = 0
+    """Faces found but not followed because the tracker's ``max_faces`` were (at least)."""
 
     @property
     def face_frames(self) -> int:
@@ -97,7 +99,14 @@ def analyze_faces(
     first_free = max((f.face_id for f in faces), default=-1) + 1
     boxes_only = unread.summaries(au if len(frame_times) > 1 else None)
     faces += [replace(f, face_id=first_free + i) for i, f in enumerate(boxes_only)]
-    return FaceAnalysis(len(frame_times), faces, au, frame_times.to_array(), frame_size)
+    return FaceAnalysis(
+        len(frame_times),
+        faces,
+        au,
+        frame_times.to_array(),
+        frame_size,
+        getattr(tracker, "left_out", 0),
+    )
 
 
 UNREAD_SAME_FACE_IOU = 0.3
