@@ -301,3 +301,26 @@ def test_a_cut_avi_or_matroska_says_where_its_header_expected_more(tmp_path, suf
     # whole, it is quiet
     assert len(list(iter_frames(full))) == 150
     assert load_audio(full).size / SAMPLE_RATE == pytest.approx(6.0, abs=0.1)
+
+
+def test_cover_art_is_not_video(tmp_path, media_dir):
+    """An MP3 with a cover picture (a podcast, a song) holds it as a one-frame video
+    stream: it was taken for footage cut after one frame ("video decoding stopped at
+    0.0 s of 6.0 s ... truncated or damaged", a face stage on 0 frames). It is audio."""
+    photo = cv2.cvtColor(cv2.imread(str(media_dir / "single_face.jpg")), cv2.COLOR_BGR2RGB)
+    cover = np.ascontiguousarray(photo[: photo.shape[0] // 2 * 2, : photo.shape[1] // 2 * 2])
+    clip = write_media(
+        tmp_path / "episode.mp3", video=False, audio=tone(6.0), audio_codec="mp3", cover=cover
+    )
+    import av
+
+    with av.open(str(clip)) as container:  # the file does hold the picture
+        assert len(container.streams.video) == 1
+    info = probe(clip)
+    assert not info.has_video and info.has_audio and info.fps is None
+    assert list(iter_frames(clip)) == []
+    damage = []
+    assert load_audio(clip, on_damage=damage.append).size / SAMPLE_RATE == pytest.approx(
+        6.0, abs=0.1
+    )
+    assert damage == []

@@ -123,6 +123,16 @@ def image_is_cut(path: str | Path) -> bool:
     return False
 
 
+def footage_stream(container):
+    """The first video stream that is footage, or None. An audio file's cover art (an
+    MP3's or M4A's picture, stored as a one-frame video stream marked ``attached_pic``)
+    is not: a podcast with a cover is audio only, not a video cut after one frame."""
+    for stream in container.streams.video:
+        if not stream.disposition & av.stream.Disposition.attached_pic:
+            return stream
+    return None
+
+
 def declared_seconds(container, stream) -> float:
     """The length ``stream`` declares, for comparing with what decodes (0.0: unknown).
 
@@ -233,7 +243,7 @@ def probe(path: str | Path) -> MediaInfo:
     p = Path(path)
     is_image = p.suffix.lower() in IMAGE_SUFFIXES
     with open_container(p) as container:
-        vstream = container.streams.video[0] if container.streams.video else None
+        vstream = footage_stream(container)
         astream = container.streams.audio[0] if container.streams.audio else None
         if vstream is None and astream is None:
             raise MediaError(p, "no video or audio stream")

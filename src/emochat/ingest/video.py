@@ -19,6 +19,7 @@ from emochat.ingest.media import (
     IMAGE_FORMATS,
     TRUNCATION_GAP_S,
     declared_seconds,
+    footage_stream,
     image_is_cut,
     open_container,
 )
@@ -68,8 +69,11 @@ def frame_rgb(frame, max_side: int | None) -> np.ndarray:
 
 
 def _video_stream(container) -> tuple:
-    """The first video stream, decoded with threads, and its start time in seconds."""
-    stream = container.streams.video[0]
+    """The first footage stream (:func:`footage_stream`), decoded with threads, and its
+    start time in seconds; (None, 0.0) when there is none."""
+    stream = footage_stream(container)
+    if stream is None:
+        return None, 0.0
     stream.thread_type = "AUTO"
     return stream, stream_start_s(stream)
 
@@ -95,9 +99,9 @@ def iter_frames(
     p = Path(path)
     container = open_container(p)
     try:
-        if not container.streams.video:
-            return
         stream, start_time = _video_stream(container)
+        if stream is None:
+            return
         period = 1.0 / fps if fps else 0.0
         next_t = start_s
         last_t = -1.0
@@ -153,9 +157,9 @@ def iter_frames_in(
     p = Path(path)
     container = open_container(p)
     try:
-        if not container.streams.video:
-            return
         stream, start_time = _video_stream(container)
+        if stream is None:
+            return
         rate = float(stream.average_rate or 30)
         frames, index, last_t, pending = None, -1, -1.0, None
         for k, (a, b) in enumerate(windows):

@@ -215,7 +215,7 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
     """
     import av
 
-    from emochat.ingest.media import open_container
+    from emochat.ingest.media import footage_stream, open_container
     from emochat.ingest.video import frame_rgb, stream_start_s
 
     def frame_time(frame, start: float) -> float:
@@ -225,9 +225,9 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
     missing: list[float] = []
     container = open_container(path)
     try:
-        if not container.streams.video:
+        stream = footage_stream(container)
+        if stream is None:
             return found
-        stream = container.streams.video[0]
         start = stream_start_s(stream)
         for target in sorted(set(times)):
             best = None
@@ -251,7 +251,7 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
     if missing:
         container = open_container(path)
         try:
-            stream = container.streams.video[0]
+            stream = footage_stream(container)
             start = stream_start_s(stream)
             prev = None
             for frame in container.decode(stream):

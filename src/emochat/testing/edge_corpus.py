@@ -144,6 +144,18 @@ CASES: list[EdgeCase] = [
         "report",
         ("no_video",),
     ),
+    EdgeCase(
+        "audio_with_cover_art",
+        lambda d: _clip(
+            d / "song.mp3",
+            video=False,
+            audio=tone(1.0),
+            audio_codec="mp3",
+            cover=np.full((64, 64, 3), 128, np.uint8),
+        ),
+        "report",
+        ("no_video",),
+    ),
     EdgeCase("video_only", lambda d: _clip(d / "v.mp4", 1.0), "report", ("no_face",)),
     EdgeCase(
         "single_frame", lambda d: _clip(d / "one.mp4", frame_times_s=[0.0]), "report", ("no_face",)

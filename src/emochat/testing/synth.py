@@ -47,6 +47,7 @@ def write_media(
     images: list[np.ndarray] | None = None,
     rotation_deg: int = 0,
     container_options: dict[str, str] | None = None,
+    cover: np.ndarray | None = None,
 ) -> Path:
     """Write a clip; ``frame_times_s`` gives explicit (e.g. variable-rate) frame times.
 
@@ -54,6 +55,8 @@ def write_media(
     when ``audio_layout`` has more than one. ``images`` (HxWx3 uint8) replace the
     synthetic pattern and are cycled. ``rotation_deg`` writes a display matrix as
     phones do; ``container_options`` go to the muxer (e.g. ``movflags=faststart``).
+    ``cover`` (HxWx3 uint8, even sides) is stored as cover art, as taggers write it into
+    MP3 and M4A files: one JPEG frame in a video stream marked ``attached_pic``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +75,13 @@ def write_media(
                 vstream.options = {"preset": "ultrafast", "x265-params": "log-level=none"}
         if audio is not None:
             astream = out.add_stream(audio_codec, rate=audio_rate, layout=audio_layout)
+        if cover is not None:
+            art = out.add_stream("mjpeg")
+            art.height, art.width = cover.shape[:2]
+            art.pix_fmt = "yuvj420p"
+            art.disposition = av.stream.Disposition.attached_pic
+            out.mux(art.encode(av.VideoFrame.from_ndarray(cover, format="rgb24")))
+            out.mux(art.encode(None))
         if vstream is not None:
             pattern = images or _pattern(width, height)
             times = (
