@@ -184,6 +184,52 @@ def choose(version: str = "realistic") -> None:
         )
 
 
+def known_count(version: str = "realistic") -> None:
+    """With the speaker count given (``cluster_speakers(n_speakers=k)``, as a caller who
+    knows it would), which partition is best: the shipped average-linkage cut into k, or
+    spectral clustering (NME-pruned affinity, k eigenvectors, k-means), spherical k-means
+    or Ward's linkage, each at the true k; mean DER at a 0.25-s collar."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    def unit(e):
+        return dz._normalise(np.asarray(e, np.float32)).astype(np.float64)
+
+    def spectral(e, d, k):
+        x = unit(e)
+        if k == 1 or len(x) <= k:
+            return dz.cluster_speakers(e, d, n_speakers=k)
+        return cand.spectral_labels(cand.nme_spectral(x @ x.T)[1], k).tolist()
+
+    partitions = {
+        "average linkage cut into k (shipped)": lambda e, d, k: dz.cluster_speakers(
+            e, d, n_speakers=k
+        ),
+        "spectral (NME-pruned affinity)": spectral,
+        "spherical k-means": lambda e, d, k: (
+            [0] * len(e) if k == 1 else cand._kmeans(unit(e), k).tolist()
+        ),
+        "Ward linkage": lambda e, d, k: (
+            [0] * len(e)
+            if k == 1 or len(e) < 2
+            else (fcluster(linkage(unit(e), "ward"), t=k, criterion="maxclust") - 1).tolist()
+        ),
+    }
+    items = devset.embedded() if version == "realistic" else embedded_conversations()
+    print("partition at the true k | mean DER (collar 0.25) | k=1 / 2 / 3")
+    for name, partition in partitions.items():
+        rs = []
+        for c in items:
+            if not c["windows"]:
+                continue
+            d = [e - s for s, e in c["windows"]]
+            labels = partition(c["emb"], d, c["k"])
+            hyp = dz.turns_from_windows(c["spans"], c["windows"], labels)
+            rs.append((c["k"], diarization_error(c["ref"], hyp, collar_s=0.25).der))
+        ks, ders = np.array([r[0] for r in rs]), np.array([r[1] for r in rs])
+        by_k = " / ".join(f"{ders[ks == k].mean():.3f}" for k in (1, 2, 3))
+        print(f"{name} | {ders.mean():.3f} | {by_k}")
+
+
 def count(path) -> tuple[int, float, float, int]:
     """(speakers found, audio seconds, diarisation seconds excluding the VAD, the count
     NME-SC would give: a diagnostic)."""
@@ -287,9 +333,14 @@ def main() -> None:
         help="--choose on diarization_devset.py's conversations or the first clean ones",
     )
     parser.add_argument("--long", action="store_true", help="time a 10-minute recording")
+    parser.add_argument(
+        "--known-count", action="store_true", help="partitions at the true speaker count"
+    )
     args = parser.parse_args()
     if args.long:
         long_recording()
+    elif args.known_count:
+        known_count(args.devset)
     else:
         choose(args.devset) if args.choose else evaluate()
 
