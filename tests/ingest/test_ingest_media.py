@@ -324,3 +324,25 @@ def test_cover_art_is_not_video(tmp_path, media_dir):
         6.0, abs=0.1
     )
     assert damage == []
+
+
+def test_streams_that_start_apart_share_one_timeline(tmp_path):
+    """Each stream's samples are placed from the media's time 0 (the earlier start): audio
+    that starts 1.5 s after the first frame was read as if it began with it, 1.5 s early
+    against the faces (a real clip, face_noface.mov, starts its audio 2.43 s in)."""
+    late_audio = write_media(tmp_path / "late_audio.mp4", 4.0, audio=tone(2.0), audio_start_s=1.5)
+    audio = load_audio(late_audio)
+    assert np.abs(audio[: int(1.4 * SAMPLE_RATE)]).max() == 0.0  # silence until it starts
+    heard = np.flatnonzero(np.abs(audio) > 0.05)
+    assert heard[0] / SAMPLE_RATE == pytest.approx(1.5, abs=0.05)
+    assert audio.size / SAMPLE_RATE == pytest.approx(3.5, abs=0.1)
+    assert next(iter_frames(late_audio)).t_s == pytest.approx(0.0, abs=1e-6)
+    # frames that start 1.0 s after the audio are placed there, indices still from 0
+    late_video = write_media(
+        tmp_path / "late_video.mkv",
+        audio=tone(3.0),
+        frame_times_s=[1.0 + i / 25 for i in range(25)],
+    )
+    frames = list(iter_frames(late_video))
+    assert frames[0].t_s == pytest.approx(1.0, abs=0.01) and frames[0].index == 0
+    assert np.abs(load_audio(late_video)[:1000]).max() > 0.05  # the audio starts at 0

@@ -16,8 +16,9 @@ import numpy as np
 from emochat.core.errors import MediaError
 from emochat.ingest.media import (
     TRUNCATION_GAP_S,
-    declared_seconds,
+    declared_end_s,
     open_container,
+    timeline_origin_s,
     wav_declared_seconds,
 )
 
@@ -29,7 +30,9 @@ def iter_audio_chunks(
 ) -> Iterator[np.ndarray]:
     """Yield consecutive mono float32 chunks of ``chunk_s`` seconds (the last may be shorter).
 
-    Chunks are contiguous in time from the start of the audio stream. A decoding error
+    Chunks are contiguous in time from the media's time 0 (:func:`timeline_origin_s`):
+    when the audio stream starts after the video, silence fills the time before it, so
+    a sample's time is where it is heard against the frames. A decoding error
     mid-stream (a cut or damaged file), or a stream ending over ``TRUNCATION_GAP_S`` before
     its declared duration, first yields the audio decoded before it, then raises
     :class:`MediaError` naming the time decoding stopped.
@@ -49,7 +52,12 @@ def iter_audio_chunks(
             for out in frames:
                 yield out.to_ndarray().reshape(-1)
 
+        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        lead = int(round(max(0.0, start - timeline_origin_s(container)) * sample_rate))
+
         def decoded():
+            for begin in range(0, lead, chunk_len):  # silence before the audio starts
+                yield np.zeros(min(chunk_len, lead - begin), np.float32)
             for frame in container.decode(stream):
                 frame.pts = None  # let the resampler count samples itself
                 yield from resampled(resampler.resample(frame))
@@ -75,7 +83,7 @@ def iter_audio_chunks(
         if failure is not None:
             stopped = f" at {n_yielded / sample_rate:.1f} s" if n_yielded else ""
             raise MediaError(p, f"audio decoding failed{stopped}: {failure}")
-        declared = declared_seconds(container, stream)
+        declared = declared_end_s(container, stream) - timeline_origin_s(container)
         if container.format.name == "wav":
             declared = max(declared, wav_declared_seconds(p) or 0.0)
         if n_yielded and declared - n_yielded / sample_rate > TRUNCATION_GAP_S:

@@ -133,21 +133,37 @@ def footage_stream(container):
     return None
 
 
-def declared_seconds(container, stream) -> float:
-    """The length ``stream`` declares, for comparing with what decodes (0.0: unknown).
+def timeline_origin_s(container) -> float:
+    """Where the report's time 0 lies on the container's clock, in seconds: the start of
+    whichever of the footage and the (first) audio stream starts first. Each stream's
+    samples are placed from there, so a video whose audio starts 2.4 s after its first
+    frame (face_noface.mov) keeps the voice where it is heard, not 2.4 s early."""
+    starts = [
+        float(stream.start_time * stream.time_base)
+        for stream in (footage_stream(container), *container.streams.audio[:1])
+        if stream is not None and stream.start_time is not None
+    ]
+    return min(starts, default=0.0)
 
-    Its duration; in an AVI also its header's chunk count (``strh`` length, in the
-    stream's time base), and in Matroska/WebM its ``DURATION`` tag (ffmpeg and mkvmerge
-    write one per track). ffmpeg times an AVI by the index at the file's end and gives
-    Matroska streams no duration, so a cut file of either kind decoded silently.
+
+def declared_end_s(container, stream) -> float:
+    """Where ``stream`` declares it ends on the container's clock, in seconds (0.0:
+    unknown), for comparing with what decodes.
+
+    Its start plus its duration; in an AVI also its header's chunk count (``strh``
+    length, in the stream's time base), and in Matroska/WebM its ``DURATION`` tag (ffmpeg
+    and mkvmerge write one per track, the end of its last block). ffmpeg times an AVI by
+    the index at the file's end and gives Matroska streams no duration, so a cut file of
+    either kind decoded silently.
     """
     tb = stream.time_base
-    declared = float(stream.duration * tb) if stream.duration and tb else 0.0
+    start = float(stream.start_time * tb) if stream.start_time and tb else 0.0
+    end = start + float(stream.duration * tb) if stream.duration and tb else 0.0
     if container.format.name == "avi" and stream.frames and tb:
-        declared = max(declared, float(stream.frames * tb))
+        end = max(end, start + float(stream.frames * tb))
     elif "matroska" in container.format.name:
-        declared = max(declared, _clock_seconds(stream.metadata.get("DURATION", "")))
-    return declared
+        end = max(end, _clock_seconds(stream.metadata.get("DURATION", "")))
+    return end
 
 
 def _clock_seconds(text: str) -> float:

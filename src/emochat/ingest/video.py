@@ -18,10 +18,11 @@ from emochat.core.errors import MediaError
 from emochat.ingest.media import (
     IMAGE_FORMATS,
     TRUNCATION_GAP_S,
-    declared_seconds,
+    declared_end_s,
     footage_stream,
     image_is_cut,
     open_container,
+    timeline_origin_s,
 )
 
 
@@ -69,13 +70,14 @@ def frame_rgb(frame, max_side: int | None) -> np.ndarray:
 
 
 def _video_stream(container) -> tuple:
-    """The first footage stream (:func:`footage_stream`), decoded with threads, and its
-    start time in seconds; (None, 0.0) when there is none."""
+    """The first footage stream (:func:`footage_stream`), decoded with threads, and the
+    time its frames are reported from (:func:`timeline_origin_s`); (None, 0.0) when there
+    is none."""
     stream = footage_stream(container)
     if stream is None:
         return None, 0.0
     stream.thread_type = "AUTO"
-    return stream, stream_start_s(stream)
+    return stream, timeline_origin_s(container)
 
 
 def _to_frame(frame, index: int, t_s: float, max_side: int | None) -> Frame:
@@ -118,7 +120,7 @@ def iter_frames(
             yield _to_frame(frame, index, t, max_side)
         if container.format.name in IMAGE_FORMATS and image_is_cut(p):
             raise MediaError(p, "image data ends early (the file is truncated): part is missing")
-        declared = declared_seconds(container, stream)
+        declared = max(0.0, declared_end_s(container, stream) - start_time)  # on our clock
         if declared - max(last_t, 0.0) > TRUNCATION_GAP_S:
             raise MediaError(
                 p,
@@ -183,7 +185,8 @@ def iter_frames_in(
                     )
                     t = last_t + 1e-3 if t < last_t else t
                     last_t = t
-                    index = round(t * rate) if index is None else index + 1
+                    own_t = t + start_time - stream_start_s(stream)  # from the first frame
+                    index = round(own_t * rate) if index is None else index + 1
                     frame_index = index
                 if t + 1e-6 < a:
                     continue

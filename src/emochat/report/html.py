@@ -215,8 +215,8 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
     """
     import av
 
-    from emochat.ingest.media import footage_stream, open_container
-    from emochat.ingest.video import frame_rgb, stream_start_s
+    from emochat.ingest.media import footage_stream, open_container, timeline_origin_s
+    from emochat.ingest.video import frame_rgb
 
     def frame_time(frame, start: float) -> float:
         return (float(frame.time) if frame.time is not None else 0.0) - start
@@ -228,7 +228,7 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
         stream = footage_stream(container)
         if stream is None:
             return found
-        start = stream_start_s(stream)
+        start = timeline_origin_s(container)
         for target in sorted(set(times)):
             best = None
             try:
@@ -252,7 +252,7 @@ def _grab_frames(path: Path, times: list[float], max_side: int | None) -> dict[f
         container = open_container(path)
         try:
             stream = footage_stream(container)
-            start = stream_start_s(stream)
+            start = timeline_origin_s(container)
             prev = None
             for frame in container.decode(stream):
                 while missing and frame_time(frame, start) >= missing[0] - 1e-3:

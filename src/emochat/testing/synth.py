@@ -48,6 +48,7 @@ def write_media(
     rotation_deg: int = 0,
     container_options: dict[str, str] | None = None,
     cover: np.ndarray | None = None,
+    audio_start_s: float = 0.0,
 ) -> Path:
     """Write a clip; ``frame_times_s`` gives explicit (e.g. variable-rate) frame times.
 
@@ -57,6 +58,7 @@ def write_media(
     phones do; ``container_options`` go to the muxer (e.g. ``movflags=faststart``).
     ``cover`` (HxWx3 uint8, even sides) is stored as cover art, as taggers write it into
     MP3 and M4A files: one JPEG frame in a video stream marked ``attached_pic``.
+    ``audio_start_s`` delays the audio stream's first sample on the container's clock.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +109,7 @@ def write_media(
                 planar = np.repeat(chunk[None, :], n_channels, axis=0)
                 frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=audio_layout)
                 frame.sample_rate = audio_rate
-                frame.pts = start
+                frame.pts = start + int(round(audio_start_s * audio_rate))
                 out.mux(astream.encode(frame))
             out.mux(astream.encode(None))
     return path
