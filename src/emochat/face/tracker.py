@@ -277,11 +277,10 @@ class FaceTracker:
             if len(found) >= self.max_faces:
                 self._count_left_out(pairs[k:], boxes)
                 break
-            centre = (det.box[:2] + det.box[2:]) / 2
-            if any(_inside(centre, b) for b in boxes):
+            if _centre_in_any(det.box, boxes):
                 continue
             agreed = second is not None and second is not det
-            vouched = agreed or (second is not None and second.score >= rules.alone)
+            vouched = self._vouched(det, second)
             if second is det and not vouched:
                 continue  # the second detector alone, unsure
             region = region_from_detection(det.box, det.keypoints)
@@ -300,23 +299,23 @@ class FaceTracker:
                 continue
             found.append(_Candidate(pts, presence))
             boxes.append(_landmark_box(pts))
-        self.unread = [
-            u
-            for u in self.unread
-            if not any(_inside((u.box[:2] + u.box[2:]) / 2, b) for b in boxes)
-        ]
+        self.unread = [u for u in self.unread if not _centre_in_any(u.box, boxes)]
         return found
+
+    def _vouched(self, det: Detection, second: Detection | None) -> bool:
+        """Whether the second detector vouches for ``det``: it found the face together
+        with BlazeFace, or alone at its ``alone`` score."""
+        return second is not None and (
+            second is not det or second.score >= self._second_rules.alone
+        )
 
     def _count_left_out(self, pairs, boxes: list[np.ndarray]) -> None:
         """Note how many faces the second detector vouches for (alone or with BlazeFace)
         were not looked at because ``max_faces`` were already followed."""
-        rules = self._second_rules
-        sure = [
-            det
+        n = sum(
+            self._vouched(det, second) and not _centre_in_any(det.box, boxes)
             for det, second in pairs
-            if second is not None and (second is not det or second.score >= rules.alone)
-        ]
-        n = sum(not any(_inside((d.box[:2] + d.box[2:]) / 2, b) for b in boxes) for d in sure)
+        )
         self.left_out = max(self.left_out, n)
 
     def _keep_unread(self, det: Detection, boxes: list[np.ndarray], n_read: int) -> None:
@@ -324,10 +323,7 @@ class FaceTracker:
         if n_read + len(self.unread) >= self.max_faces:
             self.left_out = max(self.left_out, 1)
             return
-        centre = (det.box[:2] + det.box[2:]) / 2
-        if any(_inside(centre, b) for b in boxes) or any(
-            _inside(centre, u.box) for u in self.unread
-        ):
+        if _centre_in_any(det.box, boxes + [u.box for u in self.unread]):
             return
         self.unread.append(det)
 
@@ -341,9 +337,9 @@ class FaceTracker:
         if not (self.static_image_mode or due):
             return []
         self._last_second_t = t_s
-        if self.static_image_mode:
-            return self._second.find(rgb, min(self.min_face_px, self._second_rules.photo_min_px))
-        return self._second.find(rgb, min(self.min_face_px, self._second_rules.video_min_px))
+        rules = self._second_rules
+        floor = rules.photo_min_px if self.static_image_mode else rules.video_min_px
+        return self._second.find(rgb, min(self.min_face_px, floor))
 
     def _shot_changed(self, rgb: np.ndarray) -> bool:
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -516,6 +512,13 @@ def _landmark_box(landmarks: np.ndarray) -> np.ndarray:
 
 def _inside(point: np.ndarray, box: np.ndarray) -> bool:
     return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
+def _centre_in_any(box: np.ndarray, boxes) -> bool:
+    """Whether ``box``'s centre lies inside any of ``boxes`` (corners x0 y0 x1 y1): the
+    same face as one already followed or kept."""
+    centre = (box[:2] + box[2:]) / 2
+    return any(_inside(centre, b) for b in boxes)
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
