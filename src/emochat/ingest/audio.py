@@ -18,6 +18,7 @@ from emochat.ingest.media import (
     TRUNCATION_GAP_S,
     declared_end_s,
     open_container,
+    stream_start_s,
     timeline_origin_s,
     wav_declared_seconds,
 )
@@ -52,8 +53,8 @@ def iter_audio_chunks(
             for out in frames:
                 yield out.to_ndarray().reshape(-1)
 
-        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
-        lead = int(round(max(0.0, start - timeline_origin_s(container)) * sample_rate))
+        origin = timeline_origin_s(container)
+        lead = int(round(max(0.0, stream_start_s(stream) - origin) * sample_rate))
 
         def decoded():
             for begin in range(0, lead, chunk_len):  # silence before the audio starts
@@ -83,7 +84,7 @@ def iter_audio_chunks(
         if failure is not None:
             stopped = f" at {n_yielded / sample_rate:.1f} s" if n_yielded else ""
             raise MediaError(p, f"audio decoding failed{stopped}: {failure}")
-        declared = declared_end_s(container, stream) - timeline_origin_s(container)
+        declared = declared_end_s(container, stream) - origin
         if container.format.name == "wav":
             declared = max(declared, wav_declared_seconds(p) or 0.0)
         if n_yielded and declared - n_yielded / sample_rate > TRUNCATION_GAP_S:

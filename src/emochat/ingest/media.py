@@ -133,13 +133,18 @@ def footage_stream(container):
     return None
 
 
+def stream_start_s(stream) -> float:
+    """The stream's start time on the container's clock, in seconds (0.0 when unknown)."""
+    return float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+
+
 def timeline_origin_s(container) -> float:
     """Where the report's time 0 lies on the container's clock, in seconds: the start of
     whichever of the footage and the (first) audio stream starts first. Each stream's
     samples are placed from there, so a video whose audio starts 2.4 s after its first
     frame (face_noface.mov) keeps the voice where it is heard, not 2.4 s early."""
     starts = [
-        float(stream.start_time * stream.time_base)
+        stream_start_s(stream)
         for stream in (footage_stream(container), *container.streams.audio[:1])
         if stream is not None and stream.start_time is not None
     ]
@@ -157,7 +162,7 @@ def declared_end_s(container, stream) -> float:
     either kind decoded silently.
     """
     tb = stream.time_base
-    start = float(stream.start_time * tb) if stream.start_time and tb else 0.0
+    start = stream_start_s(stream)
     end = start + float(stream.duration * tb) if stream.duration and tb else 0.0
     if container.format.name == "avi" and stream.frames and tb:
         end = max(end, start + float(stream.frames * tb))

@@ -22,6 +22,7 @@ from emochat.ingest.media import (
     footage_stream,
     image_is_cut,
     open_container,
+    stream_start_s,
     timeline_origin_s,
 )
 
@@ -55,11 +56,6 @@ def _upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
     """Apply a display rotation (counter-clockwise degrees, as ffmpeg reports it)."""
     turns = (rotation_deg // 90) % 4
     return np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
-
-
-def stream_start_s(stream) -> float:
-    """The stream's start time in seconds: frame times are reported from it."""
-    return float(stream.start_time * stream.time_base) if stream.start_time else 0.0
 
 
 def frame_rgb(frame, max_side: int | None) -> np.ndarray:

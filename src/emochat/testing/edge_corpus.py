@@ -58,31 +58,29 @@ def _clip(path: Path, *args, **kwargs) -> list[str]:
     return [str(path)]
 
 
-def _truncated(d: Path) -> list[str]:
-    full = write_media(d / "full.mp4", 2.0, audio=tone(2.0))
+def _cut(d: Path, name: str, tenths: int, seconds: float, **media) -> list[str]:
+    """A clip of ``seconds`` written as ``name`` and cut to its first ``tenths`` / 10 of
+    bytes."""
+    full = write_media(d / f"full{Path(name).suffix}", seconds, audio=tone(seconds), **media)
     data = full.read_bytes()
     full.unlink()
-    return _file(d / "truncated.mp4", data[: len(data) // 2])
+    return _file(d / name, data[: len(data) * tenths // 10])
+
+
+def _truncated(d: Path) -> list[str]:
+    return _cut(d, "truncated.mp4", 5, 2.0)
 
 
 def _truncated_avi(d: Path) -> list[str]:
     """An AVI cut at 60 %: its index (at the end) is lost, so ffmpeg times it by what is
     left; only the header's chunk counts say more was declared."""
-    full = write_media(
-        d / "full.avi", 3.0, video_codec="mpeg4", audio=tone(3.0), audio_codec="pcm_s16le"
-    )
-    data = full.read_bytes()
-    full.unlink()
-    return _file(d / "truncated.avi", data[: len(data) * 6 // 10])
+    return _cut(d, "truncated.avi", 6, 3.0, video_codec="mpeg4", audio_codec="pcm_s16le")
 
 
 def _truncated_mkv(d: Path) -> list[str]:
     """A Matroska file cut at 60 %: ffmpeg gives its streams no duration; only the
     per-track DURATION tags say more was declared."""
-    full = write_media(d / "full.mkv", 3.0, audio=tone(3.0))
-    data = full.read_bytes()
-    full.unlink()
-    return _file(d / "truncated.mkv", data[: len(data) * 6 // 10])
+    return _cut(d, "truncated.mkv", 6, 3.0)
 
 
 def _corrupt_middle(d: Path) -> list[str]:
