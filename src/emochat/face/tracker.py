@@ -338,8 +338,9 @@ class FaceTracker:
             return []
         self._last_second_t = t_s
         rules = self._second_rules
-        floor = rules.photo_min_px if self.static_image_mode else rules.video_min_px
-        return self._second.find(rgb, min(self.min_face_px, floor))
+        if self.static_image_mode:
+            return self._second.find_photo(rgb, min(self.min_face_px, rules.photo_min_px))
+        return self._second.find(rgb, min(self.min_face_px, rules.video_min_px))
 
     def _shot_changed(self, rgb: np.ndarray) -> bool:
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
