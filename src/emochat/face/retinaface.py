@@ -31,15 +31,19 @@ PHOTO_SCALES = (1.0, 2.0)
 """A photo is read at these scales, each as is and mirrored: the test protocol of the
 RetinaFace paper (flip + multi-scale), cut to two scales because one photo must stay
 about a second on 2 cores. Adopted as the paper's protocol, not tuned (BENCHMARKS.md)."""
+UPSCALED_MAX_FACE_PX = 64.0
+"""A scale above 1 is there for small faces: what it finds this high or higher (in the
+photo's pixels) is left to scale 1, where such faces sit among the anchors the network
+was trained on (upscaled, dog faces on dlib's dogs.jpg scored 1.0 at 200-300 px)."""
 PHOTO_UPSCALED_MAX_SIDE = 2560
 """No scale beyond 1 where it makes the photo's longer side exceed this."""
 PHOTO_TILE_AREA = 1280 * 976
 """An upscaled photo is read in overlapping tiles of at most this many pixels (a photo's
 own 1x pass at the 1280-px default): the network's activations grow with its input, and
 one 2560x1920 pass peaked at 1.8 GB of RSS."""
-_TILE_OVERLAP_PX = 256
-"""Tiles overlap by this much, so a face up to this size cut by one tile's edge is whole
-in the next; larger faces are found at scale 1."""
+_TILE_OVERLAP_PX = round(max(PHOTO_SCALES) * UPSCALED_MAX_FACE_PX)
+"""Tiles overlap by the largest face an upscaled pass keeps, so a face cut by one tile's
+edge is whole in the next."""
 _MIRRORED_KEYPOINTS = [1, 0, 2, 4, 3]
 
 
@@ -153,20 +157,20 @@ class RetinaFaceDetector:
         h, w = rgb.shape[:2]
         found: list[Detection] = []
         for scale in PHOTO_SCALES:
-            if scale != 1.0 and max(h, w) * scale > PHOTO_UPSCALED_MAX_SIDE:
+            if scale == 1.0:
+                image, read = rgb, self.find
+            elif max(h, w) * scale <= PHOTO_UPSCALED_MAX_SIDE:
+                size = (round(w * scale), round(h * scale))
+                image = cv2.resize(rgb, size, interpolation=cv2.INTER_LINEAR)
+                read = self._find_tiled
+            else:
                 continue
-            image = (
-                rgb
-                if scale == 1.0
-                else cv2.resize(
-                    rgb, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_LINEAR
-                )
-            )
             for mirrored in (False, True):
                 view = np.ascontiguousarray(image[:, ::-1]) if mirrored else image
-                read = self.find if scale == 1.0 else self._find_tiled
                 for det in read(view, min_face_px * scale):
-                    found.append(_back_to_photo(det, scale, image.shape[1] if mirrored else None))
+                    if scale != 1.0 and det.box[3] - det.box[1] >= UPSCALED_MAX_FACE_PX * scale:
+                        continue
+                    found.append(_back_to_photo(det, scale, view.shape[1] if mirrored else None))
         if not found:
             return []
         boxes = np.array([d.box for d in found])
