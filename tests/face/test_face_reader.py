@@ -111,3 +111,21 @@ def test_talking_mead_clips_read_their_posed_emotion(media_dir, clip, label):
     # the pipeline saw the lips' syllable rhythm: the jaw drop did not count for surprise
     still = emotion_from_aus(face.au_mean)
     assert face.au_emotion.probs["surprise"] < still.probs["surprise"]
+
+
+def test_a_photo_is_one_full_look_so_fusion_keeps_the_face_readers_confidence(media_dir):
+    """0-f15-hao-ph.jpg, a posed open-mouthed smile: the face readers say happy at 0.89
+    and the photo's answer is that, through fusion's face weight and offsets (FER2013
+    PrivateTest, face-only: ECE 0.036). It was happy at 0.26, flagged flat, when a photo's
+    one frame counted as a fifth of a look (ECE 0.477 on PrivateTest)."""
+    from emochat.api import Analyzer
+    from emochat.fusion.fuse import ModalityCue, fuse
+
+    report = Analyzer().run(media_dir / "0-f15-hao-ph.jpg").report
+    face = report.segments[0].evidence["face"]
+    assert face.still_image and face.n_frames == 1 and face.reliability == face.mean_confidence
+    assert face.emotion.label == "happy" and face.emotion.probs["happy"] > 0.8
+    overall = report.overall
+    assert overall.label == "happy" and overall.probs["happy"] > 0.8 and not overall.uncertain
+    alone, _, _ = fuse([ModalityCue("face", face.emotion, 1.0)])
+    assert overall.probs == pytest.approx(alone.probs, abs=1e-3)

@@ -83,6 +83,10 @@ def test_schema_rejects_a_face_block_without_its_frame_count():
 def test_reliability_follows_what_each_modality_measured():
     assert _face(n_frames=10, confidence=0.8).reliability == pytest.approx(0.8)
     assert _face(n_frames=2, confidence=1.0).reliability == pytest.approx(0.4)
+    photo = _face(n_frames=1, confidence=0.9)
+    photo.still_image = True  # a photo's one frame is a full look
+    assert photo.reliability == pytest.approx(0.9)
+    assert photo.to_json()["still_image"] is True and "still_image" not in _face().to_json()
     voice = VoiceEvidence(start_s=1.0, end_s=1.25, text="oh")
     assert voice.reliability == pytest.approx(0.25)  # a quarter second of speech
     mostly_pauses = VoiceEvidence(

@@ -186,6 +186,7 @@ class FaceCueStage:
             emotion=emotion,
             expression=expression,
             au_emotion=au_emotion,
+            still_image=ctx.media.is_image,
         )
 
 

@@ -207,11 +207,21 @@ class FaceEvidence(ModalityEvidence):
     """The face readers' ensemble (expression CNN + AU prototypes), or the AUs' alone."""
     expression: Emotion | None = None
     au_emotion: Emotion | None = None
+    still_image: bool = False
+    """The media is a photo: its one frame is the whole look (written only when true)."""
 
     @property
     def reliability(self) -> float:
-        """Five frames make a full look; a shaky track counts for less."""
-        return min(1.0, self.n_frames / 5.0) * self.mean_confidence
+        """Five frames of video make a full look, a photo's one frame is one (the face
+        readers are calibrated on single photos); a shaky track counts for less."""
+        frames = 1.0 if self.still_image else min(1.0, self.n_frames / 5.0)
+        return frames * self.mean_confidence
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        if not self.still_image:
+            del out["still_image"]
+        return out
 
 
 @dataclass(kw_only=True)
