@@ -7,7 +7,8 @@ dlib's PASCAL test photos (faces-wild/dlib/testing.xml); a ground-truth box coun
 found when a detection overlaps it at IoU >= 0.3 (greedy, larger faces first, each
 detection used once). Six finders: BlazeFace's ``FaceDetector.find`` (whole frame +
 tiles), MTCNN alone (O-Net >= 0.9, from 16 px), RetinaFace alone (score >= 0.8, boxes
-from 12 px, at two scales as is and mirrored: as the tracker runs it on a photo), and the face stage's tracker on each
+from 12 px, at two scales as is and mirrored: as the tracker runs it on a photo; on video it reads
+one scale, as is and mirrored), and the face stage's tracker on each
 photo (static_image_mode, up to ``--max-faces``; RetinaFace its second detector): the
 faces it tracks (read by the mesh: landmarks, AUs, expression), and those plus the
 faces it reports found but not read (FaceTracker.unread: what report.json's ``faces``
@@ -40,7 +41,7 @@ from emochat.face import FaceTracker
 from emochat.face.au.analysis import analyze_faces
 from emochat.face.detector import FaceDetector
 from emochat.face.mtcnn import MtcnnDetector
-from emochat.face.retinaface import RetinaFaceDetector
+from emochat.face.retinaface import PHOTO_SCALES, RetinaFaceDetector
 from emochat.face.tracker import RETINAFACE_SURE_SCORE, SECOND_DETECTORS
 from emochat.ingest import Frame, iter_frames
 
@@ -107,7 +108,7 @@ def mtcnn_boxes(detector: MtcnnDetector, min_face: float):
 
 
 def retinaface_boxes(detector: RetinaFaceDetector, min_face: float):
-    return lambda rgb: np.array([d.box for d in detector.find_photo(rgb, min_face)])
+    return lambda rgb: np.array([d.box for d in detector.find_views(rgb, min_face, PHOTO_SCALES)])
 
 
 def tracker_boxes(tracker: FaceTracker, with_unread: bool = True):
@@ -203,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     makers = {
         "detector": lambda: detector_boxes(FaceDetector(args.confidence, 2), args.min_face),
         "MTCNN": lambda: mtcnn_boxes(MtcnnDetector(), args.min_face),
-        "RetinaFace": lambda: retinaface_boxes(  # as the tracker runs it on a photo (find_photo)
+        "RetinaFace": lambda: retinaface_boxes(  # as the tracker runs it on a photo
             RetinaFaceDetector(RETINAFACE_SURE_SCORE),
             min(args.min_face, SECOND_DETECTORS["retinaface"].photo_min_px),
         ),

@@ -8,6 +8,7 @@ import pytest
 
 from emochat.face import FaceTracker
 from emochat.face.retinaface import (
+    PHOTO_SCALES,
     PHOTO_TILE_AREA,
     UPSCALED_MAX_FACE_PX,
     RetinaFaceDetector,
@@ -142,13 +143,17 @@ def test_tile_grid_covers_the_image_in_tiles_small_enough_that_overlap(size):
 
 
 def test_a_photo_is_read_at_two_scales_as_is_and_mirrored(media_dir, wider, retinaface):
-    """find_photo: multi_face.jpg's 5 faces where find puts them, eyes still in the
+    """find_views at PHOTO_SCALES: multi_face.jpg's 5 faces where find puts them, eyes still in the
     image's left-right order after the mirrored passes are mapped back; the Parade
     crowd's faces >= 32 px: more than find's alone (measured 31 of 38 against 29); on
     dlib's dogs.jpg, no face (upscaled, the dogs' faces score 1.0 at 200-300 px: the 2x
     pass keeps only faces under UPSCALED_MAX_FACE_PX)."""
+
+    def find_photo(rgb):
+        return retinaface.find_views(rgb, scales=PHOTO_SCALES)
+
     rgb = wider.read(media_dir / "multi_face.jpg")
-    once, photo = retinaface.find(rgb), retinaface.find_photo(rgb)
+    once, photo = retinaface.find(rgb), find_photo(rgb)
     assert len(photo) == len(once) == 5
     for det in once:
         best = max(photo, key=lambda d: wider.iou(d.box, det.box))
@@ -162,7 +167,7 @@ def test_a_photo_is_read_at_two_scales_as_is_and_mirrored(media_dir, wider, reti
     crowd = wider.read(PARADE)
     found = {
         name: int(wider.found(big, [d.box for d in find(crowd)]).sum())
-        for name, find in (("find", retinaface.find), ("find_photo", retinaface.find_photo))
+        for name, find in (("find", retinaface.find), ("find_photo", find_photo))
     }
     assert found["find_photo"] > found["find"], found
-    assert retinaface.find_photo(wider.read(media_dir / "faces-wild" / "dlib" / "dogs.jpg")) == []
+    assert find_photo(wider.read(media_dir / "faces-wild" / "dlib" / "dogs.jpg")) == []

@@ -123,10 +123,6 @@ class MtcnnDetector:
             found.append(Detection(box, p.astype(np.float32), float(b[4])))
         return found
 
-    def find_photo(self, rgb: np.ndarray, min_face_px: float = 20.0) -> list[Detection]:
-        """A photo's faces: :meth:`find` (its image pyramid already reads every scale)."""
-        return self.find(rgb, min_face_px)
-
     def _proposals(self, rgb: np.ndarray, min_face_px: float) -> np.ndarray:
         """P-Net over the image pyramid: (N, 5) boxes x0 y0 x1 y1 score, offsets applied."""
         h, w = rgb.shape[:2]

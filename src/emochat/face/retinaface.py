@@ -150,13 +150,16 @@ class RetinaFaceDetector:
             found.append(Detection(box, pts[i].astype(np.float32), float(score[i])))
         return found
 
-    def find_photo(self, rgb: np.ndarray, min_face_px: float = 0.0) -> list[Detection]:
-        """:meth:`find` at every :data:`PHOTO_SCALES`, as is and mirrored, the faces of all
-        passes suppressed together: small and turned faces one pass misses another finds
-        (WIDER photos, faces >= 32 px: 0.73 -> 0.79 of the ground truth, BENCHMARKS.md)."""
+    def find_views(
+        self, rgb: np.ndarray, min_face_px: float = 0.0, scales: tuple[float, ...] = (1.0,)
+    ) -> list[Detection]:
+        """:meth:`find` at each of ``scales`` (a photo: :data:`PHOTO_SCALES`), as is and
+        mirrored, the faces of all passes suppressed together: small and turned faces one
+        pass misses another finds (BENCHMARKS.md: WIDER photos, all faces 0.66 -> 0.78;
+        held still as video, mirrored only, 0.49 -> 0.52)."""
         h, w = rgb.shape[:2]
         found: list[Detection] = []
-        for scale in PHOTO_SCALES:
+        for scale in scales:
             if scale == 1.0:
                 image, read = rgb, self.find
             elif max(h, w) * scale <= PHOTO_UPSCALED_MAX_SIDE:

@@ -42,7 +42,7 @@ from emochat.face.identity import appearance_signature, signature_distance
 from emochat.face.landmarker import Landmarker, region_from_detection, region_from_landmarks
 from emochat.face.mtcnn import MtcnnDetector
 from emochat.face.pose import align
-from emochat.face.retinaface import RetinaFaceDetector
+from emochat.face.retinaface import PHOTO_SCALES, RetinaFaceDetector
 from emochat.face.types import FaceObservation
 from emochat.ingest import Frame
 
@@ -338,9 +338,13 @@ class FaceTracker:
             return []
         self._last_second_t = t_s
         rules = self._second_rules
-        if self.static_image_mode:
-            return self._second.find_photo(rgb, min(self.min_face_px, rules.photo_min_px))
-        return self._second.find(rgb, min(self.min_face_px, rules.video_min_px))
+        floor = min(
+            self.min_face_px, rules.photo_min_px if self.static_image_mode else rules.video_min_px
+        )
+        if isinstance(self._second, RetinaFaceDetector):
+            scales = PHOTO_SCALES if self.static_image_mode else (1.0,)
+            return self._second.find_views(rgb, floor, scales)
+        return self._second.find(rgb, floor)
 
     def _shot_changed(self, rgb: np.ndarray) -> bool:
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
