@@ -46,6 +46,13 @@ def test_from_mapping_empty_values():
     keeps the default where None is no value."""
     assert AnalyzeOptions.from_mapping({"fps": None}).fps is None
     assert AnalyzeOptions.from_mapping({"segment_s": None, "max_faces": ""}) == AnalyzeOptions()
+
+
+def test_max_faces_default_depends_on_the_media_and_a_given_value_stays():
+    assert AnalyzeOptions().max_faces is None
+    assert AnalyzeOptions().for_media(is_image=True).max_faces == 32
+    assert AnalyzeOptions().for_media(is_image=False).max_faces == 8
+    assert AnalyzeOptions(max_faces=3).for_media(is_image=True).max_faces == 3
     assert AnalyzeOptions.from_mapping({"reasoner": {}, "transcript": ""}).reasoner is None
 
 

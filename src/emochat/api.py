@@ -110,7 +110,10 @@ class Analyzer:
             )
         inputs = _read_inputs(path, options)
         ctx = self.pipeline.run(path, options, hooks, inputs)
-        ctx.report.provenance = provenance.collect(path, options, with_paths=options.record_paths)
+        # the options as run: with the defaults that depend on the media filled in
+        ctx.report.provenance = provenance.collect(
+            path, ctx.options, with_paths=options.record_paths
+        )
         return ctx
 
 

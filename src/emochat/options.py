@@ -64,6 +64,9 @@ MAX_FPS = 60.0
 MAX_SIDE_RANGE = (64, 4096)
 """Frame scaling bounds: a face needs some pixels; 4K frames are already 36 MB each in RGB."""
 MAX_FACES_LIMIT = 32
+VIDEO_MAX_FACES = 8
+"""Faces followed at once on video by default: a face costs the mesh and the expression
+model on every analysed frame (8 keeps a panel at about real time on 2 cores)."""
 """Most faces tracked at once: each face costs a landmark and an expression model run per frame."""
 MAX_STAGE_TIME_LIMIT_S = 7 * 24 * 3600.0
 """A stage time limit beyond a week is a typo, not a wish."""
@@ -194,8 +197,9 @@ class AnalyzeOptions:
     """Video frames analysed per second of media (None: every frame)."""
     max_side: int = 1280
     """Frames are scaled so their longer side is at most this many pixels."""
-    max_faces: int = 8
-    """Faces tracked at once (a group photo or a panel can hold several)."""
+    max_faces: int | None = None
+    """Faces tracked at once; None: :data:`VIDEO_MAX_FACES` on video (each face costs
+    every frame), :data:`MAX_FACES_LIMIT` on a photo (a group photo's faces are read once)."""
     expression_views: str = "zoom"
     """Test-time views of the expression model (:data:`EXPRESSION_VIEWS`): ``zoom``
     (4, the most accurate), ``mirror`` (2, twice as fast) or ``none``."""
@@ -247,7 +251,8 @@ class AnalyzeOptions:
             low_open=True,
         )
         _check_whole("max_side", self.max_side, *MAX_SIDE_RANGE)
-        _check_whole("max_faces", self.max_faces, 1, MAX_FACES_LIMIT)
+        if self.max_faces is not None:
+            _check_whole("max_faces", self.max_faces, 1, MAX_FACES_LIMIT)
         _check_whole("beam_size", self.beam_size, 1, MAX_BEAM_SIZE)
         for name, allowed in (
             ("expression_views", EXPRESSION_VIEWS),
@@ -276,6 +281,13 @@ class AnalyzeOptions:
                 continue
             values[key] = read(key, value)
         return cls(**values)
+
+    def for_media(self, is_image: bool) -> AnalyzeOptions:
+        """These options with the defaults that depend on the media filled in: ``max_faces``
+        None becomes :data:`MAX_FACES_LIMIT` for a photo, :data:`VIDEO_MAX_FACES` else."""
+        if self.max_faces is not None:
+            return self
+        return replace(self, max_faces=MAX_FACES_LIMIT if is_image else VIDEO_MAX_FACES)
 
     def to_mapping(self) -> dict[str, Any]:
         """The options as plain JSON values; :meth:`from_mapping` reads them back."""

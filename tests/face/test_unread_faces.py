@@ -15,6 +15,7 @@ from emochat.face.tracker import FaceTracker
 from emochat.ingest.video import Frame
 
 PARADE = "0_Parade_Parade_0_873.jpg"
+MEETING = "11_Meeting_Meeting_11_Meeting_Meeting_11_176.jpg"
 
 
 def _det(x, y, w=30.0, h=40.0, score=0.9):
@@ -90,3 +91,18 @@ def test_faces_beyond_max_faces_are_counted_and_the_report_says_so(media_dir, tm
     few = Pipeline([FaceStage()]).run(multi, AnalyzeOptions(max_faces=8), None, [])
     assert len(few.report.faces) == 5
     assert not any(w.code == "max_faces_reached" for w in few.report.warnings)
+
+
+def test_a_photo_reads_up_to_32_faces_by_default_and_a_video_follows_8(media_dir):
+    """max_faces left unset: a group photo's faces are read once, so a photo gets the
+    limit (the Meeting room: every labelled face the stage finds, none left out), while a
+    video keeps 8 (each face costs every frame); both recorded in the provenance."""
+    from emochat.api import Analyzer
+    from emochat.options import MAX_FACES_LIMIT, VIDEO_MAX_FACES
+
+    photo = Analyzer().run(media_dir / "faces-wild" / MEETING).report
+    assert photo.provenance["options"]["max_faces"] == MAX_FACES_LIMIT
+    assert len(photo.faces) > VIDEO_MAX_FACES
+    assert not any(w.code == "max_faces_reached" for w in photo.warnings)
+    video = Analyzer().run(media_dir / "single_face.mp4").report
+    assert video.provenance["options"]["max_faces"] == VIDEO_MAX_FACES

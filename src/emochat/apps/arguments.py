@@ -21,7 +21,9 @@ from emochat.options import (
     CHINESE_SCRIPTS,
     EXPRESSION_VIEWS,
     MAX_BEAM_SIZE,
+    MAX_FACES_LIMIT,
     REASONER_KINDS,
+    VIDEO_MAX_FACES,
     AnalyzeOptions,
     reasoner_settings,
 )
@@ -114,7 +116,8 @@ def add_analysis_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-faces",
         type=positive_int,
-        help=f"faces tracked at once (default: {AnalyzeOptions.max_faces})",
+        help=f"faces tracked at once (default: {VIDEO_MAX_FACES} on video, {MAX_FACES_LIMIT} "
+        "on a photo)",
     )
     parser.add_argument(
         "--expression-views",
