@@ -98,6 +98,10 @@ class AnalysisContext:
     stage_limit_s: float | None = None
     artifacts: dict[type, object] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # stages read the options as run: the defaults that depend on the media filled in
+        self.options = self.options.for_media(self.media.is_image)
+
     def get(self, kind: type[T]) -> T:
         """The artifact of type ``kind``; :class:`StageSkipped` when no stage made it for
         this media (its producer skipped, or keeps it only when asked)."""

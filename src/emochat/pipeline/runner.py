@@ -97,7 +97,6 @@ class Pipeline:
         hooks = hooks or Hooks()
         started = time.perf_counter()
         media = probe(path)
-        options = options.for_media(media.is_image)
         report = Report(media=media.to_dict(), emochat_version=__version__)
         report.timings_s["ingest"] = round(time.perf_counter() - started, 4)
         ctx = AnalysisContext(path, options, media, report, hooks)
