@@ -64,10 +64,10 @@ MAX_FPS = 60.0
 MAX_SIDE_RANGE = (64, 4096)
 """Frame scaling bounds: a face needs some pixels; 4K frames are already 36 MB each in RGB."""
 MAX_FACES_LIMIT = 32
+"""Most faces tracked at once: each face costs a landmark and an expression model run per frame."""
 VIDEO_MAX_FACES = 8
 """Faces followed at once on video by default: a face costs the mesh and the expression
 model on every analysed frame (8 keeps a panel at about real time on 2 cores)."""
-"""Most faces tracked at once: each face costs a landmark and an expression model run per frame."""
 MAX_STAGE_TIME_LIMIT_S = 7 * 24 * 3600.0
 """A stage time limit beyond a week is a typo, not a wish."""
 
