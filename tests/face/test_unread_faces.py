@@ -87,6 +87,9 @@ def test_faces_beyond_max_faces_are_counted_and_the_report_says_so(media_dir, tm
     assert n >= 10, warning.message  # dozens of faces in this parade
     roomy = Pipeline([FaceStage()]).run(photo, AnalyzeOptions(max_faces=32), None, [])
     assert len(roomy.report.faces) >= min(8 + n, 32)  # the faces it said were left out
+    # read or box-only, never more than max_faces at once (42 entries before at 32)
+    assert len(roomy.report.faces) == 32
+    assert any(w.code == "max_faces_reached" for w in roomy.report.warnings)
     multi = media_dir / "multi_face.jpg"  # 5 faces, under the limit: no word
     few = Pipeline([FaceStage()]).run(multi, AnalyzeOptions(max_faces=8), None, [])
     assert len(few.report.faces) == 5

@@ -300,7 +300,17 @@ class FaceTracker:
             found.append(_Candidate(pts, presence))
             boxes.append(_landmark_box(pts))
         self.unread = [u for u in self.unread if not _centre_in_any(u.box, boxes)]
+        self._trim_unread(len(found))
         return found
+
+    def _trim_unread(self, n_read: int) -> None:
+        """At most ``max_faces`` faces at once, read or not: box-only faces kept while
+        fewer were known give way, lowest score first, to the faces read after them (and
+        count as left out)."""
+        room = max(self.max_faces - n_read, 0)
+        if len(self.unread) > room:
+            self.left_out = max(self.left_out, len(self.unread) - room)
+            self.unread = sorted(self.unread, key=lambda d: -d.score)[:room]
 
     def _vouched(self, det: Detection, second: Detection | None) -> bool:
         """Whether the second detector vouches for ``det``: it found the face together
