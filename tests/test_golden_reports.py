@@ -19,6 +19,8 @@ from emochat.testing.golden import (
     canonical,
     check_one,
     compare,
+    cpu_class,
+    cpu_class_mismatch,
     golden_inputs,
     golden_path,
     load,
@@ -40,6 +42,9 @@ def work_dir(tmp_path_factory):
 
 @pytest.mark.parametrize("item", [_param(i) for i in INPUTS])
 def test_report_matches_golden(item: GoldenInput, request, work_dir):
+    mismatch = cpu_class_mismatch()
+    if mismatch:
+        pytest.fail(mismatch, pytrace=False)
     root = request.getfixturevalue("media_dir") if item.needs_media else media_root()
     assert golden_path(item.name).exists(), f"no golden for {item.name}: record it"
     diffs = check_one(item, root, work_dir)
@@ -159,3 +164,15 @@ def test_compare_output_is_capped():
     assert (
         len(diffs) == MAX_DIFFS + 1 and diffs[-1] == f"... and {100 - MAX_DIFFS} more difference(s)"
     )
+
+
+def test_cpu_class_names_the_vector_units_that_pick_the_kernels(tmp_path):
+    """The class tells an AVX2-only CPU from an AVX-512 one (their reports differ), and a
+    golden folder recorded on another class is refused with a way out."""
+    here = cpu_class()
+    assert here and here == cpu_class()  # stable within a machine
+    (tmp_path / "CPU_CLASS").write_text("x86_64 SomeVendor avx0\n")
+    message = cpu_class_mismatch(tmp_path)
+    assert message and "avx0" in message and here in message and "record" in message
+    (tmp_path / "CPU_CLASS").write_text(here + "\n")
+    assert cpu_class_mismatch(tmp_path) is None

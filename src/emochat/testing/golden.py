@@ -10,6 +10,13 @@ legitimately changes between runs (:func:`canonical`), is stored gzipped in
 
 Record only from code whose reports are right by definition (main before a refactor); a
 check that fails after a move means the move changed behaviour.
+
+Goldens hold for one CPU class (:func:`cpu_class`, written to ``tests/golden/CPU_CLASS``
+when recorded): the float kernels of the face models (XNNPACK), the ASR (CTranslate2) and
+numpy's BLAS are picked by the CPU's vector units, and tracking a face over many frames or
+decoding speech turns their last-bit differences into other AU values and other words.
+On another class the check says so and fails rather than list that noise as changes;
+record there (all inputs) after confirming the code is the reference.
 """
 
 from __future__ import annotations
@@ -43,13 +50,16 @@ VOLATILE_PROVENANCE = ("software", "machine")
 """Provenance that differs between machines and installs; its options, models and input
 hashes must not change."""
 
+CPU_CLASS_FILE = "CPU_CLASS"
+"""Beside the goldens: the :func:`cpu_class` they were recorded on."""
+
 DEFAULT_ATOL = 2e-3
 """Absolute float tolerance of :func:`compare`.
 
 The report rounds probabilities, weights and valence/arousal to 4 decimals and AU
-intensities to 3, so a last-bit difference between CPUs (another BLAS kernel, another
-summation order) shows up, when it straddles a rounding boundary, as one step of 1e-4 or
-1e-3. 2e-3 lets one such step pass; a real change (a weight, a prior, a threshold, a
+intensities to 3, so a last-bit difference between CPUs of one class (another BLAS
+build, another thread split) shows up, when it straddles a rounding boundary, as one step
+of 1e-4 or 1e-3. 2e-3 lets one such step pass; a real change (a weight, a prior, a threshold, a
 window) moves some probability or intensity by far more, and usually a label or a string
 with it, which are compared exactly.
 """
@@ -419,6 +429,52 @@ def analyse(item: GoldenInput, media_root: Path, work_dir: Path) -> dict[str, An
     return canonical(analyse_raw(item, media_root, work_dir), media_root)
 
 
+def cpu_class() -> str:
+    """What picks the float kernels' numbers here: the architecture, the CPU's vendor and
+    its widest vector units (x86: AVX-512, with AMX; else AVX2 with FMA). On 2026-12-07 an
+    AVX2-only AMD EPYC read WolfgangLanger_Pexels.mp4's AU means up to 0.3 apart and
+    conversation words' probabilities up to 0.13 apart from the AVX-512 AMD EPYC the
+    goldens had been recorded on (BENCHMARKS.md, "Reports across CPU classes")."""
+    import platform
+
+    vendor, flags = "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "vendor_id" and not vendor:
+                vendor = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    except OSError:  # not Linux: the architecture alone
+        pass
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
+        simd = "avx512+amx" if "amx_tile" in flags else "avx512"
+    elif {"avx2", "fma"} <= flags:
+        simd = "avx2"
+    else:
+        simd = "baseline" if flags else ""
+    return " ".join(p for p in (platform.machine().lower(), vendor, simd) if p)
+
+
+def recorded_cpu_class(golden_dir: Path = GOLDEN_DIR) -> str | None:
+    """The CPU class the goldens in ``golden_dir`` were recorded on (None: not said)."""
+    path = golden_dir / CPU_CLASS_FILE
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+def cpu_class_mismatch(golden_dir: Path = GOLDEN_DIR) -> str | None:
+    """Why this machine cannot check the goldens, or None when it can."""
+    recorded, here = recorded_cpu_class(golden_dir), cpu_class()
+    if recorded == here:
+        return None
+    return (
+        f"the goldens were recorded on a CPU of class {recorded!r} and this one is {here!r}: "
+        "the float kernels differ by class, so the reports do too (golden.py's docstring); "
+        "after confirming this checkout is the reference, record every golden here: "
+        "python -m emochat.testing.golden record"
+    )
+
+
 def golden_path(name: str, golden_dir: Path = GOLDEN_DIR) -> Path:
     return golden_dir / f"{name}.json.gz"
 
@@ -474,7 +530,12 @@ def record(
     from emochat.core.settings import media_root as default_root
 
     root = media_root or default_root()
+    mismatch = cpu_class_mismatch(out_dir)
+    if only and mismatch and recorded_cpu_class(out_dir) is not None:
+        raise SystemExit(f"not recording some goldens only: {mismatch}")
     written = []
+    (out_dir / CPU_CLASS_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (out_dir / CPU_CLASS_FILE).write_text(cpu_class() + "\n", encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="emochat-golden-") as tmp:
         for item in _select(golden_inputs(root), only):
             t0 = time.perf_counter()
@@ -494,6 +555,10 @@ def check(
     from emochat.core.settings import media_root as default_root
 
     root = media_root or default_root()
+    mismatch = cpu_class_mismatch(golden_dir)
+    if mismatch:
+        print(f"cannot check: {mismatch}")
+        return len(_select(golden_inputs(root), only))
     failed = 0
     with tempfile.TemporaryDirectory(prefix="emochat-golden-") as tmp:
         for item in _select(golden_inputs(root), only):
