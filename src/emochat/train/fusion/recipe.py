@@ -3,16 +3,19 @@
 A synthetic sample is one face, one utterance and one sentence of the same label, each
 drawn from its modality's corpus: FER2013 PublicTest + the speech model's validation speakers (RAVDESS 17-20, EmoDB 12 and 14, five URDU) + MELD dev
 (English) or the held-back 10 % of SMP2020 train (Chinese) for the fit; FER2013
-PrivateTest + RAVDESS actors 21-24 + MELD test or SMP2020 dev for the figures. Labels are
-drawn uniformly over the labels all three corpora annotate (EmoDB has no surprise,
-SMP2020 no disgust).
+PrivateTest + the speech corpora's held-out speakers + MELD test or SMP2020 dev for the
+figures. The speech is read across corpora: each corpus by the speech head fitted
+without it (``predictions._voice_pool``), as a user's recording always is. Labels are
+drawn uniformly over the labels all three corpora annotate (the cross-corpus speech has
+no surprise, SMP2020 no disgust).
 Each fitted sample is shown with every non-empty subset of its modalities, so the weights
 also serve a segment where only the face or only the words were measured; the fit draws
 every label, a sample leaving out the modality whose corpus lacks its label.
 
 ``emochat train fusion [--pairs N] [--out PATH]``: seconds once the predictions are cached
-(``.cache/fusion``, keyed by each model's sha256); a cold cache costs the speech model's
-~580 clips (about 5 minutes on one core) and the text model's ~14k sentences.
+(``.cache/fusion``, keyed by each model's sha256); a cold cache costs the speech recipe's
+features (``emochat train speech_emotion features``, run if missing: about 3 minutes on
+2 cores) and the text model's ~14k sentences.
 """
 
 from __future__ import annotations
@@ -195,7 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "fitted_on": (
             f"{a.pairs} synthetic samples per language, seed {SEED}: FER2013 PublicTest + "
-            "the speech model's validation speakers (RAVDESS 17-20, EmoDB 12 and 14, five URDU) + MELD dev (en) / SMP2020 train held-back 10 % (zh)"
+            "the speech model's validation speakers (RAVDESS 17-20, EmoDB 12 and 14, five "
+            "URDU), each corpus read by the speech head fitted without it + MELD dev (en) / "
+            "SMP2020 train held-back 10 % (zh)"
         ),
         "metrics": metrics,
     }

@@ -10,10 +10,13 @@ Splits, per corpus, by speaker (never one speaker in two parts):
 
 * ``test``: the DESIGN.md held-out speakers (RAVDESS actors 21-24, EmoDB 15 and 16, URDU
   SF1 SF6 SF7 SM3 SM6 SM7); read once, by ``heldout`` and ``loco``, after every choice;
-* ``val``: :data:`VALIDATION_SPEAKERS`, which choose the normalisation and C, fit the
-  temperature and set the out-of-domain threshold (and give the fusion stage speech
-  predictions the head never trained on);
+* ``val``: :data:`VALIDATION_SPEAKERS`, which choose the normalisation and C and set the
+  out-of-domain threshold (and give the fusion stage its speech, read across corpora);
 * ``fit``: the other speakers, which the shipped head is trained on.
+
+The temperature is fitted on the fit and validation speakers read across corpora
+(:func:`cross_corpus_logits`: each corpus by the head fitted without it), because a
+user's recording is never from a training corpus and the head is over-confident there.
 
 Each training row is weighted so that every corpus weighs the same and, within a corpus,
 every class does (balanced sampling without the sampling noise).
@@ -258,6 +261,37 @@ def choose() -> dict:
 # --- calibration and the out-of-domain check ---------------------------------------------
 
 
+CALIBRATION = (
+    "temperature fitted on leave-one-corpus-out reads of the fit and validation speakers "
+    "(each corpus read by the head fitted on the other two): a user's recording is never "
+    "from a training corpus; temperature_in_corpus is the one the validation speakers ask for"
+)
+
+
+def loco_fit_rows(s: Speech, left_out: str) -> Speech:
+    """The fit speakers of every corpus but ``left_out``: what its held-out head learns."""
+    return s.take((s.part == "fit") & (s.corpus != left_out))
+
+
+def cross_corpus_logits(
+    s: Speech, best: dict, parts: tuple[str, ...], corpora: tuple[str, ...] = CORPORA
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Logits (before any temperature), labels and corpus of the ``parts`` speakers of
+    ``corpora``, each corpus read by the chosen head fitted without it
+    (:func:`loco_fit_rows`): how the head does on speech unlike all it was trained on,
+    which is what users bring. A clip whose label that head never learned (RAVDESS
+    surprise: only RAVDESS has it) is left out."""
+    logits, labels, corpus = [], [], []
+    for left_out in corpora:
+        train = loco_fit_rows(s, left_out)
+        head = fit_head(train, best["normalisation"], best["C"])
+        rows = s.take(np.isin(s.part, parts) & (s.corpus == left_out) & np.isin(s.y, train.y))
+        logits.append(head.logits(rows.x))
+        labels.append(rows.y)
+        corpus.append(rows.corpus)
+    return np.concatenate(logits), np.concatenate(labels), np.concatenate(corpus)
+
+
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """The T that minimises the negative log-likelihood of softmax(logits / T)."""
     from scipy.optimize import minimize_scalar
@@ -307,9 +341,11 @@ def fit() -> None:
         "script": "python -m emochat.train.speech_emotion",
     }
     model = fit_head(fit_rows, best["normalisation"], best["C"], meta)
-    model.temperature = fit_temperature(model.logits(val.x), val.y)
+    model.temperature = fit_temperature(*cross_corpus_logits(s, best, ("fit", "val"))[:2])
     fit_domain(model, fit_rows, val)
     model.meta["temperature"] = round(model.temperature, 4)
+    model.meta["temperature_in_corpus"] = round(fit_temperature(model.logits(val.x), val.y), 4)
+    model.meta["calibration"] = CALIBRATION
     model.meta["ood"] = (
         f"distance in the top {OOD_COMPONENTS} principal axes of the fit speakers' features; "
         f"threshold = the validation speakers' {OOD_QUANTILE:.0%} quantile"
@@ -413,7 +449,7 @@ def loco() -> dict:
     s = load_speech()
     result = {}
     for left_out in CORPORA:
-        train = s.take((s.part == "fit") & (s.corpus != left_out))
+        train = loco_fit_rows(s, left_out)
         val = s.take((s.part == "val") & (s.corpus != left_out))
         model = fit_head(train, best["normalisation"], best["C"])
         model.temperature = fit_temperature(model.logits(val.x), val.y)
@@ -430,10 +466,34 @@ def loco() -> dict:
             "in_corpus_heldout_speakers": scores(shipped, test, left_out),
             "flagged_vs_not": _flag_split(model, whole, left_out),
             "ood_auroc": _ood_auroc(model, val, whole),
+            "cross_corpus_calibration": _nested_calibration(model, s, best, left_out, test),
         }
         print(left_out, json.dumps(result[left_out]), flush=True)
     (CACHE / "loco.json").write_text(json.dumps(result, indent=1))
     return result
+
+
+def _nested_calibration(
+    model: SpeechEmotionModel, s: Speech, best: dict, left_out: str, test: Speech
+) -> dict:
+    """The held-out speakers of the left-out corpus (labels the head learned) at the
+    head's in-corpus temperature and at the cross-corpus one fitted as :func:`fit` does,
+    on the other two corpora only: does a temperature fitted across corpora hold on one
+    it never saw?"""
+    others = tuple(k for k in CORPORA if k != left_out)
+    t_cross = fit_temperature(*cross_corpus_logits(s, best, ("fit", "val"), others)[:2])
+    test = test.take(np.isin(test.y, loco_fit_rows(s, left_out).y))
+    logits = model.logits(test.x)
+    out = {"n": len(test.y)}
+    for name, t in (("in_corpus", model.temperature), ("cross_corpus", t_cross)):
+        probs = _softmax(logits / t)
+        out[name] = {
+            "temperature": round(t, 4),
+            "ece": round(expected_calibration_error(probs, test.y), 4),
+            "mean_max_prob": round(float(probs.max(1).mean()), 4),
+        }
+    out["accuracy"] = round(float(np.mean(logits.argmax(1) == test.y)), 4)
+    return out
 
 
 def _flag_split(model: SpeechEmotionModel, s: Speech, corpus: str) -> dict:
