@@ -21,6 +21,13 @@ MESH_SIZE = 192
 IRIS_SIZE = 64
 _FACE_SCALE = 1.5  # mediapipe's margin around the face for the mesh crop
 _EYE_SCALE = 2.3
+REGION_STEP_PX = 1.0
+REGION_STEP_DEG = 1.0
+"""Grid of the mesh's region when it follows a face. Another CPU's kernels move the mesh's
+outputs by about 1e-4 of its 192-px input; with the region unsnapped, that grew over a
+19.7-s clip to 0.1-0.9 px between landmark sets and 0.15 between AU means; snapped to
+1 px and 1 degree, 1e-4 of noise added to every run left the landmarks within 0.001 px
+and every AU intensity within 0.001. Both steps are well under the mesh's own jitter."""
 # eye corners (image-left eye, image-right eye) that orient the region and frame the iris crops
 _EYE_OUTER = (33, 263)
 _EYE_CORNERS = ((33, 133), (362, 263))
@@ -51,6 +58,17 @@ class Region:
         half = self.size / 2
         return np.array([self.cx - half, self.cy - half, self.cx + half, self.cy + half])
 
+    def snapped(self) -> Region:
+        """This region on a grid of :data:`REGION_STEP_PX` (side: twice that) and
+        :data:`REGION_STEP_DEG`, so that landmarks a last bit apart crop the same pixels."""
+        step, turn = REGION_STEP_PX, np.radians(REGION_STEP_DEG)
+        return Region(
+            round(self.cx / step) * step,
+            round(self.cy / step) * step,
+            round(self.size / (2 * step)) * 2 * step,
+            float(round(self.angle / turn) * turn),
+        )
+
 
 def region_from_points(points: np.ndarray, left: np.ndarray, right: np.ndarray, scale: float):
     """Square region around ``points`` (N x 2), rotated so ``left``->``right`` is horizontal."""
@@ -73,9 +91,12 @@ def region_from_detection(box: np.ndarray, keypoints: np.ndarray) -> Region:
 
 
 def region_from_landmarks(landmarks: np.ndarray) -> Region:
-    """Where to look for this face in the next frame."""
+    """Where to look for this face in the next frame: snapped (:meth:`Region.snapped`),
+    because the mesh follows its own output from frame to frame and that loop grows any
+    difference in its input until it reaches the mesh's jitter (BENCHMARKS.md, "Reports
+    across CPU classes")."""
     xy = landmarks[:468, :2]
-    return region_from_points(xy, xy[_EYE_OUTER[0]], xy[_EYE_OUTER[1]], _FACE_SCALE)
+    return region_from_points(xy, xy[_EYE_OUTER[0]], xy[_EYE_OUTER[1]], _FACE_SCALE).snapped()
 
 
 def _crop(rgb: np.ndarray, region: Region, out_size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,8 +13,9 @@ check that fails after a move means the move changed behaviour.
 
 Goldens hold for one CPU class (:func:`cpu_class`, written to ``tests/golden/CPU_CLASS``
 when recorded): the float kernels of the face models (XNNPACK), the ASR (CTranslate2) and
-numpy's BLAS are picked by the CPU's vector units, and tracking a face over many frames or
-decoding speech turns their last-bit differences into other AU values and other words.
+numpy's BLAS are picked by the CPU's vector units, and decoding speech (and, rarely, a
+face whose mesh region lands on another grid step) turns their last-bit differences into
+other words and other AU values.
 On another class the check says so and fails rather than list that noise as changes;
 record there (all inputs) after confirming the code is the reference.
 """
