@@ -152,7 +152,11 @@ def test_any_whisper_language_through_the_cli(tmp_path):
     assert code == 0
     text = report["segments"][0]["evidence"]["text"]
     assert text["language"] == "fr"
-    assert "bonjour" in text["text"].lower()
+    # French words, not an English rendering; which words whisper gets from espeak's voice
+    # varies with the CPU class ("On joue à tous" for "Bonjour à tous" on an AVX2-only CPU)
+    heard = text["text"].lower()
+    french = ("suis", "vraiment", "très", "content", "vous", "voir")
+    assert sum(word in heard for word in french) >= 4, heard
     assert main(["analyze", str(wav), "-o", str(tmp_path / "x"), "--language", "xx"]) == 2
 
 
