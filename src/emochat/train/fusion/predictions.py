@@ -89,9 +89,7 @@ def _voice_pool(name: str, part: str) -> Pool:
         model = registry.load("speech_emotion")
         best = {"normalisation": model.meta["normalisation"], "C": model.meta["C"]}
         logits, labels, _ = recipe.cross_corpus_logits(recipe.load_speech(), best, (part,))
-        z = logits / model.temperature
-        probs = np.exp(z - z.max(1, keepdims=True))
-        return Pool((probs / probs.sum(1, keepdims=True)).astype(np.float32), labels)
+        return Pool(recipe.softmax(logits / model.temperature).astype(np.float32), labels)
 
     return cached(name, _model_key("speech_emotion"), compute)
 

@@ -360,8 +360,8 @@ def fit() -> None:
 def _calibration(model: SpeechEmotionModel, s: Speech) -> dict:
     """ECE of the top label before (T = 1) and after the fitted temperature."""
     logits = model.logits(s.x)
-    after = _softmax(logits / model.temperature)
-    before = _softmax(logits)
+    after = softmax(logits / model.temperature)
+    before = softmax(logits)
     return {
         "ece_before": round(expected_calibration_error(before, s.y), 4),
         "ece_after": round(expected_calibration_error(after, s.y), 4),
@@ -370,7 +370,7 @@ def _calibration(model: SpeechEmotionModel, s: Speech) -> dict:
     }
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     z = np.exp(logits - logits.max(1, keepdims=True))
     return z / z.sum(1, keepdims=True)
 
@@ -486,7 +486,7 @@ def _nested_calibration(
     logits = model.logits(test.x)
     out = {"n": len(test.y)}
     for name, t in (("in_corpus", model.temperature), ("cross_corpus", t_cross)):
-        probs = _softmax(logits / t)
+        probs = softmax(logits / t)
         out[name] = {
             "temperature": round(t, 4),
             "ece": round(expected_calibration_error(probs, test.y), 4),
