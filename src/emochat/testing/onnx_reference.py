@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emochat.core.probabilities import softmax
+
 
 def _attrs(node) -> dict:
     from onnx import helper
@@ -76,11 +78,6 @@ def _pool(x, reduce, *, kernel_shape, strides=None, pads=(0, 0, 0, 0), **attrs):
 def _gemm(a, b, c=None, *, alpha=1.0, beta=1.0, transA=0, transB=0):
     y = alpha * ((a.T if transA else a) @ (b.T if transB else b))
     return y if c is None else y + beta * c
-
-
-def _softmax(x, *, axis=-1):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
 
 
 def _div(a, b):
@@ -170,7 +167,7 @@ _OPS: dict[str, Callable] = {
     ),
     "Flatten": lambda x, axis=1: x.reshape(int(np.prod(x.shape[:axis])), -1),
     "Concat": lambda *xs, axis: np.concatenate(xs, axis=axis),
-    "Softmax": _softmax,
+    "Softmax": softmax,
     "MatMul": np.matmul,
     "Gemm": _gemm,
     "LayerNormalization": _layer_norm,

@@ -17,6 +17,7 @@ import numpy as np
 
 from emochat.core.files import file_sha256
 from emochat.core.labels import BASIC_LABELS
+from emochat.core.probabilities import softmax
 from emochat.models import registry
 from emochat.report.model import Emotion
 from emochat.text.lexicon import LexiconCues, lexicon_cues
@@ -58,12 +59,6 @@ class TextEmotion(Emotion):
             "open_vocab": [[w, s] for w, s in self.open_vocab_scores],
             "lexicon": self.lexicon.to_dict() if self.lexicon is not None else None,
         }
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def default_model_path() -> Path:
@@ -256,7 +251,7 @@ class TextEmotionModel:
     def _proba_from(self, emb, ctx_emb, has_ctx, domain, calibrated: bool = True):
         z = self.logits(self.features(emb, ctx_emb, has_ctx))
         z = z + self.domain_bias[self._domain_index(domain)]
-        return _softmax(z / self.temperature if calibrated else z)
+        return softmax(z / self.temperature if calibrated else z)
 
     def _encode_with_context(self, texts, context):
         k = self.context_turns
@@ -296,7 +291,7 @@ class TextEmotionModel:
         sim = emb @ self.wheel_emb.T  # cosine (both L2-normalised)
         agree = probs @ self.wheel_probs.T
         z = sim / self.ov_temperature + self.ov_alpha * np.log(agree + 1e-4)
-        score = _softmax(z)
+        score = softmax(z)
         out = []
         for row in score:
             idx = np.argsort(-row)[:top_k]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emochat.core.labels import BASIC_LABELS
+from emochat.core.probabilities import softmax
 from emochat.models import registry
 from emochat.train.paths import CACHE_ROOT
 
@@ -89,7 +90,7 @@ def _voice_pool(name: str, part: str) -> Pool:
         model = registry.load("speech_emotion")
         best = {"normalisation": model.meta["normalisation"], "C": model.meta["C"]}
         logits, labels, _ = recipe.cross_corpus_logits(recipe.load_speech(), best, (part,))
-        return Pool(recipe.softmax(logits / model.temperature).astype(np.float32), labels)
+        return Pool(softmax(logits / model.temperature).astype(np.float32), labels)
 
     return cached(name, _model_key("speech_emotion"), compute)
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from emochat.core.labels import BASIC_LABELS
+from emochat.core.probabilities import softmax
 from emochat.eval.metrics import confusion_matrix, expected_calibration_error, uar
 from emochat.train.paths import CACHE_ROOT
 from emochat.train.speech_emotion import STEPS
@@ -368,11 +369,6 @@ def _calibration(model: SpeechEmotionModel, s: Speech) -> dict:
         "mean_max_prob_before": round(float(before.max(1).mean()), 4),
         "mean_max_prob_after": round(float(after.max(1).mean()), 4),
     }
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.exp(logits - logits.max(1, keepdims=True))
-    return z / z.sum(1, keepdims=True)
 
 
 def heldout(baseline: str | None = None) -> dict:
