@@ -432,10 +432,11 @@ def analyse(item: GoldenInput, media_root: Path, work_dir: Path) -> dict[str, An
 
 def cpu_class() -> str:
     """What picks the float kernels' numbers here: the architecture, the CPU's vendor and
-    its widest vector units (x86: AVX-512, with AMX; else AVX2 with FMA). On 2026-12-07 an
-    AVX2-only AMD EPYC read WolfgangLanger_Pexels.mp4's AU means up to 0.3 apart and
-    conversation words' probabilities up to 0.13 apart from the AVX-512 AMD EPYC the
-    goldens had been recorded on (BENCHMARKS.md, "Reports across CPU classes")."""
+    its widest vector units (x86: AVX-512, with AMX; else AVX2 with FMA, with or without
+    AVX-VNNI's int8 dot products). On 2026-12-07 an AVX2-only AMD EPYC read
+    WolfgangLanger_Pexels.mp4's AU means up to 0.3 apart and conversation words'
+    probabilities up to 0.13 apart from the AVX-512 AMD EPYC the goldens had been
+    recorded on (BENCHMARKS.md, "Reports across CPU classes")."""
     import platform
 
     vendor, flags = "", set()
@@ -450,8 +451,8 @@ def cpu_class() -> str:
         pass
     if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
         simd = "avx512+amx" if "amx_tile" in flags else "avx512"
-    elif {"avx2", "fma"} <= flags:
-        simd = "avx2"
+    elif {"avx2", "fma"} <= flags:  # AVX-VNNI (Alder Lake on): other int8 kernels
+        simd = "avx2+vnni" if "avx_vnni" in flags else "avx2"
     else:
         simd = "baseline" if flags else ""
     return " ".join(p for p in (platform.machine().lower(), vendor, simd) if p)
