@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
@@ -35,8 +36,11 @@ views) take about half the CPU per crop, and the probabilities are the same."""
 class _ExpressionTap:
     """A FaceTracker that also classifies each tracked face's aligned crop as frames pass.
 
-    Crops wait (48x48 grey each) until :data:`EXPRESSION_BATCH` are ready; keeps only 7
-    probabilities per face and frame, so memory stays bounded.
+    Crops wait (48x48 grey each) until :data:`EXPRESSION_BATCH` are ready, then go to the
+    expression network on a worker thread while the tracker reads the next frames (both
+    onnxruntime and LiteRT let go of the GIL, so on 2 cores the two overlap); one batch at
+    a time is in flight, and results are kept in frame order. Keeps only 7 probabilities
+    per face and frame, so memory stays bounded. :meth:`close` stops the worker.
     """
 
     def __init__(self, tracker, model, batch: int = EXPRESSION_BATCH):
@@ -47,6 +51,8 @@ class _ExpressionTap:
         self._waiting: list[tuple[int, float]] = []  # (face_id, t_s) of the crops below
         self._crops: list[np.ndarray] = []
         self._quality: list[float] = []
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="expression")
+        self._in_flight: tuple[list[tuple[int, float]], Future] | None = None
 
     def process(self, frame: Frame):
         observations = self.tracker.process(frame)
@@ -56,17 +62,34 @@ class _ExpressionTap:
             self._quality += quality
             self._waiting += [(o.face_id, o.t_s) for o in observations]
             if len(self._crops) >= self.batch:
-                self.flush()
+                self._send()
         return observations
 
-    def flush(self) -> None:
-        """Classify the crops still waiting."""
-        if not self._crops:
-            return
-        probs = self.model.predict_views(self._crops, self._quality)
-        for (face_id, t_s), p in zip(self._waiting, probs, strict=True):
-            self.records[face_id].append((t_s, p))
+    def _send(self) -> None:
+        """Hand the waiting crops to the worker (after taking in the batch before)."""
+        self._take_in()
+        future = self._worker.submit(self.model.predict_views, self._crops, self._quality)
+        self._in_flight = (self._waiting, future)
         self._waiting, self._crops, self._quality = [], [], []
+
+    def _take_in(self) -> None:
+        """Wait for the batch in flight, if any, and file its probabilities."""
+        if self._in_flight is None:
+            return
+        waiting, future = self._in_flight
+        self._in_flight = None
+        for (face_id, t_s), p in zip(waiting, future.result(), strict=True):
+            self.records[face_id].append((t_s, p))
+
+    def flush(self) -> None:
+        """Classify the crops still waiting, and wait until every crop is classified."""
+        if self._crops:
+            self._send()
+        self._take_in()
+
+    def close(self) -> None:
+        """Stop the worker (a batch in flight is dropped: the stage has failed)."""
+        self._worker.shutdown(wait=False, cancel_futures=True)
 
     def __getattr__(self, name):
         return getattr(self.tracker, name)
@@ -118,8 +141,11 @@ class FaceStage:
             expression.with_views(ctx.options.expression_views),
         )
         agent = AUAgent()
-        analysis = analyze_faces(frames, tracker=tracker, agent=agent, progress=progress)
-        tracker.flush()
+        try:
+            analysis = analyze_faces(frames, tracker=tracker, agent=agent, progress=progress)
+            tracker.flush()
+        finally:
+            tracker.close()
         if ctx.options.micro_reread and not ctx.media.is_image:
             # micro candidates re-read at the native frame rate
             analysis = refine_micro(
