@@ -276,6 +276,33 @@ def test_manifest_runs_the_pipeline_per_clip(monkeypatch, tmp_path, capsys):
     assert "no_face.mp4: cannot decode" in captured.err
 
 
+def test_manifest_scores_other_spellings_and_leaves_out_labels_with_no_basic_one(
+    monkeypatch, tmp_path, capsys
+):
+    clip = _media("single_face.mp4")
+    manifest = tmp_path / "posed.csv"
+    rows = [("anger", "angry"), ("SU", "surprise"), ("surprised", "fear"), ("contempt", "happy")]
+    manifest.write_text(
+        "path,label\n" + "".join(f"{clip},{gold}\n" for gold, _ in rows), encoding="utf-8"
+    )
+    answers = iter(answer for _, answer in rows)
+    analysed = []
+
+    def fake_analyze(path, transcript=None, language=None):
+        analysed.append(path)
+        label = next(answers)
+        return {"overall": {"label": label, "probs": {label: 1.0}}}
+
+    monkeypatch.setattr(runner, "load_analyze", lambda: fake_analyze)
+    assert run(["manifest", str(manifest), "--out", str(tmp_path / "o"), "-q"]) == 0
+    assert len(analysed) == 3  # the contempt clip is not analysed
+    out = capsys.readouterr().out
+    assert "labels=basic n=3" in out and "accuracy    0.6667" in out
+    assert "1 clip(s) whose label has no basic counterpart" in out and "contempt 1" in out
+    doc = json.loads((tmp_path / "o" / "posed-manifest-video.json").read_text())
+    assert doc["n_excluded"] == 1 and "contempt" in doc["excluded_reason"]
+
+
 def test_manifest_without_pipeline_says_so(monkeypatch, tmp_path, capsys):
     import emochat
 

@@ -27,8 +27,22 @@ ALIASES: dict[str, str] = {
     "disgusted": "disgust",
     "neural": "neutral",
     "calm": "neutral",
+    "afraid": "fear",
 }
 """Spellings a model or corpus may use for a basic label; used to read predictions."""
+
+LABEL_CODES: dict[str, str] = {
+    "ne": "neutral",
+    "ha": "happy",
+    "sa": "sad",
+    "an": "angry",
+    "fe": "fear",
+    "af": "fear",
+    "di": "disgust",
+    "su": "surprise",
+}
+"""The two-letter codes posed-face sets label their images with (JAFFE; KDEF's AF is
+afraid): read in a user's gold labels only, never in generated text, where "an" is a word."""
 
 # label -> (valence -1..1, arousal 0..1)
 CIRCUMPLEX: dict[str, tuple[float, float]] = {
@@ -77,3 +91,11 @@ def to_basic(label: str | None) -> str | None:
     if key in BASIC_LABELS:
         return key
     return ALIASES.get(key)
+
+
+def gold_to_basic(label: str | None) -> str | None:
+    """A gold label (a user's or a dataset's) in the basic space: :func:`to_basic`, and the
+    two-letter :data:`LABEL_CODES`; ``None`` when it has no basic counterpart."""
+    if label is None:
+        return None
+    return to_basic(label) or LABEL_CODES.get(str(label).strip().lower())

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from emochat.core.errors import DataError
-from emochat.core.labels import to_basic
+from emochat.core.labels import gold_to_basic
 from emochat.data.csvio import read_rows
 
 _MANIFEST_OWN = ("id", "basic")
@@ -94,7 +94,7 @@ def read_manifest(path: str | Path, check_files: bool = True) -> pd.DataFrame:
                 "id": n,
                 "path": str(clip_path),
                 "label": label,
-                "basic": to_basic(label),
+                "basic": gold_to_basic(label),
                 "transcript": None if transcript_path is None else str(transcript_path),
                 "valence": valence,
                 **extra,

@@ -392,15 +392,21 @@ def evaluate_manifest(
 ) -> EvalResult:
     """Run the full pipeline (``emochat.analyze``) on every clip of a manifest and score it.
 
-    Labels are compared in the basic space when every gold label has a basic
-    counterpart, as spelled otherwise. With a ``valence`` column the CCC between it
-    and the reports' overall valence is added (``extra["valence_ccc"]``).
+    The pipeline answers in the basic labels, so gold labels are compared in the basic
+    space (:func:`emochat.core.labels.gold_to_basic`: "anger", "surprised", JAFFE's "AN"
+    all count as theirs); clips whose label has no basic counterpart (CK+'s contempt) are
+    left out of the scores and named in ``excluded_reason``, rather than one such label
+    sending every clip to a literal comparison. Only when no label has a counterpart are
+    they compared as spelled. With a ``valence`` column the CCC between it and the
+    reports' overall valence is added (``extra["valence_ccc"]``).
     """
     analyze = analyze or load_analyze()
     df = read_manifest(path)
     if limit is not None:
         df = df.head(limit)
-    space = "basic" if df["basic"].notna().all() else "native"
+    unscored = df[df["basic"].isna()] if df["basic"].notna().any() else df.iloc[:0]
+    df = df.drop(index=unscored.index)
+    space = "basic" if len(unscored) or df["basic"].notna().all() else "native"
     results: list[Any] = []
     for i, row in enumerate(df.itertuples(index=False)):
         if progress:
@@ -410,7 +416,7 @@ def evaluate_manifest(
             results.append(analyze(row.path, transcript=transcript, language=language))
         except EmochatError as exc:
             results.append(exc)
-    report, failed = score(list(df["label"]), results, space)
+    report, failed = score(list(df["basic" if space == "basic" else "label"]), results, space)
     extra: dict[str, Any] = {}
     pairs = [(v, prediction_valence(r)) for v, r in zip(df["valence"], results, strict=True)]
     pairs = [(t, p) for t, p in pairs if not (math.isnan(t) or math.isnan(p))]
@@ -425,12 +431,21 @@ def evaluate_manifest(
             if isinstance(err, BaseException)
             else str(df["path"].iloc[i])
         )
+    counts = unscored["label"].value_counts()
     return EvalResult(
         name=Path(path).stem,
         split="manifest",
         modality="video",
         label_space=space,
         report=report,
+        n_excluded=len(unscored),
+        excluded_reason=(
+            f"{len(unscored)} clip(s) whose label has no basic counterpart, not analysed ("
+            + ", ".join(f"{label} {n}" for label, n in counts.items())
+            + ")"
+            if len(unscored)
+            else ""
+        ),
         failures=failures,
         extra=extra,
     )
