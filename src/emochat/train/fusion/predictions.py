@@ -86,7 +86,7 @@ def _voice_pool(name: str, part: str) -> Pool:
     def compute() -> Pool:
         from emochat.train.speech_emotion import recipe
 
-        recipe.features()  # cached after the first run
+        recipe.features(say_cached=False)  # cached after the first run
         model = registry.load("speech_emotion")
         best = {"normalisation": model.meta["normalisation"], "C": model.meta["C"]}
         logits, labels, _ = recipe.cross_corpus_logits(recipe.load_speech(), best, (part,))

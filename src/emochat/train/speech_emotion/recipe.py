@@ -92,8 +92,10 @@ def _read(path: str) -> np.ndarray:
     return audio if audio.ndim == 1 else audio.mean(axis=1)
 
 
-def features() -> None:
-    """Pooled whisper-base states (7 layers x mean+std) of every clip, one file per corpus."""
+def features(say_cached: bool = True) -> None:
+    """Pooled whisper-base states (7 layers x mean+std) of every clip, one file per corpus;
+    a corpus already cached is kept (and said so unless ``say_cached`` is False: another
+    recipe making sure the cache is there)."""
     import torch
 
     torch.set_num_threads(1)
@@ -101,7 +103,8 @@ def features() -> None:
     for corpus in CORPORA:
         out = CACHE / f"{corpus}_whisper.npz"
         if out.exists():
-            print(f"{out} exists; delete it to recompute")
+            if say_cached:
+                print(f"{out} exists; delete it to recompute")
             continue
         df = corpus_rows(corpus)
         t0, pooled = time.time(), []
