@@ -63,11 +63,18 @@ def _report(n_segments: int = 2) -> dict:
 
 
 def test_discover_folder_recursive_sorted_unique_ids(tmp_path):
-    for rel in ("b/clip.mp4", "a/clip.mp4", "a/clip.MOV", "x.wav", ".hidden/y.mp4", "notes.txt"):
+    files = ("b/clip.mp4", "a/clip.mp4", "a/clip.MOV", "x.wav", ".hidden/y.mp4", "notes.txt")
+    for rel in (*files, "KA.SU1.36.tiff"):  # JAFFE's photos are TIFFs
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"x")
     clips = discover(tmp_path).clips
-    assert [c.id for c in clips] == ["a__clip.MOV", "a__clip.mp4", "b__clip.mp4", "x.wav"]
+    assert [c.id for c in clips] == [
+        "KA.SU1.36.tiff",
+        "a__clip.MOV",
+        "a__clip.mp4",
+        "b__clip.mp4",
+        "x.wav",
+    ]
     assert len({c.id for c in clips}) == len(clips)
 
 

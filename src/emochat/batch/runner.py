@@ -55,16 +55,11 @@ from emochat.apps.jobs import (
 )
 from emochat.batch.summary import combine_parts, segment_rows, write_frames_table, write_part
 from emochat.core.errors import DataError
-from emochat.core.files import atomic_write_text, input_file_problem
+from emochat.core.files import MEDIA_SUFFIXES, atomic_write_text, input_file_problem
 from emochat.core.settings import limit_native_threads
 
 log = logging.getLogger(__name__)
 
-MEDIA_SUFFIXES = frozenset(
-    ".mp4 .mov .m4v .mkv .webm .avi .mpg .mpeg .ts .mts .flv .wmv .3gp "
-    ".wav .mp3 .flac .m4a .aac .ogg .opus .wma "
-    ".jpg .jpeg .png .bmp .webp .gif".split()
-)
 MANIFEST_SUFFIXES = frozenset({".txt", ".csv", ".jsonl", ".list"})
 MAX_CRASHES_PER_CLIP = 2
 

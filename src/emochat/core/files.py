@@ -1,5 +1,5 @@
-"""File helpers: atomic output (a reader, or a crash, never sees half a file) and content
-hashes."""
+"""File helpers: atomic output (a reader, or a crash, never sees half a file), content
+hashes, and which file names are media."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+"""Still images: read as a photo (one frame) by the face stage and ``predict face``."""
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | frozenset(
+    ".mp4 .mov .m4v .mkv .webm .avi .mpg .mpeg .ts .mts .flv .wmv .3gp .gif "
+    ".wav .mp3 .flac .m4a .aac .ogg .opus .wma".split()
+)
+"""What a folder is searched for (``emochat batch``, a folder manifest) and the service
+takes: every command's one list, so a JAFFE .tiff is media to all of them."""
 
 
 def _umask() -> int:

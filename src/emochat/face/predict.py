@@ -18,12 +18,11 @@ from typing import NamedTuple
 import numpy as np
 
 from emochat.core.errors import EmochatError, MediaError
-from emochat.core.files import input_file_problem
+from emochat.core.files import IMAGE_SUFFIXES, input_file_problem
 from emochat.face.expression import ExpressionModel, crop_aligned, describe, fit_crop
 from emochat.ingest.media import check_image_pixels, image_size
 from emochat.models import registry
 
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
 """Files a folder input expands to (case-insensitive); a folder's other files are ignored,
 so labels.csv or a README beside the images is not an error."""
 CROP_MAX_SIDE = 256
@@ -103,7 +102,7 @@ def _read_rgb(path: Path) -> np.ndarray:
 
 
 def expand_image_inputs(paths: Iterable[str | Path]) -> Iterator[str | EmochatError]:
-    """Each input as given, except folders: their image files (:data:`IMAGE_EXTENSIONS`),
+    """Each input as given, except folders: their image files (:data:`IMAGE_SUFFIXES`),
     recursively, sorted by path, hidden files and folders skipped (macOS ``._x.png``
     files are not images). A folder holding no image file yields an error naming it."""
     for raw in paths:
@@ -114,7 +113,7 @@ def expand_image_inputs(paths: Iterable[str | Path]) -> Iterator[str | EmochatEr
         found = sorted(
             p
             for p in path.rglob("*")
-            if p.suffix.lower() in IMAGE_EXTENSIONS
+            if p.suffix.lower() in IMAGE_SUFFIXES
             and not any(part.startswith(".") for part in p.relative_to(path).parts)
             and p.is_file()
         )

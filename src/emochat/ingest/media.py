@@ -15,9 +15,8 @@ from pathlib import Path
 import av
 
 from emochat.core.errors import MediaError
-from emochat.core.files import input_file_problem
+from emochat.core.files import IMAGE_SUFFIXES, input_file_problem
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 IMAGE_FORMATS = frozenset({"image2", "png_pipe", "jpeg_pipe"})
 """ffmpeg's demuxers of still images."""
 MAX_IMAGE_PIXELS = 150_000_000

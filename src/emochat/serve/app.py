@@ -40,8 +40,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from emochat import __version__
-from emochat.batch.runner import MEDIA_SUFFIXES
 from emochat.core.errors import EmochatError
+from emochat.core.files import MEDIA_SUFFIXES
 from emochat.options import LANGUAGE_CHOICES, AnalyzeOptions, resolve_auto
 from emochat.serve.jobfiles import (
     RefusedFile,
