@@ -66,3 +66,33 @@ def test_manifest_fuzz_findings_are_one_line_data_errors(tmp_path, text, problem
         read_manifest(p)
     assert problem in str(err.value) and str(err.value).startswith(str(p))
     assert "\n" not in str(err.value)
+
+
+def test_a_folder_of_label_folders_is_a_manifest(tmp_path):
+    """root/<label>/...: every media file at any depth, labelled by its top folder."""
+    for rel in (
+        "anger/S1/a.png",
+        "SU/KA.SU1.36.tiff",
+        "contempt/c.jpg",
+        "anger/notes.txt",
+        ".cache/h.png",
+        "anger/.hidden/x.png",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"\0")
+    df = read_manifest(tmp_path)
+    assert list(df["path"]) == [
+        str(tmp_path / "SU" / "KA.SU1.36.tiff"),
+        str(tmp_path / "anger" / "S1" / "a.png"),
+        str(tmp_path / "contempt" / "c.jpg"),
+    ]
+    assert list(df["label"]) == ["su", "anger", "contempt"]
+    assert list(df["basic"])[:2] == ["surprise", "angry"] and pd.isna(df["basic"].iloc[2])
+    assert df["transcript"].isna().all() and df["valence"].isna().all()
+
+    (tmp_path / "loose.png").write_bytes(b"\0")
+    with pytest.raises(DataError, match="loose.png is not in a label folder"):
+        read_manifest(tmp_path)
+    (tmp_path / "empty" / "happy").mkdir(parents=True)
+    with pytest.raises(DataError, match="no media files in label folders"):
+        read_manifest(tmp_path / "empty")

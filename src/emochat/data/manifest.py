@@ -1,4 +1,5 @@
-"""A user's clip list: ``path,label[,transcript][,valence]``, for evaluation and training.
+"""A user's clip list: ``path,label[,transcript][,valence]`` or a folder of label folders,
+for evaluation and training.
 
 ``emochat eval manifest`` scores the full pipeline on it; the aggregator and emochat-llm
 recipes train on it. Paths are resolved against the manifest's folder, and every problem
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from emochat.core.errors import DataError
+from emochat.core.files import MEDIA_SUFFIXES
 from emochat.core.labels import gold_to_basic
 from emochat.data.csvio import read_rows
 
@@ -46,7 +48,8 @@ def _shown(name: str) -> str:
 
 
 def read_manifest(path: str | Path, check_files: bool = True) -> pd.DataFrame:
-    """A clip list CSV: ``path,label`` plus optional ``transcript`` and ``valence``.
+    """A clip list CSV: ``path,label`` plus optional ``transcript`` and ``valence``; or a
+    folder of clips in one folder per label (:func:`folder_manifest`).
 
     ``path`` and ``transcript`` (a transcript file) are resolved against the
     manifest's folder. Columns: id (row number), path, label, basic (missing when
@@ -55,6 +58,8 @@ def read_manifest(path: str | Path, check_files: bool = True) -> pd.DataFrame:
     media or transcript file raises DataError naming the manifest line.
     """
     path = Path(path)
+    if path.is_dir():
+        return folder_manifest(path)
     base = path.parent
     records = []
     rows = read_rows(path, ("path", "label"))
@@ -102,4 +107,38 @@ def read_manifest(path: str | Path, check_files: bool = True) -> pd.DataFrame:
         )
     if not records:
         raise DataError(path, "no clips listed")
+    return pd.DataFrame.from_records(records)
+
+
+def folder_manifest(root: str | Path) -> pd.DataFrame:
+    """The clips of a folder laid out as ``root/<label>/...``, the way labelled face sets
+    often come (``anger/``, ``happy/``, ...): every media file (:data:`MEDIA_SUFFIXES`) at
+    any depth, labelled by the folder right under ``root``; hidden files and folders are
+    skipped. Columns as :func:`read_manifest`'s; a media file in ``root`` itself has no
+    label and raises DataError."""
+    root = Path(root)
+    records = []
+    for file in sorted(p for p in root.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES):
+        parts = file.relative_to(root).parts
+        if any(part.startswith(".") for part in parts) or not file.is_file():
+            continue
+        if len(parts) == 1:
+            raise DataError(
+                root,
+                f"{_shown(parts[0])} is not in a label folder: put each clip in a "
+                "folder named after its label (anger/, happy/, ...)",
+            )
+        label = parts[0].strip().lower()
+        records.append(
+            {
+                "id": len(records),
+                "path": str(file),
+                "label": label,
+                "basic": gold_to_basic(label),
+                "transcript": None,
+                "valence": float("nan"),
+            }
+        )
+    if not records:
+        raise DataError(root, "no media files in label folders (anger/, happy/, ...)")
     return pd.DataFrame.from_records(records)

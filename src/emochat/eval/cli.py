@@ -257,7 +257,8 @@ def _manifest_args(p: argparse.ArgumentParser) -> None:
         "manifest",
         type=Path,
         metavar="FILE",
-        help="CSV with columns path,label and optional transcript (a file), valence",
+        help="CSV with columns path,label and optional transcript (a file), valence; or a "
+        "folder with one folder of clips or photos per label (anger/, happy/, ...)",
     )
     p.add_argument(
         "--language",
