@@ -22,6 +22,20 @@ MEDIA_SUFFIXES = IMAGE_SUFFIXES | frozenset(
 takes: every command's one list, so a JAFFE .tiff is media to all of them."""
 
 
+def files_under(root: str | Path, suffixes: frozenset[str]) -> list[Path]:
+    """The regular files under ``root`` (at any depth) whose suffix, in any case, is one of
+    ``suffixes``, sorted by path; hidden files and folders (macOS ``._x.png``, ``.cache/``)
+    are skipped."""
+    root = Path(root)
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in suffixes
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and p.is_file()
+    )
+
+
 def _umask() -> int:
     """The process umask, read without changing it (os.umask would race other threads)."""
     try:

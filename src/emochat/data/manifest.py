@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from emochat.core.errors import DataError
-from emochat.core.files import MEDIA_SUFFIXES
+from emochat.core.files import MEDIA_SUFFIXES, files_under
 from emochat.core.labels import gold_to_basic
 from emochat.data.csvio import read_rows
 
@@ -118,10 +118,8 @@ def folder_manifest(root: str | Path) -> pd.DataFrame:
     label and raises DataError."""
     root = Path(root)
     records = []
-    for file in sorted(p for p in root.rglob("*") if p.suffix.lower() in MEDIA_SUFFIXES):
+    for file in files_under(root, MEDIA_SUFFIXES):
         parts = file.relative_to(root).parts
-        if any(part.startswith(".") for part in parts) or not file.is_file():
-            continue
         if len(parts) == 1:
             raise DataError(
                 root,

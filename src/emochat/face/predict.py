@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from emochat.core.errors import EmochatError, MediaError
-from emochat.core.files import IMAGE_SUFFIXES, input_file_problem
+from emochat.core.files import IMAGE_SUFFIXES, files_under, input_file_problem
 from emochat.face.expression import ExpressionModel, crop_aligned, describe, fit_crop
 from emochat.ingest.media import check_image_pixels, image_size
 from emochat.models import registry
@@ -110,13 +110,7 @@ def expand_image_inputs(paths: Iterable[str | Path]) -> Iterator[str | EmochatEr
         if not path.is_dir():
             yield str(raw)
             continue
-        found = sorted(
-            p
-            for p in path.rglob("*")
-            if p.suffix.lower() in IMAGE_SUFFIXES
-            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            and p.is_file()
-        )
+        found = files_under(path, IMAGE_SUFFIXES)
         if not found:
             yield MediaError(path, "no image files in the folder")
         yield from (str(p) for p in found)
