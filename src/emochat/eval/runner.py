@@ -406,7 +406,7 @@ def evaluate_manifest(
         df = df.head(limit)
     unscored = df[df["basic"].isna()] if df["basic"].notna().any() else df.iloc[:0]
     df = df.drop(index=unscored.index)
-    space = "basic" if len(unscored) or df["basic"].notna().all() else "native"
+    space = "basic" if df["basic"].notna().all() else "native"
     results: list[Any] = []
     for i, row in enumerate(df.itertuples(index=False)):
         if progress:
